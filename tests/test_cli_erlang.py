@@ -1,0 +1,118 @@
+"""`staffing erlang`: single slot, reverse calculation, range table, batch files, errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from staffing.cli import main
+from staffing import queueing as q
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_required_agents_json(capsys):
+    code, out, _ = run(capsys, "erlang", "--calls", "100", "--aht", "180", "--slot-minutes", "30",
+                       "--sl", "0.8", "--answer-time", "20", "--shrinkage", "0.3", "--json")
+    assert code == 0
+    rec = json.loads(out)
+    assert rec["agents"] == 14 and rec["scheduled"] == 20
+    assert rec["service_level"] == pytest.approx(0.88835, abs=1e-5)
+    assert rec["asa_s"] == pytest.approx(7.84, abs=0.01)
+    assert rec["p_abandon"] is None
+    assert set(rec) == {"agents", "scheduled", "service_level", "asa_s", "occupancy", "p_wait",
+                        "p_abandon"}
+
+
+def test_table_output_is_readable(capsys):
+    code, out, _ = run(capsys, "erlang", "--calls", "100", "--aht", "180")
+    assert code == 0
+    assert "88.84 %" in out and out.splitlines()[0].split()[0] == "agents"
+
+
+def test_reverse_and_range(capsys):
+    code, out, _ = run(capsys, "erlang", "--calls", "100", "--aht", "180", "--agents", "11",
+                       "--json")
+    assert json.loads(out)["service_level"] == pytest.approx(0.3896138, abs=1e-7)
+    code, out, _ = run(capsys, "erlang", "--calls", "100", "--aht", "180", "--agents", "10:18",
+                       "--patience", "120", "--json")
+    rows = json.loads(out)
+    assert [r["agents"] for r in rows] == list(range(10, 19))
+    sl = [r["service_level"] for r in rows]
+    assert sl == sorted(sl)
+    assert all(r["p_abandon"] is not None for r in rows)
+    assert rows[1]["p_abandon"] == pytest.approx(float(q.erlang_a(100, 180, 30, 11, 20, 120)
+                                                       ["p_abandon"]))
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_batch_round_trip(tmp_path, capsys, ext):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"calls": rng.uniform(0, 800, 50).round(1), "aht_s": 300.0})
+    df.loc[3, "sl_target"] = 0.5
+    src = tmp_path / f"in.{ext}"
+    (df.to_csv(src, index=False) if ext == "csv" else df.to_excel(src, index=False))
+    dst = tmp_path / f"out.{ext}"
+    code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst),
+                       "--max-occupancy", "0.85")
+    assert code == 0, err
+    out = pd.read_csv(dst) if ext == "csv" else pd.read_excel(dst)
+    sl = np.where(df["sl_target"].isna(), 0.8, df["sl_target"])
+    expect = q.required_agents(df["calls"], 300, 30, sl, 20, max_occupancy=0.85)
+    assert out["agents"].tolist() == expect.tolist()
+    assert list(out.columns[:3]) == ["calls", "aht_s", "sl_target"]
+
+
+def test_batch_million_rows_is_vectorised(tmp_path, capsys):
+    n = 200_000
+    df = pd.DataFrame({"calls": np.tile([0.0, 12.5, 150.0, 2400.0], n // 4), "aht_s": 420.0})
+    src, dst = tmp_path / "big.csv", tmp_path / "big_out.csv"
+    df.to_csv(src, index=False)
+    assert run(capsys, "erlang", "--input", str(src), "--output", str(dst))[0] == 0
+    out = pd.read_csv(dst)
+    assert len(out) == n
+    unique = out.groupby("calls")["agents"].unique()
+    assert all(len(v) == 1 for v in unique)
+    assert unique.loc[2400.0][0] == q.required_agents(2400, 420, 30, 0.8, 20)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--calls", "-1", "--aht", "180"], "--calls"),
+    (["--calls", "10", "--aht", "0"], "--aht"),
+    (["--calls", "10", "--aht", "180", "--sl", "1.5"], "--sl"),
+    (["--calls", "10", "--aht", "180", "--shrinkage", "1"], "--shrinkage"),
+    (["--calls", "10", "--aht", "180", "--agents", "9:3"], "--agents"),
+    (["--calls", "10", "--aht", "180", "--sl", "1", "--answer-time", "0"], "cannot be met"),
+    (["--aht", "180"], "--calls"),
+    (["--calls", "ten", "--aht", "180"], "--calls"),
+])
+def test_bad_options_one_line_exit_2(capsys, args, fragment):
+    code, out, err = run(capsys, "erlang", *args)
+    assert code == 2
+    assert fragment in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("content,fragment", [
+    ("calls,aht_s\n10,180\n-3,180\n", "row 3, field 'calls'"),
+    ("calls,aht_s\n10,abc\n", "row 2, field 'aht_s'"),
+    ("calls\n10\n", "field 'aht_s': missing column"),
+    ("calls,aht_s,sl_target\n10,180,2\n", "row 2, field 'sl_target'"),
+])
+def test_bad_batch_file_names_row_and_column(tmp_path, capsys, content, fragment):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(content)
+    code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst))
+    assert code == 2 and fragment in err and str(src) in err
+    assert not dst.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_batch_missing_file(tmp_path, capsys):
+    code, _, err = run(capsys, "erlang", "--input", str(tmp_path / "nope.csv"), "--output",
+                       str(tmp_path / "o.csv"))
+    assert code == 2 and "does not exist" in err
