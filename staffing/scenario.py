@@ -1,0 +1,1092 @@
+"""Load and check a scenario: a TOML model file, its `extends` chain and its input tables.
+
+`load(path_or_name)` returns one immutable `Scenario`; every problem in the files is reported as
+an `InputError` naming file, row (the line number, the header being line 1) and field.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import datetime as dt
+import math
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+DEFAULT_MODEL = "orange-2009"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+PROVIDER_KINDS = ("inhouse", "subcontractor", "offshore")
+TARGET_COLUMNS = ("sl_target", "answer_s", "asa_s", "max_occupancy", "patience_s", "max_abandon")
+MAX_CALL_S = 2700.0  # calls last up to 45 min (reference article)
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+# --------------------------------------------------------------------------- errors
+
+class _Errors:
+    """Collects problems so that all errors of a file are reported at once."""
+
+    def __init__(self):
+        self.items: list[InputError] = []
+
+    def add(self, message, *, file=None, row=None, field=None):
+        err = InputError(message, file=str(file) if file else None, row=row, field=field)
+        if all(str(e) != str(err) for e in self.items):  # one line per distinct problem
+            self.items.append(err)
+
+    def raise_if_any(self):
+        if not self.items:
+            return
+        first = self.items[0]
+        exc = InputError(first.problem, file=first.file, row=first.row, field=first.field)
+        exc.args = ("\n".join(str(e) for e in self.items),)
+        exc.errors = list(self.items)
+        raise exc
+
+
+# --------------------------------------------------------------------------- data classes
+
+@dataclasses.dataclass(frozen=True)
+class ShiftRules:
+    """Shift patterns allowed for in-house advisers."""
+
+    paid_hours: tuple[float, ...] = (7.0,)
+    unpaid_break_minutes: int = 60
+    break_after_hours: float = 6.0
+    start_step_minutes: int = 30
+    weekly_hours: float = 35.0
+    days_per_week: int = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Profiles:
+    """Demand shapes per plateau.
+
+    weekday: DataFrame plateau x 0..6 (Mon..Sun) of relative daily volume;
+    month: DataFrame plateau x 1..12 of relative daily volume in that month;
+    intraday: long DataFrame (plateau, start_minute, weight): a step function of relative call
+    intensity from start_minute to the next key (0 before the first key, last key to 24:00);
+    holidays: country code for the `holidays` package ("" = none); holiday_weight: a public
+    holiday's volume relative to the same day otherwise.
+    """
+
+    weekday: pd.DataFrame
+    month: pd.DataFrame
+    intraday: pd.DataFrame
+    holidays: str = ""
+    holiday_weight: float = 0.6
+
+    def intraday_steps(self, plateau: str) -> tuple[np.ndarray, np.ndarray]:
+        """(start minutes, weights) of a plateau's intraday step function, sorted."""
+        rows = self.intraday[self.intraday["plateau"] == plateau]
+        return rows["start_minute"].to_numpy(dtype=float), rows["weight"].to_numpy(dtype=float)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Scenario:
+    """A checked planning problem: model settings plus its input tables."""
+
+    name: str
+    description: str
+    path: Path
+    start: dt.date
+    weeks: int
+    slot_minutes: int
+    timezone: str
+    opening: dict  # weekday 0..6 -> (time open, time close) or None; close may be time.max for 24:00
+    sl_scope: str
+    queueing: str
+    targets: pd.DataFrame
+    shifts: ShiftRules
+    regimes: pd.DataFrame
+    active_regime: str
+    base_regime: str
+    offshore_cap: float
+    shortfall_penalty_eur_per_agent_hour: float
+    max_shortfall_share: float
+    plateaux: pd.DataFrame
+    providers: pd.DataFrame
+    profiles: Profiles
+    forecast: pd.DataFrame | None
+    input_files: dict
+    config: dict  # the merged, overridden model settings as read
+
+    def replace(self, **changes) -> "Scenario":
+        """A copy with some attributes changed."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def end(self) -> dt.date:
+        """First day after the horizon."""
+        return self.start + dt.timedelta(weeks=self.weeks)
+
+    def opening_minutes(self, weekday: int) -> tuple[int, int] | None:
+        """(open, close) in minutes after midnight for a weekday, or None when closed."""
+        hours = self.opening.get(weekday)
+        if hours is None:
+            return None
+        return _minutes(hours[0]), _minutes(hours[1])
+
+
+def _minutes(t: dt.time) -> int:
+    """Minutes after midnight; time.max stands for 24:00."""
+    if t == dt.time.max:
+        return 1440
+    return t.hour * 60 + t.minute
+
+
+# --------------------------------------------------------------------------- TOML schema
+
+_TARGETS = {"sl_target": "float", "answer_s": "float", "asa_s": "float", "max_occupancy": "float",
+            "patience_s": "float", "max_abandon": "float"}
+_REGIME = {"name": "str", "setup_eur_per_call": "float", "eur_per_min": "float",
+           "eur_per_min_offpeak": "float", "peak_start": "time", "peak_end": "time",
+           "bill_waiting": "bool", "operator_share": "float", "call_uplift": "float"}
+SCHEMA: dict = {
+    "name": "str",
+    "description": "str",
+    "extends": "str",
+    "horizon": {"start": "date", "weeks": "int", "slot_minutes": "int", "timezone": "str"},
+    "opening": {k: "hours" for k in ("default",) + WEEKDAYS},
+    "demand": {"holidays": "str", "holiday_weight": "float"},
+    "service": {"sl_scope": "str", "queueing": "str", **_TARGETS, "plateaux": {"*": _TARGETS}},
+    "shifts": {"paid_hours": "floats", "unpaid_break_minutes": "int", "break_after_hours": "float",
+               "start_step_minutes": "int", "weekly_hours": "float", "days_per_week": "int"},
+    "pricing": {"active": "str", "base": "str", "regimes": {"*": _REGIME}},
+    "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
+               "max_shortfall_share": "float"},
+    "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str"},
+}
+_TYPE_WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+               "date": "a date (YYYY-MM-DD)", "time": "a time \"HH:MM\"",
+               "floats": "a list of numbers", "hours": "[\"HH:MM\", \"HH:MM\"] or \"closed\""}
+
+
+def _check_type(kind: str, value) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "date":
+        return (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+            isinstance(value, str) and _parse_date(value) is not None)
+    if kind == "time":
+        return _parse_time(value) is not None
+    if kind == "floats":
+        return isinstance(value, list) and len(value) > 0 and all(_check_type("float", v) for v in value)
+    if kind == "hours":
+        if isinstance(value, str):
+            return value.strip().lower() == "closed"
+        return isinstance(value, list) and len(value) == 2 and all(_parse_time(v) is not None for v in value)
+    raise AssertionError(kind)
+
+
+def _check_against_schema(data: dict, schema: dict, file, errors: _Errors, prefix: str = ""):
+    """Report unknown keys and values of the wrong type, naming the dotted key."""
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        spec = schema.get(key, schema.get("*"))
+        if spec is None:
+            errors.add(f"unknown key '{dotted}'", file=file, field=dotted)
+        elif isinstance(spec, dict):
+            if not isinstance(value, dict):
+                errors.add(f"'{dotted}' must be a table ([{dotted}])", file=file, field=dotted)
+            else:
+                _check_against_schema(value, spec, file, errors, dotted + ".")
+        elif not _check_type(spec, value):
+            errors.add(f"must be {_TYPE_WORDS[spec]}, got {value!r}", file=file, field=dotted)
+
+
+def _parse_date(value) -> dt.date | None:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _parse_time(value) -> dt.time | None:
+    """"HH:MM" (or a TOML time); "24:00" gives time.max."""
+    if isinstance(value, dt.time):
+        return value
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+    if not m:
+        return None
+    h, mi = int(m.group(1)), int(m.group(2))
+    if (h, mi) == (24, 0):
+        return dt.time.max
+    if h > 23 or mi > 59:
+        return None
+    return dt.time(h, mi)
+
+
+# --------------------------------------------------------------------------- model files
+
+def packaged_models_dir() -> Path:
+    """Folder of the model files shipped inside the package."""
+    return Path(str(resources.files("staffing") / "data" / "models"))
+
+
+def resolve_model(path_or_name: str | Path | None = None) -> Path:
+    """A path to a .toml, or a bare name looked up in ./models/ then in the packaged models."""
+    if path_or_name is None or str(path_or_name) == "":
+        path_or_name = DEFAULT_MODEL
+    text = str(path_or_name)
+    candidate = Path(text).expanduser()
+    if text.endswith(".toml") or "/" in text or "\\" in text or candidate.is_file():
+        if not candidate.is_file():
+            raise InputError("model file not found", file=text)
+        return candidate
+    looked = [Path("models") / f"{text}.toml", packaged_models_dir() / f"{text}.toml"]
+    for path in looked:
+        if path.is_file():
+            return path
+    raise InputError(f"no model named '{text}' (looked for {', '.join(str(p) for p in looked)})",
+                     file=text)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_chain(path: Path, seen: tuple = ()) -> tuple[dict, list[Path]]:
+    """Read a model and its `extends` ancestors; input paths made absolute per declaring file."""
+    real = path.resolve()
+    if real in seen:
+        raise InputError("'extends' makes a cycle", file=str(path), field="extends")
+    data = _read_toml(path)
+    errors = _Errors()
+    _check_against_schema(data, SCHEMA, path, errors)
+    errors.raise_if_any()
+    # input paths are relative to the file that names them
+    for key, value in data.get("inputs", {}).items():
+        data["inputs"][key] = os.path.normpath(path.parent / value)
+    files = [path]
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, files
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise InputError(f"extended model '{parent}' not found", file=str(path), field="extends")
+    base, base_files = _read_chain(parent_path, seen + (real,))
+    base.pop("name", None)  # a variant's name is its own (its file stem unless given)
+    return _deep_merge(base, data), files + base_files
+
+
+def parse_set(items) -> dict:
+    """["a.b=1", "c=R0"] -> {"a.b": 1, "c": "R0"}; values are TOML scalars, else bare strings."""
+    out = {}
+    for item in items or ():
+        if "=" not in item:
+            raise InputError(f"expected key=value, got '{item}'", file="--set")
+        key, text = item.split("=", 1)
+        key, text = key.strip(), text.strip()
+        if not key:
+            raise InputError(f"empty key in '{item}'", file="--set")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        out[key] = value
+    return out
+
+
+def _apply_overrides(data: dict, overrides: dict) -> dict:
+    data = copy.deepcopy(data)
+    errors = _Errors()
+    for key, value in overrides.items():
+        parts = key.split(".")
+        nested: Any = value
+        for part in reversed(parts):
+            nested = {part: nested}
+        _check_against_schema(nested, SCHEMA, "--set", errors)
+        if parts[0] == "extends":
+            errors.add("'extends' cannot be overridden", file="--set", field=key)
+            continue
+        node = data
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    errors.raise_if_any()
+    return data
+
+
+# --------------------------------------------------------------------------- tables
+
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and (row number, {column: raw value}) of a CSV or xlsx file; blank rows skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                reader = csv.reader(fh)
+                header = next(reader, None)
+                rows = []
+                for raw in reader:
+                    line = reader.line_num
+                    if all(not c.strip() for c in raw):
+                        continue
+                    rows.append((line, raw))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc}", file=str(path)) from None
+        except csv.Error as exc:
+            raise InputError(f"bad CSV: {exc}", file=str(path)) from None
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is bad input
+            raise InputError(f"cannot read workbook: {exc}", file=str(path)) from None
+        sheet = book.worksheets[0]
+        it = sheet.iter_rows(values_only=True)
+        first = next(it, None)
+        header = None if first is None else ["" if v is None else str(v) for v in first]
+        rows = []
+        for line, raw in enumerate(it, start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+                continue
+            rows.append((line, list(raw)))
+        book.close()
+    else:
+        raise InputError("input tables must be .csv or .xlsx", file=str(path))
+    if not header or all(not str(h).strip() for h in header):
+        raise InputError("empty table: no header line", file=str(path))
+    header = [str(h).strip() for h in header]
+    errors = _Errors()
+    seen = set()
+    for name in header:
+        if name in seen:
+            errors.add(f"duplicate column '{name}'", file=path, row=1, field=name)
+        seen.add(name)
+    errors.raise_if_any()
+    out = []
+    for line, raw in rows:
+        if len(raw) > len(header) and any(str(v).strip() for v in raw[len(header):] if v is not None):
+            errors.add(f"{len(raw)} values for {len(header)} columns", file=path, row=line)
+            continue
+        record = {name: (raw[i] if i < len(raw) else None) for i, name in enumerate(header)}
+        out.append((line, record))
+    errors.raise_if_any()
+    return header, out
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def _as_float(value) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float)):
+        return float(value)
+    return float(str(value).strip().replace("_", ""))
+
+
+class _Column:
+    """One column of an input table: how to parse it, its default, its allowed range."""
+
+    def __init__(self, kind="str", required=False, default=None, low=None, high=None,
+                 low_open=False, high_open=False, choices=None, integer=False):
+        self.kind, self.required, self.default = kind, required, default
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.choices, self.integer = choices, integer
+
+    def parse(self, value):
+        """Parsed value, or raise ValueError(message)."""
+        if _blank(value):
+            if self.required:
+                raise ValueError("missing value")
+            return self.default
+        if self.kind == "str":
+            text = str(value).strip()
+            if self.choices and text not in self.choices:
+                raise ValueError(f"'{text}' is not one of {', '.join(self.choices)}")
+            return text
+        if self.kind == "float":
+            try:
+                x = _as_float(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a number") from None
+            if not math.isfinite(x):
+                raise ValueError(f"'{value}' is not a finite number")
+            if self.integer and x != int(x):
+                raise ValueError(f"'{value}' is not a whole number")
+            self._check_range(x)
+            return x
+        raise AssertionError(self.kind)
+
+    def _check_range(self, x):
+        low_bad = self.low is not None and (x <= self.low if self.low_open else x < self.low)
+        high_bad = self.high is not None and (x >= self.high if self.high_open else x > self.high)
+        if low_bad or high_bad:
+            lo = "" if self.low is None else ("(" if self.low_open else "[") + f"{self.low:g}"
+            hi = "" if self.high is None else f"{self.high:g}" + (")" if self.high_open else "]")
+            if self.low is not None and self.high is not None:
+                rng = f"in {lo}, {hi}"
+            elif self.low is not None:
+                rng = f"> {self.low:g}" if self.low_open else f">= {self.low:g}"
+            else:
+                rng = f"< {self.high:g}" if self.high_open else f"<= {self.high:g}"
+            raise ValueError(f"{x:g} is out of range: must be {rng}")
+
+
+def _parse_rows(path, header, rows, columns: dict, errors: _Errors, *, extra_ok=("source",)):
+    """Parse rows against column specs; returns [(row number, {col: value})] of rows without errors."""
+    missing = [c for c, spec in columns.items() if spec.required and c not in header]
+    for c in missing:
+        errors.add("missing column", file=path, row=1, field=c)
+    for c in header:
+        if c not in columns and c not in extra_ok:
+            errors.add(f"unknown column '{c}' (expected {', '.join(columns)})", file=path, row=1, field=c)
+    if missing:
+        return []
+    out = []
+    for line, record in rows:
+        parsed, ok = {}, True
+        for name, spec in columns.items():
+            try:
+                parsed[name] = spec.parse(record.get(name))
+            except ValueError as exc:
+                errors.add(str(exc), file=path, row=line, field=name)
+                ok = False
+        if ok:
+            out.append((line, parsed))
+    return out
+
+
+def _check_unique(path, parsed, key, errors: _Errors, field, what=None):
+    seen = {}
+    for line, rec in parsed:
+        k = key(rec)
+        if k in seen:
+            errors.add(f"duplicate {what or field} {k!r} (first on row {seen[k]})", file=path,
+                       row=line, field=field)
+        else:
+            seen[k] = line
+
+
+_NAN = float("nan")
+_PLATEAU_COLUMNS = {
+    "id": _Column("str", required=True),
+    "name": _Column("str"),
+    "annual_calls": _Column("float", default=_NAN, low=0),
+    "customers": _Column("float", default=_NAN, low=0),
+    "contact_rate": _Column("float", default=_NAN, low=0),
+    "calls_per_caller": _Column("float", default=_NAN, low=0, low_open=True),
+    "aht_s": _Column("float", required=True, low=0, low_open=True),
+    "callback_share": _Column("float", default=0.0, low=0, high=1, high_open=True),
+    "callback_threshold_s": _Column("float", default=1800.0, low=0, low_open=True),
+    "long_call_aht_s": _Column("float", default=_NAN, low=0, low_open=True, high=MAX_CALL_S),
+}
+
+
+def _load_plateaux(path, errors: _Errors) -> pd.DataFrame | None:
+    header, rows = read_table(path)
+    parsed = _parse_rows(path, header, rows, _PLATEAU_COLUMNS, errors)
+    _check_unique(path, parsed, lambda r: r["id"], errors, "id")
+    records = []
+    for line, r in parsed:
+        bad = False
+        if not _ID_RE.match(r["id"]) or r["id"] == "*":
+            errors.add(f"id '{r['id']}' may hold only letters, digits, '_', '-', '.'", file=path,
+                       row=line, field="id")
+            bad = True
+        triple = [r["customers"], r["contact_rate"], r["calls_per_caller"]]
+        given = [not math.isnan(v) for v in triple]
+        if not math.isnan(r["annual_calls"]):
+            if any(given):
+                errors.add("give annual_calls or customers x contact_rate x calls_per_caller, not both",
+                           file=path, row=line, field="annual_calls")
+                bad = True
+            calls = r["annual_calls"]
+        elif all(given):
+            calls = triple[0] * triple[1] * triple[2]
+        else:
+            absent = [n for n, g in zip(("customers", "contact_rate", "calls_per_caller"), given) if not g]
+            errors.add("missing value: give annual_calls, or customers, contact_rate and "
+                       "calls_per_caller", file=path, row=line,
+                       field="annual_calls" if not any(given) else absent[0])
+            bad = True
+            calls = _NAN
+        share, thr, long_aht = r["callback_share"], r["callback_threshold_s"], r["long_call_aht_s"]
+        if share > 0 and math.isnan(long_aht):
+            errors.add("missing value: needed when callback_share > 0", file=path, row=line,
+                       field="long_call_aht_s")
+            bad = True
+        if not math.isnan(long_aht):
+            if long_aht <= thr:
+                errors.add(f"{long_aht:g} must exceed callback_threshold_s ({thr:g})", file=path,
+                           row=line, field="long_call_aht_s")
+                bad = True
+            elif share * long_aht > r["aht_s"]:
+                errors.add(f"callback_share x long_call_aht_s ({share * long_aht:g} s) exceeds the "
+                           f"mean handle time aht_s ({r['aht_s']:g} s)", file=path, row=line,
+                           field="callback_share")
+                bad = True
+        if thr >= MAX_CALL_S:
+            errors.add(f"{thr:g} is out of range: must be < {MAX_CALL_S:g} (calls last up to 45 min)",
+                       file=path, row=line, field="callback_threshold_s")
+            bad = True
+        if not bad:
+            records.append({"id": r["id"], "name": r["name"] or r["id"], "annual_calls": calls,
+                            "aht_s": r["aht_s"], "callback_share": share,
+                            "callback_threshold_s": thr, "long_call_aht_s": long_aht,
+                            "customers": triple[0], "contact_rate": triple[1],
+                            "calls_per_caller": triple[2]})
+    if not parsed and not errors.items:
+        errors.add("no plateaux", file=path)
+    cols = ["id", "name", "annual_calls", "aht_s", "callback_share", "callback_threshold_s",
+            "long_call_aht_s", "customers", "contact_rate", "calls_per_caller"]
+    frame = pd.DataFrame.from_records(records, columns=cols).set_index("id")
+    return frame
+
+
+_PROVIDER_COLUMNS = {
+    "id": _Column("str", required=True),
+    "kind": _Column("str", required=True, choices=PROVIDER_KINDS),
+    "site": _Column("str", default=""),
+    "plateaux": _Column("str", required=True),
+    "cost_eur_per_hour": _Column("float", required=True, low=0),
+    "headcount": _Column("float", default=_NAN, low=0, integer=True),
+    "headcount_min": _Column("float", default=_NAN, low=0, integer=True),
+    "headcount_max": _Column("float", default=_NAN, low=0, integer=True),
+    "seats": _Column("float", default=_NAN, low=0, integer=True),
+    "min_weekly_hours": _Column("float", default=0.0, low=0),
+    "max_weekly_hours": _Column("float", default=_NAN, low=0),
+    "shrinkage": _Column("float", required=True, low=0, high=1, high_open=True),
+    "aht_factor": _Column("float", default=1.0, low=0, low_open=True),
+}
+
+
+def _load_providers(path, plateau_ids, errors: _Errors) -> pd.DataFrame:
+    header, rows = read_table(path)
+    parsed = _parse_rows(path, header, rows, _PROVIDER_COLUMNS, errors)
+    _check_unique(path, parsed, lambda r: r["id"], errors, "id")
+    records = []
+    for line, r in parsed:
+        bad = False
+
+        def err(msg, field):
+            nonlocal bad
+            errors.add(msg, file=path, row=line, field=field)
+            bad = True
+
+        if not _ID_RE.match(r["id"]):
+            err(f"id '{r['id']}' may hold only letters, digits, '_', '-', '.'", "id")
+        items = [p.strip() for p in re.split(r"[;|]", r["plateaux"]) if p.strip()]
+        if items == ["*"]:
+            served = tuple(plateau_ids)
+        else:
+            unknown = [p for p in items if p not in plateau_ids]
+            if "*" in items:
+                err("'*' (all plateaux) cannot be combined with ids", "plateaux")
+            elif unknown:
+                err(f"unknown plateau id(s) {', '.join(unknown)}", "plateaux")
+            elif len(set(items)) != len(items):
+                err("a plateau is listed twice", "plateaux")
+            served = tuple(items)
+        if not served and not bad:
+            err("missing value", "plateaux")
+        inhouse = r["kind"] == "inhouse"
+        hc, hmin, hmax, seats = r["headcount"], r["headcount_min"], r["headcount_max"], r["seats"]
+        if inhouse:
+            if math.isnan(hc):
+                err("missing value: in-house teams need a headcount", "headcount")
+            if not math.isnan(seats):
+                err("in-house teams are sized by headcount, leave seats empty", "seats")
+            hmin = hc if math.isnan(hmin) else hmin
+            hmax = hc if math.isnan(hmax) else hmax
+            if not bad and not hmin <= hc <= hmax:
+                err(f"need headcount_min <= headcount <= headcount_max ({hmin:g} <= {hc:g} <= {hmax:g})",
+                    "headcount")
+        else:
+            if math.isnan(seats):
+                err(f"missing value: {r['kind']} providers need seats", "seats")
+            for f in ("headcount", "headcount_min", "headcount_max"):
+                if not math.isnan(r[f]):
+                    err(f"only in-house teams have a {f}; use seats", f)
+        lo, hi = r["min_weekly_hours"], r["max_weekly_hours"]
+        if not math.isnan(hi) and lo > hi:
+            err(f"min_weekly_hours ({lo:g}) exceeds max_weekly_hours ({hi:g})", "min_weekly_hours")
+        if not bad:
+            records.append({"id": r["id"], "kind": r["kind"], "site": r["site"], "plateaux": served,
+                            "cost_eur_per_hour": r["cost_eur_per_hour"], "headcount": hc,
+                            "headcount_min": hmin if inhouse else _NAN,
+                            "headcount_max": hmax if inhouse else _NAN, "seats": seats,
+                            "min_weekly_hours": lo, "max_weekly_hours": hi,
+                            "shrinkage": r["shrinkage"], "aht_factor": r["aht_factor"]})
+    if not parsed and not errors.items:
+        errors.add("no providers", file=path)
+    cols = list(_PROVIDER_COLUMNS)
+    return pd.DataFrame.from_records(records, columns=cols).set_index("id")
+
+
+_PROFILE_COLUMNS = {
+    "plateau": _Column("str", required=True),
+    "profile": _Column("str", required=True, choices=("weekday", "intraday", "month")),
+    "key": _Column("str", required=True),
+    "weight": _Column("float", required=True, low=0),
+}
+
+
+def _profile_key(kind: str, key: str):
+    """Normalised key or None: weekday -> 0..6, month -> 1..12, intraday -> minute of day."""
+    k = key.strip().lower()
+    if kind == "weekday":
+        names = [(d, dt.date(2009, 3, 2 + d).strftime("%A").lower()) for d in range(7)]
+        return next((d for d, full in names if k in (full, WEEKDAYS[d])), None)
+    if kind == "month":
+        if k.isdigit() and 1 <= int(k) <= 12:
+            return int(k)
+        names = [(m, dt.date(2009, m, 1).strftime("%B").lower()) for m in range(1, 13)]
+        return next((m for m, full in names if k in (full, MONTHS[m - 1])), None)
+    t = _parse_time(key)
+    return None if t is None or t == dt.time.max else t.hour * 60 + t.minute
+
+
+def _load_profiles(path, plateau_ids, holidays: str, holiday_weight: float,
+                   errors: _Errors) -> Profiles:
+    header, rows = read_table(path)
+    parsed = _parse_rows(path, header, rows, _PROFILE_COLUMNS, errors)
+    good = []
+    for line, r in parsed:
+        if r["plateau"] != "*" and r["plateau"] not in plateau_ids:
+            errors.add(f"unknown plateau id '{r['plateau']}'", file=path, row=line, field="plateau")
+            continue
+        key = _profile_key(r["profile"], r["key"])
+        if key is None:
+            expected = {"weekday": "mon..sun", "month": "1..12 or jan..dec",
+                        "intraday": "a time HH:MM before 24:00"}[r["profile"]]
+            errors.add(f"'{r['key']}' is not a valid {r['profile']} key ({expected})", file=path, row=line,
+                       field="key")
+            continue
+        good.append((line, {**r, "key": key}))
+    _check_unique(path, good, lambda r: (r["plateau"], r["profile"], r["key"]), errors, "key",
+                  "(plateau, profile, key)")
+    sets: dict = {}
+    for line, r in good:
+        sets.setdefault((r["plateau"], r["profile"]), []).append((line, r["key"], r["weight"]))
+    for (plateau, kind), items in sets.items():
+        first = items[0][0]
+        keys = {k for _, k, _ in items}
+        if kind == "weekday" and keys != set(range(7)):
+            missing = [WEEKDAYS[d] for d in range(7) if d not in keys]
+            errors.add(f"weekday profile of '{plateau}' lacks {', '.join(missing)}", file=path,
+                       row=first, field="key")
+        if kind == "month" and keys != set(range(1, 13)):
+            missing = [str(m) for m in range(1, 13) if m not in keys]
+            errors.add(f"month profile of '{plateau}' lacks month(s) {', '.join(missing)}", file=path,
+                       row=first, field="key")
+        if sum(w for _, _, w in items) <= 0:
+            errors.add(f"{kind} profile of '{plateau}' has only zero weights", file=path, row=first,
+                       field="weight")
+
+    def pick(plateau, kind):
+        return sets.get((plateau, kind), sets.get(("*", kind)))
+
+    weekday = pd.DataFrame(1.0, index=pd.Index(plateau_ids, name="plateau"), columns=range(7))
+    month = pd.DataFrame(1.0, index=pd.Index(plateau_ids, name="plateau"), columns=range(1, 13))
+    intraday = []
+    for p in plateau_ids:
+        for kind, frame in (("weekday", weekday), ("month", month)):
+            for _, k, w in pick(p, kind) or ():
+                frame.loc[p, k] = w
+        steps = pick(p, "intraday") or [(0, 0, 1.0)]
+        intraday += [{"plateau": p, "start_minute": k, "weight": w} for _, k, w in sorted(
+            steps, key=lambda s: s[1])]
+    intraday = pd.DataFrame.from_records(intraday, columns=["plateau", "start_minute", "weight"])
+    return Profiles(weekday=weekday, month=month, intraday=intraday, holidays=holidays,
+                    holiday_weight=holiday_weight)
+
+
+_FORECAST_COLUMNS = {
+    "plateau": _Column("str", required=True),
+    "slot_start": _Column("str", required=True),
+    "calls": _Column("float", required=True, low=0),
+    "aht_s": _Column("float", default=_NAN, low=0, low_open=True),
+    "fold": _Column("float", default=0.0, low=0, high=1, integer=True),
+}
+
+
+def _parse_datetime(value) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors) -> pd.DataFrame:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    header, rows = read_table(path)
+    # xlsx cells may hold real datetimes: keep them as ISO text for the string column
+    rows = [(line, {**r, "slot_start": r["slot_start"].isoformat(sep=" ")
+                    if isinstance(r.get("slot_start"), dt.datetime) else r.get("slot_start")})
+            for line, r in rows]
+    parsed = _parse_rows(path, header, rows, _FORECAST_COLUMNS, errors)
+    good = []
+    for line, r in parsed:
+        start = _parse_datetime(r["slot_start"])
+        if start is None or start.tzinfo is not None:
+            errors.add(f"'{r['slot_start']}' is not a local date-time YYYY-MM-DD HH:MM", file=path,
+                       row=line, field="slot_start")
+            continue
+        if r["plateau"] not in plateau_ids:
+            errors.add(f"unknown plateau id '{r['plateau']}'", file=path, row=line, field="plateau")
+            continue
+        minute = start.hour * 60 + start.minute
+        if start.second or start.microsecond or minute % slot_minutes:
+            errors.add(f"{start:%Y-%m-%d %H:%M} is not on the {slot_minutes}-minute slot grid",
+                       file=path, row=line, field="slot_start")
+            continue
+        hours = opening.get(start.weekday())
+        if hours is None or not _minutes(hours[0]) <= minute < _minutes(hours[1]):
+            errors.add(f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside opening hours",
+                       file=path, row=line, field="slot_start")
+            continue
+        fold = int(r["fold"])
+        kind = wall_time_kind(start, zone)
+        if kind == "missing":
+            errors.add(f"{start:%Y-%m-%d %H:%M} does not exist (clocks go forward)", file=path,
+                       row=line, field="slot_start")
+            continue
+        if fold == 1 and kind != "repeated":
+            errors.add("fold 1 is only for the second pass of a repeated hour (clocks go back)",
+                       file=path, row=line, field="fold")
+            continue
+        good.append((line, {**r, "slot_start": start, "fold": fold}))
+    _check_unique(path, good, lambda r: (r["plateau"], f"{r['slot_start']:%Y-%m-%d %H:%M}", r["fold"]),
+                  errors, "slot_start", "(plateau, slot_start, fold)")
+    frame = pd.DataFrame.from_records([r for _, r in good],
+                                      columns=["plateau", "slot_start", "fold", "calls", "aht_s"])
+    frame["slot_start"] = pd.to_datetime(frame["slot_start"]).astype("datetime64[ns]")
+    frame["fold"] = frame["fold"].astype("int64")
+    return frame
+
+
+def wall_time_kind(wall: dt.datetime, zone) -> str:
+    """"normal", "missing" (in a spring-forward gap) or "repeated" (in a fall-back overlap)."""
+    a = wall.replace(tzinfo=zone, fold=0)
+    b = wall.replace(tzinfo=zone, fold=1)
+    if a.utcoffset() == b.utcoffset():
+        return "normal"
+    back = a.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+    return "repeated" if back == wall else "missing"
+
+
+# --------------------------------------------------------------------------- settings
+
+def _settings(data: dict, path: Path, errors: _Errors) -> dict:
+    """Check ranges and cross-key rules of the merged settings; return parsed values."""
+    file = path
+
+    def get(section, key, default=None):
+        return data.get(section, {}).get(key, default)
+
+    def need(cond, msg, field):
+        if not cond:
+            errors.add(msg, file=file, field=field)
+        return cond
+
+    out: dict = {}
+    out["name"] = data.get("name") or path.stem
+    out["description"] = data.get("description", "")
+    need(_ID_RE.match(out["name"]) is not None,
+         f"name '{out['name']}' may hold only letters, digits, '_', '-', '.'", "name")
+
+    start = get("horizon", "start")
+    if need(start is not None, "missing value", "horizon.start"):
+        out["start"] = _parse_date(start)
+    weeks = get("horizon", "weeks", 1)
+    need(weeks >= 1, f"{weeks} is out of range: must be >= 1", "horizon.weeks")
+    out["weeks"] = weeks
+    slot = get("horizon", "slot_minutes", 30)
+    need(slot in (15, 30, 60), f"{slot} is not one of 15, 30, 60", "horizon.slot_minutes")
+    out["slot_minutes"] = slot
+    tz = get("horizon", "timezone", "Europe/Paris")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError for odd keys
+        errors.add(f"unknown time zone '{tz}'", file=file, field="horizon.timezone")
+    out["timezone"] = tz
+
+    opening_cfg = data.get("opening", {})
+    opening = {}
+    for d, day in enumerate(WEEKDAYS):
+        value = opening_cfg.get(day, opening_cfg.get("default"))
+        field = f"opening.{day}" if day in opening_cfg else "opening.default"
+        if value is None:
+            errors.add(f"no opening hours for {day} (set opening.{day} or opening.default)",
+                       file=file, field=f"opening.{day}")
+            continue
+        if isinstance(value, str):
+            opening[d] = None
+            continue
+        t_open, t_close = _parse_time(value[0]), _parse_time(value[1])
+        m_open, m_close = _minutes(t_open), _minutes(t_close)
+        if m_open >= m_close:
+            errors.add(f"opens at {value[0]} but closes at {value[1]} (no overnight spans)",
+                       file=file, field=field)
+        elif slot in (15, 30, 60) and (m_open % slot or m_close % slot):
+            errors.add(f"{value[0]}-{value[1]} is not on the {slot}-minute slot grid", file=file,
+                       field=field)
+        opening[d] = (t_open, t_close)
+    need(not opening or any(v is not None for v in opening.values()), "closed every day", "opening")
+    out["opening"] = opening
+
+    out["holidays"] = get("demand", "holidays", "")
+    if out["holidays"]:
+        import holidays as holidays_lib
+
+        try:
+            holidays_lib.country_holidays(out["holidays"])
+        except NotImplementedError:
+            errors.add(f"unknown country code '{out['holidays']}' for public holidays", file=file,
+                       field="demand.holidays")
+    hw = get("demand", "holiday_weight", 0.6)
+    need(hw >= 0, f"{hw} is out of range: must be >= 0", "demand.holiday_weight")
+    out["holiday_weight"] = float(hw)
+
+    service = data.get("service", {})
+    out["sl_scope"] = service.get("sl_scope", "slot")
+    need(out["sl_scope"] in ("slot", "day"), f"'{out['sl_scope']}' is not one of slot, day",
+         "service.sl_scope")
+    out["queueing"] = service.get("queueing", "erlang_c")
+    need(out["queueing"] in ("erlang_c", "erlang_a"),
+         f"'{out['queueing']}' is not one of erlang_c, erlang_a", "service.queueing")
+    out["service_default"] = {k: service[k] for k in TARGET_COLUMNS if k in service}
+    out["service_plateaux"] = service.get("plateaux", {})
+
+    shifts = data.get("shifts", {})
+    rules = ShiftRules(
+        paid_hours=tuple(float(h) for h in shifts.get("paid_hours", [7.0])),
+        unpaid_break_minutes=shifts.get("unpaid_break_minutes", 60),
+        break_after_hours=float(shifts.get("break_after_hours", 6.0)),
+        start_step_minutes=shifts.get("start_step_minutes", 30),
+        weekly_hours=float(shifts.get("weekly_hours", 35.0)),
+        days_per_week=shifts.get("days_per_week", 5))
+    for h in rules.paid_hours:
+        if need(0 < h <= 24, f"{h:g} is out of range: must be in (0, 24]", "shifts.paid_hours"):
+            need(slot not in (15, 30, 60) or (h * 60) % slot == 0,
+                 f"{h:g} h is not a whole number of {slot}-minute slots", "shifts.paid_hours")
+    b = rules.unpaid_break_minutes
+    if need(0 <= b <= 240, f"{b} is out of range: must be in [0, 240]", "shifts.unpaid_break_minutes"):
+        need(slot not in (15, 30, 60) or b % slot == 0,
+             f"{b} min is not a whole number of {slot}-minute slots", "shifts.unpaid_break_minutes")
+    need(rules.break_after_hours >= 0, "must be >= 0", "shifts.break_after_hours")
+    step = rules.start_step_minutes
+    if need(step > 0, f"{step} is out of range: must be > 0", "shifts.start_step_minutes"):
+        need(slot not in (15, 30, 60) or step % slot == 0,
+             f"{step} is not a multiple of the slot length {slot}", "shifts.start_step_minutes")
+    need(0 < rules.weekly_hours <= 60, f"{rules.weekly_hours:g} is out of range: must be in (0, 60]",
+         "shifts.weekly_hours")
+    need(1 <= rules.days_per_week <= 7, f"{rules.days_per_week} is out of range: must be in [1, 7]",
+         "shifts.days_per_week")
+    out["shifts"] = rules
+
+    pricing = data.get("pricing", {})
+    regimes = pricing.get("regimes", {})
+    records = []
+    for rid, reg in regimes.items():
+        key = f"pricing.regimes.{rid}"
+        eur = reg.get("eur_per_min")
+        if not need(eur is not None, "missing value", f"{key}.eur_per_min"):
+            continue
+        rec = {"id": rid, "name": reg.get("name", rid),
+               "setup_eur_per_call": float(reg.get("setup_eur_per_call", 0.0)),
+               "eur_per_min": float(eur),
+               "eur_per_min_offpeak": float(reg.get("eur_per_min_offpeak", eur)),
+               "peak_start": _parse_time(reg.get("peak_start", "08:00")),
+               "peak_end": _parse_time(reg.get("peak_end", "19:00")),
+               "bill_waiting": bool(reg.get("bill_waiting", False)),
+               "operator_share": float(reg.get("operator_share", 0.0)),
+               "call_uplift": float(reg.get("call_uplift", 0.0))}
+        for f in ("setup_eur_per_call", "eur_per_min", "eur_per_min_offpeak"):
+            need(rec[f] >= 0, f"{rec[f]:g} is out of range: must be >= 0", f"{key}.{f}")
+        need(0 <= rec["operator_share"] <= 1,
+             f"{rec['operator_share']:g} is out of range: must be in [0, 1]", f"{key}.operator_share")
+        need(rec["call_uplift"] > -1, f"{rec['call_uplift']:g} is out of range: must be > -1",
+             f"{key}.call_uplift")
+        need(_minutes(rec["peak_start"]) <= _minutes(rec["peak_end"]),
+             "peak_start is after peak_end", f"{key}.peak_start")
+        records.append(rec)
+    need(bool(regimes), "no pricing regimes ([pricing.regimes.ID])", "pricing.regimes")
+    cols = ["id", "name", "setup_eur_per_call", "eur_per_min", "eur_per_min_offpeak", "peak_start",
+            "peak_end", "bill_waiting", "operator_share", "call_uplift"]
+    out["regimes"] = pd.DataFrame.from_records(records, columns=cols).set_index("id")
+    active = pricing.get("active")
+    if need(active is not None, "missing value", "pricing.active") and regimes:
+        need(active in regimes, f"unknown regime '{active}' (have {', '.join(regimes)})",
+             "pricing.active")
+    base = pricing.get("base", active)
+    if regimes and base is not None:
+        need(base in regimes, f"unknown regime '{base}' (have {', '.join(regimes)})", "pricing.base")
+    out["active_regime"], out["base_regime"] = active, base
+
+    policy = data.get("policy", {})
+    cap = float(policy.get("offshore_cap", 1.0))
+    need(0 <= cap <= 1, f"{cap:g} is out of range: must be in [0, 1]", "policy.offshore_cap")
+    pen = float(policy.get("shortfall_penalty_eur_per_agent_hour", 500.0))
+    need(pen >= 0, f"{pen:g} is out of range: must be >= 0", "policy.shortfall_penalty_eur_per_agent_hour")
+    share = float(policy.get("max_shortfall_share", 0.0))
+    need(0 <= share <= 1, f"{share:g} is out of range: must be in [0, 1]", "policy.max_shortfall_share")
+    out["offshore_cap"], out["shortfall_penalty_eur_per_agent_hour"] = cap, pen
+    out["max_shortfall_share"] = share
+
+    inputs = data.get("inputs", {})
+    out["inputs"] = {}
+    for key in ("plateaux", "providers", "profiles", "forecast"):
+        value = inputs.get(key)
+        if value is None:
+            need(key == "forecast", "missing value: path of the input table", f"inputs.{key}")
+            continue
+        p = Path(value)
+        if not p.is_file():
+            errors.add(f"input table not found: {p}", file=file, field=f"inputs.{key}")
+        elif p.suffix.lower() not in (".csv", ".xlsx"):
+            errors.add(f"{p.name}: input tables must be .csv or .xlsx", file=file, field=f"inputs.{key}")
+        else:
+            out["inputs"][key] = p
+    return out
+
+
+_TARGET_RANGES = {  # (low, high, low_open, high_open)
+    "sl_target": (0, 1, True, False), "answer_s": (0, None, False, False),
+    "asa_s": (0, None, True, False), "max_occupancy": (0, 1, True, False),
+    "patience_s": (0, None, True, False), "max_abandon": (0, 1, True, True),
+}
+
+
+def _targets(s: dict, plateau_ids, file, errors: _Errors) -> pd.DataFrame:
+    rows = {}
+    for pid, over in s["service_plateaux"].items():
+        if pid not in plateau_ids:
+            errors.add(f"unknown plateau id '{pid}'", file=file, field=f"service.plateaux.{pid}")
+    for pid in plateau_ids:
+        merged = {**s["service_default"], **s["service_plateaux"].get(pid, {})}
+        row = {}
+        for col in TARGET_COLUMNS:
+            value = merged.get(col)
+            field = f"service.plateaux.{pid}.{col}" if col in s["service_plateaux"].get(pid, {}) \
+                else f"service.{col}"
+            if value is None:
+                if col in ("sl_target", "answer_s") or (col == "patience_s" and s["queueing"] == "erlang_a"):
+                    why = " (needed by queueing = 'erlang_a')" if col == "patience_s" else ""
+                    errors.add(f"missing value for plateau '{pid}'{why}", file=file, field=field)
+                row[col] = _NAN
+                continue
+            lo, hi, lo_open, hi_open = _TARGET_RANGES[col]
+            try:
+                _Column("float", low=lo, high=hi, low_open=lo_open, high_open=hi_open)._check_range(value)
+            except ValueError as exc:
+                errors.add(str(exc), file=file, field=field)
+            row[col] = float(value)
+        if not math.isnan(row["max_abandon"]) and s["queueing"] != "erlang_a":
+            errors.add("max_abandon needs queueing = 'erlang_a'", file=file, field="service.max_abandon")
+        rows[pid] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(TARGET_COLUMNS), dtype=float)
+    frame.index.name = "plateau"
+    return frame
+
+
+def _check_intraday(profiles: Profiles, opening: dict, file, errors: _Errors):
+    """Each plateau must receive calls on each open weekday."""
+    for p in profiles.weekday.index:
+        keys, weights = profiles.intraday_steps(p)
+        for d, hours in opening.items():
+            if hours is None or profiles.weekday.loc[p, d] == 0:
+                continue
+            lo, hi = _minutes(hours[0]), _minutes(hours[1])
+            edges = np.append(keys, 1440.0)
+            overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None)
+            if float((overlap * weights).sum()) <= 0:
+                errors.add(f"intraday profile of '{p}' is zero throughout the opening hours of "
+                           f"{WEEKDAYS[d]}", file=file, field="weight")
+
+
+# --------------------------------------------------------------------------- load
+
+def load(path_or_name: str | Path | None = None, overrides: dict | None = None) -> Scenario:
+    """Read a model (path or name; default orange-2009), merge `extends`, apply overrides, check all."""
+    path = resolve_model(path_or_name)
+    data, model_files = _read_chain(path)
+    if overrides:
+        data = _apply_overrides(data, overrides)
+    errors = _Errors()
+    s = _settings(data, path, errors)
+    errors.raise_if_any()
+
+    inputs = s["inputs"]
+    plateaux = _load_plateaux(inputs["plateaux"], errors)
+    errors.raise_if_any()
+    ids = list(plateaux.index)
+    providers = _load_providers(inputs["providers"], ids, errors)
+    profiles = _load_profiles(inputs["profiles"], ids, s["holidays"], s["holiday_weight"], errors)
+    if not errors.items:
+        _check_intraday(profiles, s["opening"], inputs["profiles"], errors)
+    forecast = None
+    if "forecast" in inputs:
+        forecast = _load_forecast(inputs["forecast"], ids, s["opening"], s["slot_minutes"],
+                                  s["timezone"], errors)
+    targets = _targets(s, ids, path, errors)
+    errors.raise_if_any()
+
+    input_files = {"model": path}
+    for i, parent in enumerate(model_files[1:], start=1):
+        input_files[f"extends{i}"] = parent
+    input_files.update(inputs)
+    return Scenario(
+        name=s["name"], description=s["description"], path=path, start=s["start"],
+        weeks=s["weeks"], slot_minutes=s["slot_minutes"], timezone=s["timezone"],
+        opening=s["opening"], sl_scope=s["sl_scope"], queueing=s["queueing"], targets=targets,
+        shifts=s["shifts"], regimes=s["regimes"], active_regime=s["active_regime"],
+        base_regime=s["base_regime"], offshore_cap=s["offshore_cap"],
+        shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
+        max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
+        profiles=profiles, forecast=forecast, input_files=input_files, config=data)
