@@ -103,6 +103,21 @@ def simulate_cmd(run_dir, replications, seed, forecast_error, aht_cv, exponentia
     click.echo(f"tables simulation, simulation_summary written to {target}")
 
 
+@cli.command("export")
+@click.argument("run_dir", metavar="RUN", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx",
+              show_default=True, help="Format to rebuild from the run's tables.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder to write into [default: the run folder].")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def export_cmd(run_dir, fmt, out_dir, force):
+    """Rebuild plan.xlsx, the CSV or the Parquet tables of a run folder."""
+    from .results import export_run
+
+    for path in export_run(run_dir, fmt, out=out_dir, force=force):
+        click.echo(str(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the click group, turn errors into one line and an exit code."""
     try:
