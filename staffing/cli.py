@@ -103,6 +103,48 @@ def simulate_cmd(run_dir, replications, seed, forecast_error, aht_cv, exponentia
     click.echo(f"tables simulation, simulation_summary written to {target}")
 
 
+@cli.command("validate")
+@click.argument("model", required=False)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override a model key, e.g. service.sl_target=0.9 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def validate_cmd(model, settings, as_json):
+    """Load and check a scenario (default orange-2009) and its input tables; print a summary."""
+    import json
+
+    from . import scenario as scenario_mod
+    from . import scenario_report
+
+    sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    info = scenario_report.summary(sc)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        click.echo(scenario_report.render_summary(sc, info))
+
+
+@cli.command("requirements")
+@click.argument("model", required=False)
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV or xlsx file: one row per plateau x slot.")
+@click.option("--regime", default=None, help="Pricing regime for the call uplift [default: the model's].")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override a model key, e.g. service.answer_s=20 (repeatable).")
+def requirements_cmd(model, output_path, regime, settings):
+    """Agents required per plateau x slot over the horizon to meet the service targets."""
+    from . import demand, scenario_report
+    from . import scenario as scenario_mod
+
+    sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    table = demand.requirements(sc, demand.build_demand(sc, regime=regime))
+    scenario_report.write_table(table, output_path)
+    hours = table["agents"] * table["slot_minutes"] / 60
+    click.echo(f"{len(table)} rows ({table['plateau'].nunique()} plateaux x "
+               f"{table['slot_start'].nunique()} slots) written to {output_path}: "
+               f"{table['calls'].sum():,.0f} calls, {hours.sum():,.0f} agent-hours, "
+               f"peak {table.groupby('slot_start')['agents'].sum().max():,} agents")
+
+
 @cli.command("export")
 @click.argument("run_dir", metavar="RUN", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx",
@@ -123,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="staffing", standalone_mode=False)
     except StaffingError as exc:
-        click.echo(f"error: {exc}", err=True)
+        for line in str(exc).splitlines() or [""]:
+            click.echo(f"error: {line}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

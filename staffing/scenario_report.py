@@ -1,0 +1,117 @@
+"""What `staffing validate` and `staffing requirements` print and write."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .scenario import WEEKDAYS, Scenario
+
+
+def summary(scenario: Scenario) -> dict:
+    """Headline figures of a checked scenario (the keys of `validate --json`)."""
+    from .demand import slot_grid, uplift_factor
+
+    prov = scenario.providers
+    inhouse = prov[prov["kind"] == "inhouse"]
+    factor = uplift_factor(scenario)
+    per_plateau = scenario.plateaux["annual_calls"] * factor
+    grid = slot_grid(scenario, scenario.start, scenario.end - pd.Timedelta(days=1))
+    return {
+        "scenario": scenario.name,
+        "model": str(scenario.path),
+        "plateaux": int(len(scenario.plateaux)),
+        "providers": int(len(prov)),
+        "inhouse_teams": int(len(inhouse)),
+        "inhouse_headcount": int(inhouse["headcount"].sum()),
+        "subcontractors": int((prov["kind"] == "subcontractor").sum()),
+        "subcontractor_seats": int(prov.loc[prov["kind"] == "subcontractor", "seats"].sum()),
+        "offshore_sites": int((prov["kind"] == "offshore").sum()),
+        "offshore_seats": int(prov.loc[prov["kind"] == "offshore", "seats"].sum()),
+        "regime": scenario.active_regime,
+        "base_regime": scenario.base_regime,
+        "calls_per_year": round(float(per_plateau.sum()), 3),
+        "calls_per_year_by_plateau": {k: round(float(v), 3) for k, v in per_plateau.items()},
+        "horizon_start": scenario.start.isoformat(),
+        "weeks": scenario.weeks,
+        "slot_minutes": scenario.slot_minutes,
+        "slots": int(len(grid)),
+        "forecast_rows": 0 if scenario.forecast is None else int(len(scenario.forecast)),
+    }
+
+
+def _opening_text(scenario: Scenario) -> str:
+    def fmt(hours):
+        if hours is None:
+            return "closed"
+        close = "24:00" if hours[1].hour == 23 and hours[1].minute == 59 else f"{hours[1]:%H:%M}"
+        return f"{hours[0]:%H:%M}-{close}"
+
+    parts, d = [], 0
+    while d < 7:  # group runs of weekdays with the same hours
+        e = d
+        while e + 1 < 7 and scenario.opening.get(e + 1) == scenario.opening.get(d):
+            e += 1
+        days = WEEKDAYS[d] if d == e else f"{WEEKDAYS[d]}-{WEEKDAYS[e]}"
+        parts.append(f"{days} {fmt(scenario.opening.get(d))}")
+        d = e + 1
+    return ", ".join(parts)
+
+
+def render_summary(scenario: Scenario, info: dict) -> str:
+    """Human-readable summary for `staffing validate`."""
+    t = scenario.targets
+    base = float(scenario.plateaux["annual_calls"].sum())
+    lines = [
+        f"scenario    {info['scenario']}: {scenario.description}",
+        f"model       {info['model']}",
+        f"horizon     {info['horizon_start']}, {info['weeks']} week(s), {info['slot_minutes']}-min "
+        f"slots, {info['slots']} open slots ({_opening_text(scenario)})",
+        f"plateaux    {info['plateaux']}: {', '.join(scenario.plateaux.index)}",
+        f"calls/year  {info['calls_per_year']:,.0f} under {info['regime']} "
+        f"({base:,.0f} observed under {info['base_regime']})",
+    ]
+    for pid, calls in info["calls_per_year_by_plateau"].items():
+        aht = scenario.plateaux.loc[pid, "aht_s"]
+        tgt = t.loc[pid]
+        lines.append(f"  {pid:<10}{calls:>14,.0f} calls, aht {aht:g} s, target "
+                     f"{tgt['sl_target']:.0%} in {tgt['answer_s']:g} s")
+    lines += [
+        f"providers   {info['providers']}: {info['inhouse_teams']} in-house teams "
+        f"({info['inhouse_headcount']:,} advisers), {info['subcontractors']} subcontractors "
+        f"({info['subcontractor_seats']:,} seats), {info['offshore_sites']} offshore site(s) "
+        f"({info['offshore_seats']:,} seats, cap {scenario.offshore_cap:.0%} of answering hours)",
+        f"service     {scenario.sl_scope} scope, {scenario.queueing}",
+    ]
+    if info["forecast_rows"]:
+        lines.append(f"forecast    {info['forecast_rows']} rows replace the generated demand")
+    lines.append("ok")
+    return "\n".join(lines)
+
+
+def write_table(frame: pd.DataFrame, path) -> Path:
+    """Write CSV or xlsx (by extension) atomically: a temp file in the same folder, then rename."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"unknown output format '{suffix or path.name}': use .csv or .xlsx",
+                         file=str(path), field="--output")
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+        else:
+            frame.to_excel(tmp, index=False, sheet_name=path.stem[:31] or "table")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
