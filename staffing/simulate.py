@@ -571,53 +571,40 @@ def describe(value, coverage: pd.DataFrame):
 
 
 def write_tables(result: Simulation, out_dir, *, run_dir=None, options: dict | None = None):
-    """Write the tables as CSV into out_dir atomically (temp file, then os.replace).
+    """Write the tables as CSV into out_dir, each file atomically (staffing.results writers).
 
-    When out_dir is the run folder, also add the tables as sheets of its plan.xlsx and list
-    them (and the simulation options) in its manifest.json, each replaced atomically.
+    When out_dir is the run folder, also as Parquet if the run has Parquet tables, as sheets of
+    its rebuilt plan.xlsx, and listed (with the simulation options) in its manifest.json,
+    written last. Returns the files written.
     """
-    import json
-    import shutil
-    import tempfile
     from pathlib import Path
+
+    from . import results
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = {"simulation": result.simulation, "simulation_summary": result.summary}
-    staged: list[tuple[str, Path]] = []
-
-    def stage(target: Path, suffix: str) -> str:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
-        os.close(fd)
-        staged.append((tmp, target))
-        return tmp
-
-    try:
-        for name, df in tables.items():
-            df.to_csv(stage(out / f"{name}.csv", ".csv"), index=False,
-                      date_format="%Y-%m-%dT%H:%M:%S")
-        same = run_dir is not None and Path(run_dir).resolve() == out.resolve()
-        if same and (out / "plan.xlsx").is_file():
-            tmp = stage(out / "plan.xlsx", ".xlsx")
-            shutil.copyfile(out / "plan.xlsx", tmp)
-            with pd.ExcelWriter(tmp, engine="openpyxl", mode="a",
-                                if_sheet_exists="replace") as xl:
-                for name, df in tables.items():
-                    df.to_excel(xl, sheet_name=name, index=False)
-        if same and (out / "manifest.json").is_file():
-            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            listed = list(manifest.get("tables") or [])
-            manifest["tables"] = listed + [t for t in TABLES if t not in listed]
-            manifest["simulation"] = options or {}
-            Path(stage(out / "manifest.json", ".json")).write_text(
-                json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    return [target for _, target in staged]
+    written = [results.write_table_csv(df, out / f"{name}.csv", table=name)
+               for name, df in tables.items()]
+    if run_dir is None or Path(run_dir).resolve() != out.resolve():
+        return written
+    manifest = results.load_manifest(out)
+    formats = manifest.get("formats") or []
+    if ("parquet" in formats or any(out.glob("*.parquet"))) and results.have_pyarrow():
+        written += [results.write_table_parquet(df, out / f"{name}.parquet", table=name)
+                    for name, df in tables.items()]
+    listed = list(manifest.get("tables") or [])
+    manifest["tables"] = listed + [t for t in TABLES if t not in listed]
+    columns = dict(manifest.get("columns") or {})
+    columns.update({name: results.column_kinds(name, df) for name, df in tables.items()})
+    manifest["columns"] = columns
+    manifest["simulation"] = options or {}
+    if (out / results.WORKBOOK_NAME).is_file():
+        everything = results.load(out, format="csv")
+        everything.update(tables)
+        written.append(results.write_workbook(out / results.WORKBOOK_NAME, everything, manifest))
+    written.append(results.write_manifest(manifest, out / results.MANIFEST_NAME))
+    return written
 
 
 def format_summary(summary: pd.DataFrame) -> str:

@@ -377,13 +377,16 @@ def make_run(path, *, xlsx=True):
     cov["required_agents"] = cov["staffed_agents"].round()
     cov["shortfall_agents"] = 0.0
     cov["service_level"], cov["asa_s"], cov["occupancy"], cov["p_abandon"] = 0.9, 5.0, 0.7, np.nan
-    path.mkdir()
-    cov.to_csv(path / "coverage.csv", index=False)
     manifest = {"schema_version": 1, "scenario": "demo", "tables": ["coverage"],
                 "options": {"answer_s": 20}}
-    (path / "manifest.json").write_text(json.dumps(manifest))
-    if xlsx:
-        cov.to_excel(path / "plan.xlsx", sheet_name="coverage", index=False)
+    if xlsx:  # a run folder as the results writer makes it
+        from staffing import results
+
+        results.write_run(path, {"coverage": cov}, manifest, formats=("csv", "xlsx"))
+    else:  # a bare folder: the contract's CSV and JSON only
+        path.mkdir()
+        cov.to_csv(path / "coverage.csv", index=False)
+        (path / "manifest.json").write_text(json.dumps(manifest))
     return cov
 
 
@@ -403,9 +406,15 @@ def test_command_writes_tables_into_run_folder(tmp_path, capsys):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["tables"] == ["coverage", "simulation", "simulation_summary"]
     assert manifest["simulation"]["patience_s"] == 180 and manifest["simulation"]["answer_s"] == 20
-    sheets = pd.read_excel(run / "plan.xlsx", sheet_name=None)
-    assert set(sheets) == {"coverage", "simulation", "simulation_summary"}
-    assert len(sheets["simulation"]) == 12
+    from staffing import results
+
+    for source in (run, run / "plan.xlsx"):  # read back from the CSVs and from the workbook
+        back = results.load(source)
+        assert {"coverage", "simulation", "simulation_summary"} <= set(back)
+        assert len(back["simulation"]) == 12 and back["simulation"]["within_2pp"].dtype == bool
+        np.testing.assert_allclose(back["simulation"]["sl_sim_mean"], sim["sl_sim_mean"],
+                                   rtol=1e-9)
+    assert results.load_manifest(run / "plan.xlsx")["simulation"]["seed"] == 1
     assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temp files left
     # same seed, same numbers
     assert main(["simulate", str(run), "--replications", "3", "--workers", "1",
