@@ -55,9 +55,7 @@ def test_round_trip_same_tables_whichever_format(run_dir, tables):
         got = results.load(run_dir, format=fmt)
         assert list(got) == list(expected), fmt
         for name in expected:
-            # CSV and Parquet are exact; a workbook keeps 16 significant digits ("%.16g")
-            exact = dict(check_exact=True) if fmt != "xlsx" else dict(check_exact=False, rtol=1e-14, atol=0)
-            pd.testing.assert_frame_equal(got[name], expected[name], obj=f"{fmt}:{name}", **exact)
+            pd.testing.assert_frame_equal(got[name], expected[name], check_exact=True, obj=f"{fmt}:{name}")
 
 
 def test_parquet_in_test_extra_so_round_trip_runs_in_ci():
@@ -323,6 +321,18 @@ def test_new_run_dir(tmp_path):
     b = results.new_run_dir(tmp_path, "orange 2009/x", "optimise")
     assert b.name in (a.name + "-2",) or b.name != a.name
     assert not b.exists()
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    notes = pd.DataFrame({"scenario": ["s"] * 4, "note": ["=SUM(A1:A2)", "#N/A", " padded ", "a < b & c"],
+                          "value_eur": [1.5, -2.0, np.nan, 1e-7]})
+    path = results.write_workbook(tmp_path / "plan.xlsx", {"notes": notes}, {})
+    ws = load_workbook(path)["notes"]
+    assert [ws.cell(r, 2).data_type for r in range(2, 6)] == ["s"] * 4
+    got = results.load(path)["notes"]
+    assert got["note"].tolist() == notes["note"].tolist()
+    assert got["value_eur"].tolist()[:2] == [1.5, -2.0] and np.isnan(got["value_eur"][2])
+    assert got["value_eur"][3] == 1e-7
 
 
 def test_bad_table_names_refused(tables, tmp_path):
