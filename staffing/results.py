@@ -568,7 +568,7 @@ def _summary_rows(tables: dict[str, pd.DataFrame], manifest: dict, notes: list[s
         rows.append(())
         rows.append(("Options",))
         for k, v in opts.items():
-            rows.append([f"{k}", v if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+            rows.append([_label(k), v if isinstance(v, (int, float, str)) and not isinstance(v, bool)
                          else json.dumps(v, default=_json_default)])
     summ = tables.get("summary")
     if summ is not None and len(summ) and {"metric", "value"} <= set(summ.columns):
