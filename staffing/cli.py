@@ -160,6 +160,51 @@ def export_cmd(run_dir, fmt, out_dir, force):
         click.echo(str(path))
 
 
+@cli.command("optimise")
+@click.argument("model", required=False)
+@click.option("--regime", default=None, help="Pricing regime (its call uplift) [default: the model's].")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the horizon [default: the model's].")
+@click.option("--weeks", type=click.IntRange(min=1), default=None,
+              help="Weeks to plan [default: the model's].")
+@click.option("--sl-scope", type=click.Choice(["slot", "day"]), default=None,
+              help="Meet the SL in every slot, or call-weighted over each day.")
+@click.option("--queueing", type=click.Choice(["erlang_c", "erlang_a"]), default=None)
+@click.option("--headcount", type=click.Choice(["fixed", "optimise"]), default="fixed",
+              show_default=True, help="In-house headcount as given, or chosen within bounds.")
+@click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
+              help="Largest offshore share of answering hours [default: the model's].")
+@click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="Seconds per week's integer solve.")
+@click.option("--gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
+              help="Relative gap to the LP bound accepted for the integer plan.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override a model key, e.g. --set policy.offshore_cap=0.1 (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Run folder [default: outputs/<scenario>/<run-id>].")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def optimise_cmd(model, regime, start, weeks, sl_scope, queueing, headcount, offshore_cap, relax,
+                 solver, time_limit, gap, settings, out_dir, force):
+    """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
+    from . import allocation, report, scenario as scenario_mod
+
+    sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    opts = allocation.Options(regime=regime, start=start.date() if start else None, weeks=weeks,
+                              sl_scope=sl_scope, queueing=queueing, headcount=headcount,
+                              offshore_cap=offshore_cap, relax=relax, solver=solver,
+                              time_limit=time_limit, gap=gap).resolved(sc)
+    if opts.weeks > 1:
+        with click.progressbar(length=opts.weeks, label="weeks", file=sys.stderr) as bar:
+            plan = allocation.optimise(sc, opts, progress=bar.update)
+    else:
+        plan = allocation.optimise(sc, opts)
+    run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings)
+    click.echo(report.summary_text(sc, plan, run_dir))
+    report.raise_if_short(sc, plan)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the click group, turn errors into one line and an exit code."""
     try:

@@ -1,0 +1,90 @@
+"""A solved plan to its run folder (tables + manifest) and to the console summary."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import results
+from .errors import InfeasiblePlan
+
+
+def input_hashes(scenario) -> dict:
+    """sha256 of the model file, the files it extends and its input tables."""
+    out = {}
+    for path in scenario.input_files.values():
+        p = Path(path)
+        if p.is_file():
+            out[str(p.resolve())] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), command="optimise",
+               outputs_root="outputs") -> Path:
+    """Write the plan's run folder atomically; returns its path."""
+    run_dir = Path(out_dir) if out_dir else results.new_run_dir(outputs_root, scenario.name, command)
+    manifest = dict(plan.manifest)
+    manifest.update(scenario=scenario.name, model=str(scenario.path),
+                    inputs=input_hashes(scenario), settings=list(settings))
+    forbidden = sorted({str(Path(p).resolve().parent) for k, p in scenario.input_files.items()
+                        if k != "model" and not str(k).startswith("extends")})
+    return results.write_run(run_dir, plan.tables, manifest, force=force, forbidden_dirs=forbidden)
+
+
+def _fmt_eur(v: float) -> str:
+    return f"{v:,.0f} EUR".replace(",", " ")
+
+
+def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
+    """A short human summary: cost, providers, SL per plateau, shortfall, solve status."""
+    t = plan.tables
+    m = plan.manifest
+    prov = t["providers"]
+    cov = t["coverage"]
+    lines = [f"scenario {scenario.name}: {m['options']['weeks']} week(s) from "
+             f"{m['options']['start']}, regime {m['options']['regime']}, SL scope "
+             f"{m['options']['sl_scope']}, {m['options']['queueing']}"]
+    lines.append(f"total staffing cost {_fmt_eur(prov['cost_eur'].sum())}   calls "
+                 f"{cov['calls'].sum():,.0f}".replace(",", " "))
+    lines.append("")
+    lines.append(f"{'provider':<18}{'kind':<15}{'staffed h':>12}{'paid h':>12}{'cost':>16}{'share':>8}")
+    for r in prov.itertuples(index=False):
+        lines.append(f"{r.provider:<18}{r.kind:<15}{r.staffed_hours:>12,.0f}{r.paid_hours:>12,.0f}"
+                     f"{_fmt_eur(r.cost_eur):>16}{100 * r.share:>7.1f}%".replace(",", " "))
+    lines.append("")
+    lines.append(f"{'plateau':<12}{'calls':>12}{'SL':>8}{'target':>8}{'ASA s':>8}{'short h':>9}")
+    slot_h = cov["slot_minutes"] / 60.0
+    for p, g in cov.groupby("plateau", sort=False):
+        w = g["calls"].to_numpy(float)
+        sl = float((g["service_level"] * w).sum() / w.sum()) if w.sum() else 1.0
+        asa = g["asa_s"].to_numpy(float)
+        asa_m = float((np.where(np.isfinite(asa), asa, 0) * w).sum() / w.sum()) if w.sum() else 0.0
+        short = float((g["shortfall_agents"] * slot_h[g.index]).sum())
+        lines.append(f"{p:<12}{w.sum():>12,.0f}{100 * sl:>7.1f}%{100 * g['sl_target'].iloc[0]:>7.0f}%"
+                     f"{asa_m:>8.1f}{short:>9.1f}".replace(",", " "))
+    lines.append("")
+    gap = m.get("gap")
+    lines.append(f"solver {m['solver']} {m['status']}{' (LP relaxation)' if not m['integer'] else ''}"
+                 f", gap to LP bound {100 * gap:.2f} %, build {m['build_s']:.1f} s, solve "
+                 f"{m['solve_s']:.1f} s, wall {m['wall_time_s']:.1f} s")
+    lines.append(f"shortfall {100 * plan.shortfall_share:.3f} % of required agent-hours "
+                 f"(allowed {100 * scenario.max_shortfall_share:.3f} %)")
+    if run_dir is not None:
+        lines.append(f"results in {run_dir}")
+    return "\n".join(lines)
+
+
+def raise_if_short(scenario, plan) -> None:
+    """InfeasiblePlan (exit 3) naming the worst slots when shortfall exceeds the allowed share."""
+    if plan.shortfall_share <= scenario.max_shortfall_share + 1e-9:
+        return
+    diag = plan.diagnostics.head(10)
+    worst = "; ".join(f"{r.plateau} {pd.Timestamp(r.slot_start):%Y-%m-%d %H:%M} required "
+                      f"{r.required_agents:.0f} staffed {r.staffed_agents:.1f} missing "
+                      f"{r.missing_agents:.1f}" for r in diag.itertuples(index=False))
+    raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
+                         f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "
+                         f"slots (also in diagnostics.csv): {worst}", diagnosis=plan.diagnostics)
