@@ -74,26 +74,6 @@ class Options:
 
 # ----------------------------------------------------------------------------- requirements
 
-def live_demand(scenario, demand: pd.DataFrame) -> pd.DataFrame:
-    """Split long calls: live AHT once calls past the callback threshold are cut there, and the
-    callback work (agent-slots of appointments) each slot's long calls generate."""
-    pl = scenario.plateaux
-    cut = (pl["long_call_aht_s"] - pl["callback_threshold_s"]).clip(lower=0.0)
-    deferred_s = pl["callback_share"] * cut  # seconds per offered call, done by appointment
-    out = demand.copy()
-    d = out["plateau"].map(deferred_s).astype(float)
-    live = out["aht_s"] - d
-    bad = live <= 0
-    if bad.any():
-        p = out.loc[bad, "plateau"].iloc[0]
-        raise InputError("callback_share x (long_call_aht_s - callback_threshold_s) leaves no live "
-                         f"handle time for plateau {p!r}", field="callback_share")
-    out["aht_s"] = live
-    out["callback_agents"] = out["calls"] * d / (out["slot_minutes"] * 60.0)
-    out["callback_cut_s"] = out["plateau"].map(cut).astype(float)
-    return out
-
-
 def requirements(scenario, demand: pd.DataFrame, model: str) -> pd.DataFrame:
     """Erlang requirements per plateau x slot at the live AHT, with the callback work."""
     req = demand_mod.requirements(scenario.replace(queueing=model), demand)
@@ -123,31 +103,48 @@ class WeekResult:
     day_short: float  # day scope: SL-calls below target, summed
 
 
-def _sl_curve(req: pd.DataFrame, targets: pd.DataFrame, model: str):
-    """Day scope: per row, staffing levels n_0 < ... < n_K and SL(n_i) (concave from n_0 on)."""
-    ns, sls = [], []
+def _target_args(targets: pd.DataFrame, p: str, model: str):
+    t = targets.loc[p]
+    patience = float(t["patience_s"]) if model == "erlang_a" and pd.notna(t["patience_s"]) else None
+    occ = None if pd.isna(t["max_occupancy"]) else float(t["max_occupancy"])
+    return float(t["sl_target"]), float(t["answer_s"]), occ, patience
+
+
+def day_floor(req: pd.DataFrame, targets: pd.DataFrame, model: str) -> np.ndarray:
+    """Day scope: the fewest agents a slot may have, those for DAY_SCOPE_FLOOR x the SL target
+    (and the occupancy cap); from there on SL(n) is concave in n."""
+    out = np.zeros(len(req))
     for p, rows in req.groupby("plateau", sort=False):
-        t = targets.loc[p]
-        patience = float(t["patience_s"]) if model == "erlang_a" and pd.notna(t["patience_s"]) else None
+        sl, answer, occ, patience = _target_args(targets, p, model)
+        out[req.index.get_indexer(rows.index)] = queueing.required_agents(
+            rows["calls"].to_numpy(float), rows["aht_s"].to_numpy(float),
+            rows["slot_minutes"].to_numpy(float), DAY_SCOPE_FLOOR * sl, answer,
+            max_occupancy=occ, patience_s=patience)
+    return out
+
+
+def _sl_curve(req: pd.DataFrame, targets: pd.DataFrame, model: str) -> dict:
+    """Day scope: per row, staffing levels n_0 < ... < n_K from the floor up to SL 0.999, and
+    SL(n_i). Secants between them lie below the concave SL(n), so the model is conservative."""
+    out = {}
+    for p, rows in req.groupby("plateau", sort=False):
+        sl_t, answer, occ, patience = _target_args(targets, p, model)
         calls, aht = rows["calls"].to_numpy(float), rows["aht_s"].to_numpy(float)
         slot = rows["slot_minutes"].to_numpy(float)
-        occ = None if pd.isna(t["max_occupancy"]) else float(t["max_occupancy"])
-        lo = queueing.required_agents(calls, aht, slot, DAY_SCOPE_FLOOR * float(t["sl_target"]),
-                                      float(t["answer_s"]), max_occupancy=occ, patience_s=patience)
-        top = min(0.9999, max(float(t["sl_target"]), 0.999))
-        hi = queueing.required_agents(calls, aht, slot, top, float(t["answer_s"]),
+        lo = rows["floor_agents"].to_numpy(float)
+        hi = queueing.required_agents(calls, aht, slot, min(0.9999, max(sl_t, 0.999)), answer,
                                       max_occupancy=occ, patience_s=patience)
         hi = np.maximum(hi, lo)
         frac = np.linspace(0.0, 1.0, DAY_SCOPE_POINTS) ** 1.5  # denser near the floor
         grid = np.round(lo[:, None] + (hi - lo)[:, None] * frac[None, :])
-        m = queueing.evaluate(np.repeat(calls, DAY_SCOPE_POINTS), np.repeat(aht, DAY_SCOPE_POINTS),
-                              np.repeat(slot, DAY_SCOPE_POINTS), grid.ravel(), float(t["answer_s"]),
-                              patience_s=patience, with_asa=False)
+        k = DAY_SCOPE_POINTS
+        m = queueing.evaluate(np.repeat(calls, k), np.repeat(aht, k), np.repeat(slot, k),
+                              grid.ravel(), answer, patience_s=patience, with_asa=False)
         sl = m["service_level"].reshape(grid.shape)
         for i, idx in enumerate(rows.index):
-            g, s = np.unique(grid[i], return_index=True)
-            ns.append((idx, g, sl[i][s]))
-    return {idx: (g, s) for idx, g, s in ns}
+            g, first = np.unique(grid[i], return_index=True)
+            out[idx] = (g, sl[i][first])
+    return out
 
 
 @dataclasses.dataclass
@@ -166,7 +163,7 @@ class _Model:
     slot_of_row: np.ndarray  # slot number of each requirement row
     plateau_of_row: np.ndarray
     cover: list  # per row: (variable, answering agents per unit) that staff it
-    need: np.ndarray | None  # per row: agents required (slot scope; None for day scope)
+    need: np.ndarray  # per row: agents required (slot scope) or the floor (day scope)
     build_s: float
 
 
@@ -338,7 +335,8 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
 
     prob += pulp.LpAffineExpression(objective, constant=const)
     return _Model(prob, x_vars, z_vars, headcount, paid, u, cb, day_short, team_days, slot_id,
-                  plateau, cover, need if opts.sl_scope == "slot" else None,
+                  plateau, cover,
+                  need if opts.sl_scope == "slot" else req["floor_agents"].to_numpy(float),
                   time.perf_counter() - t0)
 
 
@@ -493,8 +491,7 @@ def _round_agents(m: _Model, scenario, opts: Options) -> None:
                 z[j] -= 1
                 up[j] = False
                 over_h -= ans[j] * (1 - cap)
-    if m.need is not None:
-        _fill_gaps(m, scenario, opts, z, k_of, rows, offshore, ans, offshore_excess)
+    _fill_gaps(m, scenario, opts, z, k_of, rows, offshore, ans, offshore_excess)
     for (_, _, _, v), value in zip(m.z, z):
         v.varValue = float(value)
 
@@ -577,14 +574,14 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
         return None
     restore_x = _fixed(ints_x)
     try:
-        prob.solve(_solver(opts, mip=False))
-        if not _check_status(prob, opts, week, need_optimal=True, raise_=False):
+        if not _resolve_lp(prob, opts, week, ints_x):
             return None
         _round_agents(m, scenario, opts)
-        restore_z = _fixed([v for *_, v in m.z])
-        prob.solve(_solver(opts, mip=False))
-        ok = _check_status(prob, opts, week, need_optimal=True, raise_=False)
+        zs = [v for *_, v in m.z]
+        restore_z = _fixed(zs)
+        ok = _resolve_lp(prob, opts, week, zs)
         restore_z()
+        _sync_bounds(prob, zs)
         if not ok:
             return None
         worse = [p for p, v in _short_by_plateau(m).items() if v > lp_short.get(p, 0.0) + 1e-6]
@@ -600,8 +597,8 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
             penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
             repair = dataclasses.replace(opts, time_limit=min(opts.time_limit or REPAIR_SECONDS,
                                                               REPAIR_SECONDS))
-            prob.solve(_solver(repair, mip=True, start=True, gap_abs=0.5 * penalty))
-            ok = _check_status(prob, opts, week, need_optimal=False, raise_=False)
+            ok = _resolve_mip(prob, repair, week, ints_x + zs, free + [
+                v for k, p, _, v in m.z if p in worse], gap_abs=0.5 * penalty)
             refix()
             fixed_z()
             if not ok:
@@ -609,6 +606,83 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
         return float(pulp.value(prob.objective))
     finally:
         restore_x()
+
+
+def _sync_bounds(prob, variables) -> None:
+    """Copy PuLP bounds of some variables into the HiGHS model kept from the last solve."""
+    h = getattr(prob, "solverModel", None)
+    if h is None or not hasattr(h, "changeColsBounds") or not variables:
+        return
+    import highspy
+
+    inf = highspy.kHighsInf
+    idx = np.array([v.index for v in variables], dtype=np.int32)
+    lo = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    hi = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    h.changeColsBounds(len(idx), idx, lo, hi)
+
+
+def _resolve_lp(prob, opts: Options, week: int, changed) -> bool:
+    """Solve the LP again after bound changes on `changed`. With HiGHS the model of the last
+    solve is kept and re-solved warm (much faster than PuLP rebuilding it)."""
+    h = getattr(prob, "solverModel", None)
+    if opts.solver != "highs" or h is None or not hasattr(h, "changeColsBounds"):
+        prob.solve(_solver(opts, mip=False))
+        return _check_status(prob, opts, week, need_optimal=True, raise_=False)
+    import highspy
+
+    _sync_bounds(prob, changed)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    values = h.getSolution().col_value
+    cached = getattr(prob, "_staffing_vars", None)
+    if cached is None:  # PuLP's variables() walks every constraint: do it once
+        cached = prob._staffing_vars = prob.variables()
+    for v in cached:
+        v.varValue = values[v.index]
+    return True
+
+
+def _resolve_mip(prob, opts: Options, week: int, changed, integer, gap_abs: float) -> bool:
+    """Solve with `integer` variables integral, from the current values, after bound changes
+    on `changed`; in the kept HiGHS model when there is one, else by PuLP."""
+    h = getattr(prob, "solverModel", None)
+    if opts.solver != "highs" or h is None or not hasattr(h, "changeColsIntegrality"):
+        prob.solve(_solver(opts, mip=True, start=True, gap_abs=gap_abs))
+        return _check_status(prob, opts, week, need_optimal=False, raise_=False)
+    import highspy
+
+    _sync_bounds(prob, changed)
+    idx = np.array([v.index for v in integer], dtype=np.int32)
+    kinds = highspy.HighsVarType
+    h.changeColsIntegrality(len(idx), idx, np.array([kinds.kInteger] * len(idx)))
+    h.setOptionValue("mip_abs_gap", float(gap_abs))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    if opts.time_limit is not None:
+        h.setOptionValue("time_limit", float(opts.time_limit))
+    cached = getattr(prob, "_staffing_vars", None) or prob.variables()
+    start = highspy.HighsSolution()
+    values = [0.0] * h.getNumCol()
+    for v in cached:
+        values[v.index] = 0.0 if v.varValue is None else float(v.varValue)
+    start.col_value = values
+    start.value_valid = True
+    h.setSolution(start)
+    try:
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        ok = info.primal_solution_status == 2 and status in (
+            highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit)
+        if ok:
+            values = h.getSolution().col_value
+            for v in cached:
+                v.varValue = values[v.index]
+        return ok
+    finally:  # back to the LP for any later re-solve
+        h.changeColsIntegrality(len(idx), idx, np.array([kinds.kContinuous] * len(idx)))
+        h.setOptionValue("time_limit", float("inf"))
 
 
 def _short_by_plateau(m: _Model) -> dict:
@@ -703,8 +777,10 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     dem = demand_mod.build_demand(scenario, start=opts.start, weeks=opts.weeks, regime=opts.regime)
     if "fold" not in dem.columns:
         dem["fold"] = 0
-    live = live_demand(scenario, dem)
+    live = demand_mod.live_demand(scenario, dem)
     req = requirements(scenario, live, opts.queueing)
+    if opts.sl_scope == "day":
+        req["floor_agents"] = day_floor(req, scenario.targets, opts.queueing)
     start = pd.Timestamp(opts.start)
     req["week"] = ((req["date"] - start).dt.days // 7).astype(int)
     jobs = [(scenario, opts, req[req["week"] == w], w) for w in range(opts.weeks)]
@@ -820,8 +896,13 @@ def _tables(scenario, opts, req, results):
     cov["callback_calls"] = np.divide(cbv * req["slot_minutes"].to_numpy() * 60.0, cut,
                                       out=np.zeros(len(req)), where=cut > 0)
     cov["required_agents"] = req["agents"].to_numpy(float)
+    # the hard per-slot level: the requirement, or in day scope the floor under the daily SL
+    day_scope = opts.sl_scope == "day"
+    hard = req["floor_agents"].to_numpy(float) if day_scope else cov["required_agents"].to_numpy()
+    if day_scope:
+        cov["floor_agents"] = hard
     cov["staffed_agents"] = staffed
-    cov["shortfall_agents"] = np.maximum(cov["required_agents"] - staffed, 0.0)
+    cov["shortfall_agents"] = np.maximum(hard - staffed, 0.0)
     cov.loc[cov["shortfall_agents"] < SHORTFALL_TOL, "shortfall_agents"] = 0.0
     tg = scenario.targets
     cov["sl_target"] = cov["plateau"].map(tg["sl_target"]).astype(float)
@@ -835,12 +916,30 @@ def _tables(scenario, opts, req, results):
     cov["occupancy"] = m["occupancy"]
     cov["p_abandon"] = m["p_abandon"]
 
-    req_hours = float((req["agents"] * slot_h).sum())
+    req_hours = float((hard * slot_h).sum())
     short_hours = float((cov["shortfall_agents"] * slot_h).sum())
     shortfall_share = short_hours / req_hours if req_hours > 0 else 0.0
     diag = cov[cov["shortfall_agents"] > 0].sort_values("shortfall_agents", ascending=False).head(50)
     diag = diag[["slot_start", "plateau", "required_agents", "staffed_agents", "shortfall_agents"]]
     diag = diag.rename(columns={"shortfall_agents": "missing_agents"}).reset_index(drop=True)
+    diag["problem"] = "staffed below " + ("the day-scope floor" if day_scope else "the requirement")
+    if day_scope:  # the daily call-weighted SL per plateau is the target there
+        w = cov.assign(date=req["date"].to_numpy(), late=cov["calls"] * cov["service_level"])
+        day = w.groupby(["plateau", "date"]).agg(calls=("calls", "sum"), ok=("late", "sum"),
+                                                 first=("slot_start", "min"))
+        day["sl"] = day["ok"] / day["calls"].where(day["calls"] > 0)
+        day["target"] = day.index.get_level_values("plateau").map(tg["sl_target"]).to_numpy(float)
+        miss = day[day["sl"] < day["target"] - 1e-6]
+        if len(miss):
+            shortfall_share += float(((miss["target"] - miss["sl"]) * miss["calls"]).sum()
+                                     / max(float(cov["calls"].sum()), 1e-9))
+            extra = pd.DataFrame({
+                "slot_start": miss["first"].to_numpy(), "plateau":
+                miss.index.get_level_values("plateau"), "required_agents": np.nan,
+                "staffed_agents": np.nan, "missing_agents": np.nan,
+                "problem": [f"daily SL {a:.3f} below target {b:.3f}"
+                            for a, b in zip(miss["sl"], miss["target"])]})
+            diag = pd.concat([extra, diag], ignore_index=True)
 
     # providers
     rows = []

@@ -187,6 +187,27 @@ def annual_demand(scenario: Scenario, year: int | None = None, regime: str | Non
     return demand_between(scenario, dt.date(year, 1, 1), dt.date(year, 12, 31), regime, forecast)
 
 
+def live_demand(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
+    """Split long calls: live AHT once calls past the callback threshold are cut there, and the
+    callback work (agent-slots of appointments) each slot's long calls generate."""
+    pl = scenario.plateaux
+    cut = (pl["long_call_aht_s"] - pl["callback_threshold_s"]).clip(lower=0.0)
+    deferred_s = pl["callback_share"] * cut  # seconds per offered call, done by appointment
+    out = demand.copy()
+    d = out["plateau"].map(deferred_s).astype(float)
+    live = out["aht_s"] - d
+    bad = live <= 0
+    if bad.any():
+        p = out.loc[bad, "plateau"].iloc[0]
+        raise InputError("callback_share x (long_call_aht_s - callback_threshold_s) leaves no live "
+                         f"handle time for plateau {p!r}", field="callback_share",
+                         file=str(scenario.input_files.get("plateaux", "")) or None)
+    out["aht_s"] = live
+    out["callback_agents"] = out["calls"] * d / (out["slot_minutes"] * 60.0)
+    out["callback_cut_s"] = out["plateau"].map(cut).astype(float)
+    return out
+
+
 def planning_shrinkage(scenario: Scenario) -> pd.Series:
     """Per plateau, the capacity-weighted mean shrinkage of the providers able to serve it."""
     prov = scenario.providers

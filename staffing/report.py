@@ -82,9 +82,11 @@ def raise_if_short(scenario, plan) -> None:
     if plan.shortfall_share <= scenario.max_shortfall_share + 1e-9:
         return
     diag = plan.diagnostics.head(10)
-    worst = "; ".join(f"{r.plateau} {pd.Timestamp(r.slot_start):%Y-%m-%d %H:%M} required "
-                      f"{r.required_agents:.0f} staffed {r.staffed_agents:.1f} missing "
-                      f"{r.missing_agents:.1f}" for r in diag.itertuples(index=False))
+    worst = "; ".join(
+        f"{r.plateau} {pd.Timestamp(r.slot_start):%Y-%m-%d %H:%M} " + (
+            r.problem if pd.isna(r.missing_agents) else
+            f"required {r.required_agents:.0f} staffed {r.staffed_agents:.1f} "
+            f"missing {r.missing_agents:.1f}") for r in diag.itertuples(index=False))
     raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
                          f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "
                          f"slots (also in diagnostics.csv): {worst}", diagnosis=plan.diagnostics)
