@@ -1,0 +1,141 @@
+"""`staffing optimise`: run folder, manifest, exit codes 0 / 2 / 3, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import small_scenario as ss
+from scenario_helpers import append, copy_default, edit
+from staffing.cli import main
+
+TABLES = ["requirements", "allocation", "coverage", "shifts", "tours", "providers", "summary",
+          "diagnostics"]
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def small_model(root, seats_a=3):
+    # n = 6, 8, 10, 8 agents; a (20 EUR/h) has `seats_a` seats, b (30 EUR/h) 1000
+    providers = [
+        {"id": "a", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 20,
+         "seats": seats_a, "shrinkage": 0},
+        {"id": "b", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 30,
+         "seats": 1000, "shrinkage": 0},
+    ]
+    return ss.write(root, providers=providers, forecast=ss.monday_slots([20, 30, 40, 30]))
+
+
+def test_run_folder_tables_and_manifest(capsys, tmp_path):
+    model = small_model(tmp_path / "m")
+    out_dir = tmp_path / "run"
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(out_dir), "--gap", "0")
+    assert code == 0, err
+    files = {p.name for p in out_dir.iterdir()}
+    assert {f"{t}.csv" for t in TABLES} | {"manifest.json", "plan.xlsx"} <= files
+    m = json.loads((out_dir / "manifest.json").read_text())
+    assert {"schema_version", "scenario", "package_version", "created", "command", "options",
+            "inputs", "solver", "status", "objective_eur", "gap", "wall_time_s",
+            "tables"} <= set(m)
+    assert m["scenario"] == "small" and m["command"] == "optimise" and m["solver"] == "highs"
+    assert m["status"] == "optimal" and m["objective_eur"] == pytest.approx(420.0)
+    assert m["options"]["start"] == "2009-03-02" and m["options"]["gap"] == 0.0
+    assert set(TABLES) <= set(m["tables"])
+    inputs = {p.split("/")[-1] for p in m["inputs"]}
+    assert {"small.toml", "plateaux.csv", "providers.csv", "profiles.csv", "forecast.csv"} <= inputs
+    alloc = pd.read_csv(out_dir / "allocation.csv", parse_dates=["slot_start"])
+    assert list(alloc.columns) == ["scenario", "slot_start", "slot_minutes", "plateau",
+                                   "provider", "kind", "agents"]
+    assert alloc.groupby("provider")["agents"].sum().to_dict() == {"a": 12, "b": 20}
+    providers = pd.read_csv(out_dir / "providers.csv")
+    assert providers["cost_eur"].sum() == pytest.approx(420.0)
+    assert "total staffing cost 420 EUR" in out and f"results in {out_dir}" in out
+    assert "solver highs optimal" in out
+
+
+def test_existing_out_is_refused_without_force(capsys, tmp_path):
+    model = small_model(tmp_path / "m")
+    out_dir = tmp_path / "run"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("mine")
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(out_dir))
+    assert code == 2
+    assert err == f"error: {out_dir}: run folder exists; use --force to replace it\n"
+    assert [p.name for p in out_dir.iterdir()] == ["keep.txt"]
+    code, _, err = run(capsys, "optimise", str(model), "--out", str(out_dir), "--force")
+    assert code == 0, err
+    assert not (out_dir / "keep.txt").exists() and (out_dir / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--set", "policy.offshore_cap=2"], "policy.offshore_cap"),
+    (["--set", "service.sl_scope=week"], "service.sl_scope"),
+    (["--set", "policy.nope=1"], "policy.nope"),
+])
+def test_bad_set_value_exits_2_with_one_line(capsys, tmp_path, args, field):
+    model = small_model(tmp_path / "m")
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "run"), *args)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and f"field '{field}'" in err
+    assert "Traceback" not in err and not (tmp_path / "run").exists()
+
+
+def test_bad_options_exit_2(capsys, tmp_path):
+    model = small_model(tmp_path / "m")
+    for args in (["--solver", "gurobi"], ["--offshore-cap", "1.5"], ["--weeks", "0"],
+                 ["--regime", "R9"]):
+        code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "r"), *args)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1, args
+        assert err.startswith("error: ")
+    assert not (tmp_path / "r").exists()
+
+
+def test_capacity_far_below_demand_exits_3_naming_the_slots(capsys, tmp_path):
+    model = small_model(tmp_path / "m", seats_a=3)
+    # only a, with 3 seats, may answer: drop b
+    edit(model.parent.parent / "inputs" / "small" / "providers.csv",
+         "b,subcontractor,,p,30,,,,1000,,,0,\n", "")
+    out_dir = tmp_path / "run"
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(out_dir))
+    assert code == 3
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: shortfall 62.50 % of required agent-hours exceeds the "
+                               "allowed 0.00 %")
+    worst = lines[0].split("worst slots (also in diagnostics.csv): ")[1].split("; ")
+    assert worst == ["p 2009-03-02 09:00 required 10 staffed 3.0 missing 7.0",
+                     "p 2009-03-02 08:30 required 8 staffed 3.0 missing 5.0",
+                     "p 2009-03-02 09:30 required 8 staffed 3.0 missing 5.0",
+                     "p 2009-03-02 08:00 required 6 staffed 3.0 missing 3.0"]
+    diag = pd.read_csv(out_dir / "diagnostics.csv")
+    assert diag["missing_agents"].tolist() == [7, 5, 5, 3]
+
+
+def test_default_with_an_expert_surge_exits_3_naming_the_surge_slots(capsys, tmp_path):
+    """The expert cell has only in-house teams (480 advisers): a forecast surge of 3,000 calls
+    in two Wednesday slots cannot be met; the other 978 slots can."""
+    model = copy_default(tmp_path / "m")
+    forecast = model.parent.parent / "inputs" / "orange-2009" / "forecast.csv"
+    forecast.write_text("plateau,slot_start,calls\nexpert,2009-03-04 10:00,3000\n"
+                        "expert,2009-03-04 10:30,2500\n", encoding="utf-8")
+    append(model, '\n')
+    edit(model, 'profiles = "../inputs/orange-2009/profiles.csv"',
+         'profiles = "../inputs/orange-2009/profiles.csv"\n'
+         'forecast = "../inputs/orange-2009/forecast.csv"')
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "run"))
+    assert code == 3, err
+    worst = err.split("worst slots (also in diagnostics.csv): ")[1].strip().split("; ")
+    assert [w.split(" required")[0] for w in worst[:2]] == ["expert 2009-03-04 10:00",
+                                                           "expert 2009-03-04 10:30"]
+    diag = pd.read_csv(tmp_path / "run" / "diagnostics.csv", parse_dates=["slot_start"])
+    assert diag["missing_agents"].iloc[0] > diag["missing_agents"].iloc[1] > 500
+    assert diag["missing_agents"].iloc[2] < 100
+    # advisers moved to the surge leave gaps only where the same teams (nancy, montigny) serve
+    assert set(diag["plateau"]) <= {"expert", "pro"}
+    assert (diag["slot_start"].dt.date == pd.Timestamp("2009-03-04").date()).all()
