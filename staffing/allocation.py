@@ -20,7 +20,7 @@ from . import demand as demand_mod
 from . import queueing, shifts
 from .errors import InfeasiblePlan, InputError, SolverError
 
-SHORTFALL_TOL = 1e-6  # agents: below this a slot counts as covered
+SHORTFALL_TOL = 1e-4  # agents: below this a slot counts as covered (solver tolerances)
 DAY_SCOPE_FLOOR = 0.5  # day scope: no slot below this share of the SL target
 DAY_SCOPE_POINTS = 10  # sampled staffing levels per slot for the concave SL(n) curve
 REPAIR_MAX_SHIFT_VARS = 4000  # re-place shifts by MIP only for teams this small...
@@ -162,8 +162,10 @@ class _Model:
     team_days: dict  # in-house provider -> {date: [x vars]}
     slot_of_row: np.ndarray  # slot number of each requirement row
     plateau_of_row: np.ndarray
-    cover: list  # per row: (variable, answering agents per unit) that staff it
+    date_of_row: np.ndarray
+    x_matrix: object  # sparse rows x shifts: answering agents each shift gives each row
     need: np.ndarray  # per row: agents required (slot scope) or the floor (day scope)
+    z_eff: np.ndarray  # answering agents per outsourced agent, by z entry
     build_s: float
 
 
@@ -178,6 +180,8 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
     shrink = prov["shrinkage"].to_dict()
     cat = pulp.LpContinuous if opts.relax else pulp.LpInteger
     prob = pulp.LpProblem(f"week{week + 1}", pulp.LpMinimize)
+    # PuLP 3.3 wants variables created through their problem (LpVariable() warns each time)
+    newvar = getattr(prob, "add_variable", pulp.LpVariable)
     n = len(req)
     plateau = req["plateau"].to_numpy()
     minute = (req["slot_start"].dt.hour * 60 + req["slot_start"].dt.minute).to_numpy()
@@ -200,7 +204,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
                        else shifts.day_patterns(hours[0], hours[1], step, rules), hours)
 
     # in-house teams: shifts x[k,p,d,s], headcount H_k
-    x_vars, headcount, team_days = [], {}, {}
+    x_vars, headcount, team_days, x_cover = [], {}, {}, []
     answer_in = []
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
         weekly_cost = rules.weekly_hours * float(team["cost_eur_per_hour"])
@@ -208,7 +212,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
             lo = int(team["headcount_min"]) if pd.notna(team["headcount_min"]) else 0
             hi = (int(team["headcount_max"]) if pd.notna(team["headcount_max"])
                   else int(team["headcount"]))
-            h = pulp.LpVariable(f"H_{k}", lo, hi, cat)
+            h = newvar(f"H_{k}", lo, hi, cat)
             objective.append((h, weekly_cost))
         else:
             h = int(team["headcount"])
@@ -223,12 +227,14 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
                 if by_minute is None:
                     continue
                 for pat in pats:
-                    v = pulp.LpVariable(f"x_{k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
+                    v = newvar(f"x_{k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
                                         f"{int(pat.paid_hours * 60)}", 0, None, cat)
+                    xi = len(x_vars)
                     x_vars.append((k, p, d, pat, v))
                     for si in pat.slots:
                         for i in by_minute.get(hours[0] + si * step, ()):
                             cover[i].append((v, eff[k]))
+                            x_cover.append((i, xi, eff[k]))
                     hours_terms.append((v, pat.paid_hours))
                     days.setdefault(d, []).append(v)
                     answer_in.append((v, (1 - shrink[k]) * pat.paid_hours))
@@ -251,7 +257,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
         share_terms = answer_off if offshore else answer_out
         for p in sub["plateaux"]:
             for i in plateau_rows.get(p, ()):
-                v = pulp.LpVariable(f"z_{k}_{p}_{i}", 0, upper, cat)
+                v = newvar(f"z_{k}_{p}_{i}", 0, upper, cat)
                 z_vars.append((k, p, int(i), v))
                 cover[i].append((v, eff[k]))
                 per_slot.setdefault(slot_id[i], []).append(v)
@@ -265,7 +271,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
         if pd.notna(sub["max_weekly_hours"]):
             prob += (worked <= float(sub["max_weekly_hours"]), f"maxhours_{k}")
         min_h = float(sub["min_weekly_hours"]) if pd.notna(sub["min_weekly_hours"]) else 0.0
-        pk = pulp.LpVariable(f"P_{k}", min_h, None)
+        pk = newvar(f"P_{k}", min_h, None)
         prob += (pk - worked >= 0, f"paid_{k}")
         paid[k] = pk
         objective.append((pk, float(sub["cost_eur_per_hour"])))
@@ -278,7 +284,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
         prob += (pulp.LpAffineExpression(terms) <= 0, "offshore_cap")
 
     # callbacks: served later the same day, never before the calls that need them
-    cb = [pulp.LpVariable(f"cb_{i}", 0) for i in range(n)]
+    cb = [newvar(f"cb_{i}", 0) for i in range(n)]
     gen = req["callback_agents"].to_numpy(float)
     order = np.lexsort((req["fold"].to_numpy(), req["slot_start"].to_numpy()))
     groups: dict = {}
@@ -297,7 +303,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
         prob += (pulp.lpSum(cb[i] for i in rows) == total, f"cbday_{tag}")
 
     # service level: every slot (slot scope) or the day's call-weighted SL (day scope)
-    u = [pulp.LpVariable(f"u_{i}", 0) for i in range(n)]
+    u = [newvar(f"u_{i}", 0) for i in range(n)]
     penalty = scenario.shortfall_penalty_eur_per_agent_hour * slot_h
     objective += [(v, penalty) for v in u]
     need = req["agents"].to_numpy(float)
@@ -316,7 +322,7 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
             g, s = curve[i]
             staffed = cover[i] + [(cb[i], -1.0)]
             prob += (pulp.LpAffineExpression(staffed + [(u[i], 1.0)]) >= float(g[0]), f"floor_{i}")
-            sv = pulp.LpVariable(f"sl_{i}", 0, 1)
+            sv = newvar(f"sl_{i}", 0, 1)
             sl_vars[i] = sv
             for j in range(len(g) - 1):
                 slope = (s[j + 1] - s[j]) / (g[j + 1] - g[j])
@@ -327,16 +333,22 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
             if not idx:
                 continue
             target = float(scenario.targets.at[p, "sl_target"])
-            short = pulp.LpVariable(f"dayshort_{p}_{pd.Timestamp(d):%m%d}", 0)
+            short = newvar(f"dayshort_{p}_{pd.Timestamp(d):%m%d}", 0)
             day_short.append(short)
             objective.append((short, penalty))  # a late call costs an agent missing for a slot
             prob += (pulp.LpAffineExpression([(sl_vars[i], calls[i]) for i in idx] + [(short, 1.0)])
                      >= target * float(calls[idx].sum()), f"daysl_{p}_{pd.Timestamp(d):%m%d}")
 
     prob += pulp.LpAffineExpression(objective, constant=const)
+    from scipy import sparse
+
+    trip = np.array(x_cover, dtype=float).reshape(-1, 3)
+    x_matrix = sparse.csr_matrix((trip[:, 2], (trip[:, 0].astype(int), trip[:, 1].astype(int))),
+                                 shape=(n, len(x_vars)))
     return _Model(prob, x_vars, z_vars, headcount, paid, u, cb, day_short, team_days, slot_id,
-                  plateau, cover,
+                  plateau, dates, x_matrix,
                   need if opts.sl_scope == "slot" else req["floor_agents"].to_numpy(float),
+                  np.array([eff[k] for k, *_ in z_vars]),
                   time.perf_counter() - t0)
 
 
@@ -394,38 +406,56 @@ def _solver(opts: Options, mip: bool, start: bool = False, gap_abs: float | None
 
 
 def _round_shifts(m: _Model, rules) -> bool:
-    """Round the LP's shift counts to integers: per team, the largest fractional parts go up
-    until the team works its contract hours, never more shifts on a day than advisers.
-    Leaves the values in the variables; False when the rules allow several shift lengths
-    (the hours equation then needs the solver)."""
+    """Round the LP's shift counts to integers, team by team.
+
+    The shifts of each plateau-day are first rounded as a whole (largest remainders, so the
+    team works exactly its contract hours and never has more shifts on a day than advisers);
+    then spread over that day's patterns by rounding their cumulative count in order of start
+    time, which keeps every slot's coverage within one adviser of the LP's. Leaves the values
+    in the variables; False when the rules allow several shift lengths (the hours equation
+    then needs the solver).
+    """
     if len(set(rules.paid_hours)) != 1:
         return False
-    val = lambda v: 0.0 if v.varValue is None else float(v.varValue)  # noqa: E731
-    for k, days in m.team_days.items():
+    groups: dict = {}
+    for j, (k, p, d, pat, v) in enumerate(m.x):
+        groups.setdefault(k, {}).setdefault((p, d), []).append(j)
+    for k, by_group in groups.items():
         h = m.headcount[k]
-        hv = float(round(val(h))) if isinstance(h, pulp.LpVariable) else float(h)
+        hv = float(round(_value(h)))
         if isinstance(h, pulp.LpVariable):
             h.varValue = hv
-        vs = [v for d_vs in days.values() for v in d_vs]
-        day = np.array([j for j, d_vs in enumerate(days.values()) for _ in d_vs])
-        values = np.array([val(v) for v in vs])
-        base = np.floor(values + 1e-7)
         total = rules.weekly_hours * hv / rules.paid_hours[0]
         if abs(total - round(total)) > 1e-9:
             return False
-        rest = int(round(total)) - int(base.sum())
-        used = np.bincount(day, weights=base, minlength=len(days))
-        for j in np.argsort(-(values - base), kind="stable"):
+        keys = list(by_group)
+        lp = np.array([sum(_value(m.x[j][4]) for j in by_group[g]) for g in keys])
+        day = pd.factorize(np.array([d for _, d in keys], dtype="datetime64[ns]"))[0]
+        whole = np.floor(lp + 1e-7)
+        rest = int(round(total)) - int(whole.sum())
+        used = np.bincount(day, weights=whole, minlength=day.max() + 1 if len(day) else 0)
+        for g in np.argsort(-(lp - whole), kind="stable"):
             if rest <= 0:
                 break
-            if used[day[j]] + 1 <= hv:
-                base[j] += 1
-                used[day[j]] += 1
+            if used[day[g]] + 1 <= hv:
+                whole[g] += 1
+                used[day[g]] += 1
                 rest -= 1
         if rest != 0:
             return False
-        for v, b in zip(vs, base):
-            v.varValue = float(b)
+        for g, key in enumerate(keys):
+            idx = sorted(by_group[key], key=lambda j: (m.x[j][3].start_min,
+                                                         m.x[j][3].break_start_min or 0))
+            vals = np.array([_value(m.x[j][4]) for j in idx])
+            cum = np.cumsum(vals)
+            scale = whole[g] / cum[-1] if cum[-1] > 1e-9 else 0.0
+            target = np.round(cum * scale) if scale else np.zeros(len(idx))
+            if not scale and whole[g] > 0:  # the LP had none here: start them all together
+                target[:] = whole[g]
+            target[-1] = whole[g]
+            counts = np.diff(np.concatenate([[0.0], np.maximum.accumulate(target)]))
+            for j, c in zip(idx, counts):
+                m.x[j][4].varValue = float(c)
     return True
 
 
@@ -496,18 +526,25 @@ def _round_agents(m: _Model, scenario, opts: Options) -> None:
         v.varValue = float(value)
 
 
+def _staffed(m: _Model, z: np.ndarray) -> np.ndarray:
+    """Answering agents per row from the shifts' current values and outsourced agents z."""
+    x = np.array([_value(v) for *_, v in m.x])
+    rows = np.array([i for _, _, i, _ in m.z], dtype=int)
+    e = np.array([m.z_eff[j] for j in range(len(m.z))])
+    out = m.x_matrix @ x if len(x) else np.zeros(len(m.need))
+    out = out + np.bincount(rows, weights=e * z, minlength=len(m.need))
+    return out - np.array([_value(v) for v in m.cb])
+
+
 def _fill_gaps(m: _Model, scenario, opts, z, k_of, rows, offshore, ans, offshore_excess) -> None:
     """Slots left short after rounding get whole outsourced agents, cheapest per answering
     agent first, where seats, weekly hours and the offshore cap leave room."""
     prov = scenario.providers
     slot_h = scenario.slot_minutes / 60.0
-    pos = {id(v): j for j, (*_, v) in enumerate(m.z)}
-    staffed = np.array([sum(c * (z[pos[id(v)]] if id(v) in pos else _value(v))
-                            for v, c in m.cover[i]) - _value(m.cb[i]) for i in range(len(m.cover))])
-    deficit = m.need - staffed
+    eff = ((1 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
+    deficit = m.need - _staffed(m, z)
     if not (deficit > 1e-6).any():
         return
-    eff = ((1 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
     price = np.array([prov.at[k, "cost_eur_per_hour"] / eff[k] for k in k_of])
     seats = prov["seats"].to_dict()
     max_h = prov["max_weekly_hours"].to_dict()
@@ -564,10 +601,10 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
     Shift counts are rounded and fixed, the LP is solved again for the outsourced agents,
     those are rounded and fixed, and a last LP settles the continuous rest. Where rounding
     left a plateau short that the LP covered, a small MIP re-places the shifts of the teams
-    serving it (everything else fixed), stopping within half an agent-slot of its optimum.
+    serving it (everything else fixed), stopping within 0.05 agent-slot of its optimum.
     """
     prob = m.prob
-    lp_short = _short_by_plateau(m)
+    lp_short = _short_by_plateau_day(m)
     ints_x = [v for *_, v in m.x] + [h for h in m.headcount.values()
                                      if isinstance(h, pulp.LpVariable)]
     if not _round_shifts(m, scenario.shifts):
@@ -584,21 +621,24 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
         _sync_bounds(prob, zs)
         if not ok:
             return None
-        worse = [p for p, v in _short_by_plateau(m).items() if v > lp_short.get(p, 0.0) + 1e-6]
-        n_free = sum(1 for _, p, *_ in m.x if p in worse)
-        if worse and n_free <= REPAIR_MAX_SHIFT_VARS:
-            free = [v for k, p, _, _, v in m.x if p in worse] + [
-                h for k, h in m.headcount.items() if isinstance(h, pulp.LpVariable)
-                and set(scenario.providers.at[k, "plateaux"]) & set(worse)]
+        now = _short_by_plateau_day(m)
+        worse = {key for key, v in now.items() if v > lp_short.get(key, 0.0) + 1e-6}
+        free = [v for k, p, d, _, v in m.x if (p, d) in worse]
+        if worse and len(free) <= REPAIR_MAX_SHIFT_VARS:
+            plats = {p for p, _ in worse}
+            free += [h for k, h in m.headcount.items() if isinstance(h, pulp.LpVariable)
+                     and set(scenario.providers.at[k, "plateaux"]) & plats]
             free_ids = {id(v) for v in free}
-            restore_x()  # free everything, then fix again all but the teams to re-place
+            free_z = [v for k, p, i, v in m.z if (p, m.date_of_row[i]) in worse]
+            free_z_ids = {id(v) for v in free_z}
+            restore_x()  # free everything, then fix again all but the shifts to re-place
             refix = _fixed([v for v in ints_x if id(v) not in free_ids])
-            fixed_z = _fixed([v for k, p, _, v in m.z if p not in worse])
+            fixed_z = _fixed([v for v in zs if id(v) not in free_z_ids])
             penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
             repair = dataclasses.replace(opts, time_limit=min(opts.time_limit or REPAIR_SECONDS,
                                                               REPAIR_SECONDS))
-            ok = _resolve_mip(prob, repair, week, ints_x + zs, free + [
-                v for k, p, _, v in m.z if p in worse], gap_abs=0.5 * penalty)
+            ok = _resolve_mip(prob, repair, week, ints_x + zs, free + free_z,
+                              gap_abs=0.05 * penalty)
             refix()
             fixed_z()
             if not ok:
@@ -685,10 +725,10 @@ def _resolve_mip(prob, opts: Options, week: int, changed, integer, gap_abs: floa
         h.setOptionValue("time_limit", float("inf"))
 
 
-def _short_by_plateau(m: _Model) -> dict:
+def _short_by_plateau_day(m: _Model) -> dict:
     out: dict = {}
-    for p, v in zip(m.plateau_of_row, m.u):
-        out[p] = out.get(p, 0.0) + _value(v)
+    for p, d, v in zip(m.plateau_of_row, m.date_of_row, m.u):
+        out[(p, d)] = out.get((p, d), 0.0) + _value(v)
     return out
 
 
@@ -707,6 +747,7 @@ def solve_week(scenario, opts: Options, req: pd.DataFrame, week: int) -> WeekRes
     prob.solve(_solver(opts, mip=False))
     _check_status(prob, opts, week, need_optimal=True)
     lp_bound = float(pulp.value(prob.objective))
+    prob._staffing_vars = prob.variables()  # PuLP walks every constraint for this: once
     status = "optimal"
     if not opts.relax:
         rounded = _rounded_plan(m, scenario, opts, week)
@@ -1007,8 +1048,9 @@ def _tables(scenario, opts, req, results):
         ["slot_start", "fold", "slot_minutes", "plateau", "provider", "kind", "agents"]],
         "coverage": cov, "shifts": shifts_t, "tours": tours_t, "providers": providers,
         "summary": summary, "diagnostics": diag}
-    for t in tables.values():
+    for key, t in tables.items():
         if "fold" in t.columns and not (t["fold"] == 1).any():
-            t.drop(columns="fold", inplace=True)
-        t.insert(0, "scenario", name)
+            t = t.drop(columns="fold")  # only a clock-change day needs it
+        tables[key] = t.reset_index(drop=True)
+        tables[key].insert(0, "scenario", name)
     return tables, shortfall_share, tables["diagnostics"]
