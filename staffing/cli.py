@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import sys
+from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import InputError, StaffingError
+from .errors import InputError, SolverError, StaffingError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,49 +163,181 @@ def export_cmd(run_dir, fmt, out_dir, force):
         click.echo(str(path))
 
 
+def _plan_options(f):
+    """The optimiser options shared by optimise, compare and sweep (regime and cap excluded)."""
+    options = [
+        click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="First day of the horizon [default: the model's]."),
+        click.option("--weeks", type=click.IntRange(min=1), default=None,
+                     help="Weeks to plan [default: the model's]."),
+        click.option("--sl-scope", type=click.Choice(["slot", "day"]), default=None,
+                     help="Meet the SL in every slot, or call-weighted over each day."),
+        click.option("--queueing", type=click.Choice(["erlang_c", "erlang_a"]), default=None),
+        click.option("--headcount", type=click.Choice(["fixed", "optimise"]), default="fixed",
+                     show_default=True, help="In-house headcount as given, or chosen within bounds."),
+        click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan)."),
+        click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
+                     show_default=True),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=120.0,
+                     show_default=True, help="Seconds per week's integer solve."),
+        click.option("--gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
+                     help="Relative gap to the LP bound accepted for the integer plan."),
+        click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                     help="Override a model key, e.g. --set policy.offshore_cap=0.1 (repeatable)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+                     help="Run folder [default: outputs/<scenario>/<run-id>]."),
+        click.option("--force", is_flag=True, help="Replace --out if it exists."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap, **kw):
+    """allocation.Options from the shared command-line options."""
+    from . import allocation
+
+    return allocation.Options(start=start.date() if start else None, weeks=weeks,
+                              sl_scope=sl_scope, queueing=queueing, headcount=headcount,
+                              relax=relax, solver=solver, time_limit=time_limit, gap=gap, **kw)
+
+
+def _csv_list(text: str, field: str, kind=str) -> list:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise InputError("give at least one value", field=field)
+    try:
+        return [kind(s) for s in items]
+    except ValueError:
+        raise InputError(f"not a list of numbers: '{text}'", field=field) from None
+
+
 @cli.command("optimise")
 @click.argument("model", required=False)
 @click.option("--regime", default=None, help="Pricing regime (its call uplift) [default: the model's].")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day of the horizon [default: the model's].")
-@click.option("--weeks", type=click.IntRange(min=1), default=None,
-              help="Weeks to plan [default: the model's].")
-@click.option("--sl-scope", type=click.Choice(["slot", "day"]), default=None,
-              help="Meet the SL in every slot, or call-weighted over each day.")
-@click.option("--queueing", type=click.Choice(["erlang_c", "erlang_a"]), default=None)
-@click.option("--headcount", type=click.Choice(["fixed", "optimise"]), default="fixed",
-              show_default=True, help="In-house headcount as given, or chosen within bounds.")
 @click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
               help="Largest offshore share of answering hours [default: the model's].")
-@click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=120.0,
-              show_default=True, help="Seconds per week's integer solve.")
-@click.option("--gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
-              help="Relative gap to the LP bound accepted for the integer plan.")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="Override a model key, e.g. --set policy.offshore_cap=0.1 (repeatable).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Run folder [default: outputs/<scenario>/<run-id>].")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
-def optimise_cmd(model, regime, start, weeks, sl_scope, queueing, headcount, offshore_cap, relax,
-                 solver, time_limit, gap, settings, out_dir, force):
+@_plan_options
+def optimise_cmd(model, regime, offshore_cap, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
-    from . import allocation, report, scenario as scenario_mod
+    from . import allocation, economics, report, scenario as scenario_mod
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
-    opts = allocation.Options(regime=regime, start=start.date() if start else None, weeks=weeks,
-                              sl_scope=sl_scope, queueing=queueing, headcount=headcount,
-                              offshore_cap=offshore_cap, relax=relax, solver=solver,
-                              time_limit=time_limit, gap=gap).resolved(sc)
+    opts = _options(regime=regime, offshore_cap=offshore_cap, **plan_opts).resolved(sc)
     if opts.weeks > 1:
         with click.progressbar(length=opts.weeks, label="weeks", file=sys.stderr) as bar:
             plan = allocation.optimise(sc, opts, progress=bar.update)
     else:
         plan = allocation.optimise(sc, opts)
+    plan = economics.add_to_plan(sc, plan)
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings)
     click.echo(report.summary_text(sc, plan, run_dir))
     report.raise_if_short(sc, plan)
+
+
+@cli.command("compare")
+@click.argument("model", required=False)
+@click.option("--regimes", default=None, metavar="R0,R1,...",
+              help="Pricing regimes to compare [default: all of the model's].")
+@click.option("--offshore-caps", default=None, metavar="C1,C2,...",
+              help="Offshore caps to compare, e.g. 0,0.2,1 [default: the model's cap].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes [default: all cores].")
+@_plan_options
+def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force, **plan_opts):
+    """Re-optimise each pricing regime x offshore cap: cost, hotline revenue, net cost."""
+    from . import economics, report, results, scenario as scenario_mod
+
+    sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    regime_list = (_csv_list(regimes, "--regimes") if regimes else list(sc.regimes.index))
+    caps = (_csv_list(offshore_caps, "--offshore-caps", float) if offshore_caps
+            else [sc.offshore_cap])
+    base = _options(**plan_opts).resolved(sc)
+    from tqdm import tqdm
+
+    with tqdm(total=len(regime_list) * len(caps), desc="compare", unit="case", disable=None,
+              leave=False) as bar:  # shown on a terminal only
+        table = economics.compare(sc, base, regime_list, caps, workers=workers,
+                                  progress=bar.update)
+    lines = economics.headlines(sc, table)
+    summary = economics.headline_table(sc.name, lines)
+    table.insert(0, "scenario", sc.name)
+    manifest = {"command": "compare", "scenario": sc.name, "model": str(sc.path),
+                "inputs": report.input_hashes(sc), "settings": list(settings),
+                "options": {**{k: str(v) for k, v in dataclasses.asdict(base).items()
+                               if k not in ("regime", "offshore_cap")},
+                            "regimes": regime_list, "offshore_caps": caps}}
+    run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "compare")
+    run_dir = results.write_run(run_dir, {"regimes": table, "summary": summary}, manifest,
+                                force=force, forbidden_dirs=economics.input_dirs(sc))
+    click.echo(economics.format_table(table.drop(columns="scenario"), economics.PRINT_COLUMNS))
+    click.echo("")
+    for h in lines:
+        click.echo(h.text)
+    click.echo(f"results in {run_dir}")
+
+
+@cli.command("sweep")
+@click.argument("model", required=False)
+@click.option("--param", "params", multiple=True, required=True, metavar="KEY=LO:HI:STEP",
+              help="A grid axis over a dotted model key (as --set): LO:HI:STEP inclusive, or "
+                   "V1,V2,... (repeatable; the grid is their product). service_level.target is "
+                   "an alias for service.sl_target.")
+@click.option("--regimes", default=None, metavar="R0,R2,...",
+              help="Pricing regimes, each point optimised under each [default: the model's active].")
+@click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
+              help="Largest offshore share of answering hours [default: the model's].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes [default: all cores].")
+@_plan_options
+def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, force, **plan_opts):
+    """One optimisation per grid point, in parallel: cost, revenue, net cost, SL and ASA achieved.
+
+    With --out, finished points are kept in OUT.points/ until the run folder is written: running
+    the same command again resumes where an interrupted sweep stopped.
+    """
+    from . import economics, report, results, scenario as scenario_mod
+    from . import sweep as sweep_mod
+
+    sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    axes = [sweep_mod.parse_param(p) for p in params]
+    regime_list = _csv_list(regimes, "--regimes") if regimes else [sc.active_regime]
+    base = _options(offshore_cap=offshore_cap, **plan_opts)
+    points = sweep_mod.grid(model, settings, axes, regime_list, base, report.input_hashes)
+    options = {**{k: str(v) for k, v in dataclasses.asdict(base).items() if k != "regime"},
+               "params": list(params), "regimes": regime_list}
+    run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "sweep")
+    if run_dir.exists() and not force:
+        old = results.load_manifest(run_dir) if run_dir.is_dir() else {}
+        if (old.get("command"), old.get("options"), old.get("settings")) != (
+                "sweep", options, list(settings)):
+            raise InputError("run folder exists and holds another run; use --force to replace it",
+                             file=str(run_dir))
+    points_dir = run_dir.with_name(run_dir.name + ".points")
+    table, failures = sweep_mod.run(points, points_dir, run_dir / "sweep.csv", workers=workers)
+    if failures:
+        raise SolverError(f"{len(failures)} of {len(points)} points failed (finished points are "
+                          f"kept; rerun to retry): {failures[0]}")
+    cols = [sweep_mod.column_name(k) for k, _ in axes]
+    best = sweep_mod.best_points(table, cols, sc.max_shortfall_share)
+    summary = sweep_mod.summary_table(sc.name, table, best, cols)
+    table.insert(0, "scenario", sc.name)
+    manifest = {"command": "sweep", "scenario": sc.name, "model": str(sc.path),
+                "inputs": report.input_hashes(sc), "settings": list(settings),
+                "options": options}
+    run_dir = results.write_run(run_dir, {"sweep": table, "summary": summary}, manifest,
+                                force=True, forbidden_dirs=economics.input_dirs(sc))
+    shutil.rmtree(points_dir, ignore_errors=True)
+    click.echo(economics.format_table(table.drop(columns=["scenario", "point_key", "status"])))
+    click.echo("")
+    for r in best.itertuples(index=False):
+        d = r._asdict()
+        where = ", ".join(f"{c} = {d[c]:g}" if isinstance(d[c], float) else f"{c} = {d[c]}"
+                          for c in cols)
+        net = f"{r.net_cost_eur:,.0f}".replace(",", " ")
+        click.echo(f"profit-optimal under {r.regime}: {where} (net cost {net} EUR, SL "
+                   f"{100 * r.service_level:.1f} %, ASA {r.asa_s:.1f} s)")
+    click.echo(f"results in {run_dir}")
 
 
 def main(argv: list[str] | None = None) -> int:
