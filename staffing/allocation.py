@@ -303,7 +303,8 @@ def _build(scenario, opts: Options, req: pd.DataFrame, week: int) -> _Model:
         prob += (pulp.lpSum(cb[i] for i in rows) == total, f"cbday_{tag}")
 
     # service level: every slot (slot scope) or the day's call-weighted SL (day scope)
-    u = [newvar(f"u_{i}", 0) for i in range(n)]
+    # whole agents short: a fraction of an agent must not be cheaper than hiring a whole one
+    u = [newvar(f"u_{i}", 0, None, cat) for i in range(n)]
     penalty = scenario.shortfall_penalty_eur_per_agent_hour * slot_h
     objective += [(v, penalty) for v in u]
     need = req["agents"].to_numpy(float)
@@ -621,31 +622,51 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
         _sync_bounds(prob, zs)
         if not ok:
             return None
-        now = _short_by_plateau_day(m)
-        worse = {key for key, v in now.items() if v > lp_short.get(key, 0.0) + 1e-6}
-        free = [v for k, p, d, _, v in m.x if (p, d) in worse]
-        if worse and len(free) <= REPAIR_MAX_SHIFT_VARS:
+        # rounding left plateau-days short that the LP covered: re-place those days' shifts,
+        # then, if still short, the whole week's shifts of those plateaux
+        for whole_week in (False, True):
+            now = _short_by_plateau_day(m)
+            worse = {key for key, v in now.items() if v > lp_short.get(key, 0.0) + 1e-6}
+            if not worse:
+                break
             plats = {p for p, _ in worse}
+            free = [v for k, p, d, _, v in m.x
+                    if (p in plats if whole_week else (p, d) in worse)]
+            if len(free) > REPAIR_MAX_SHIFT_VARS:
+                break
             free += [h for k, h in m.headcount.items() if isinstance(h, pulp.LpVariable)
                      and set(scenario.providers.at[k, "plateaux"]) & plats]
-            free_ids = {id(v) for v in free}
-            free_z = [v for k, p, i, v in m.z if (p, m.date_of_row[i]) in worse]
-            free_z_ids = {id(v) for v in free_z}
-            restore_x()  # free everything, then fix again all but the shifts to re-place
-            refix = _fixed([v for v in ints_x if id(v) not in free_ids])
-            fixed_z = _fixed([v for v in zs if id(v) not in free_z_ids])
-            penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
-            repair = dataclasses.replace(opts, time_limit=min(opts.time_limit or REPAIR_SECONDS,
-                                                              REPAIR_SECONDS))
-            ok = _resolve_mip(prob, repair, week, ints_x + zs, free + free_z,
-                              gap_abs=0.05 * penalty)
-            refix()
-            fixed_z()
-            if not ok:
+            free_z = [v for k, p, i, v in m.z
+                      if (p in plats if whole_week else (p, m.date_of_row[i]) in worse)]
+            free_u = [v for p, d, v in zip(m.plateau_of_row, m.date_of_row, m.u)
+                      if (p in plats if whole_week else (p, d) in worse)]
+            if not _repair(m, scenario, opts, week, ints_x, zs, free, free_z, free_u, restore_x):
                 return None
+        for v in m.u:  # shortfall counts in whole agents (its LP re-solves were fractional)
+            v.varValue = float(math.ceil(_value(v) - 1e-6))
         return float(pulp.value(prob.objective))
     finally:
         restore_x()
+
+
+def _repair(m: _Model, scenario, opts, week, ints_x, zs, free, free_z, free_u, restore_x) -> bool:
+    """MIP over the shifts `free` and agents `free_z`, everything else fixed at its value,
+    stopping within 0.05 agent-slot of its optimum (or after REPAIR_SECONDS)."""
+    free_ids = {id(v) for v in free}
+    free_z_ids = {id(v) for v in free_z}
+    restore_x()  # free everything, then fix again all but the shifts to re-place
+    refix = _fixed([v for v in ints_x if id(v) not in free_ids])
+    fixed_z = _fixed([v for v in zs if id(v) not in free_z_ids])
+    penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
+    repair = dataclasses.replace(opts, time_limit=min(opts.time_limit or REPAIR_SECONDS,
+                                                      REPAIR_SECONDS))
+    ok = _resolve_mip(m.prob, repair, week, ints_x + zs, free + free_z + free_u,
+                      gap_abs=0.05 * penalty)
+    refix()
+    fixed_z()
+    # back to all shifts fixed at their (new) values, as the caller expects
+    _fixed(ints_x)
+    return ok
 
 
 def _sync_bounds(prob, variables) -> None:

@@ -259,7 +259,7 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
               leave=False) as bar:  # shown on a terminal only
         table = economics.compare(sc, base, regime_list, caps, workers=workers,
                                   progress=bar.update)
-    lines = economics.headlines(sc, table)
+    lines = economics.headlines(sc, table, gap=0.0 if base.relax else base.gap)
     summary = economics.headline_table(sc.name, lines)
     table.insert(0, "scenario", sc.name)
     manifest = {"command": "compare", "scenario": sc.name, "model": str(sc.path),

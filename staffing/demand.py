@@ -191,8 +191,11 @@ def live_demand(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
     """Split long calls: live AHT once calls past the callback threshold are cut there, and the
     callback work (agent-slots of appointments) each slot's long calls generate."""
     pl = scenario.plateaux
+    share = pl["callback_share"].fillna(0.0)
+    # long_call_aht_s and the threshold only matter (and are only required) with a share > 0
     cut = (pl["long_call_aht_s"] - pl["callback_threshold_s"]).clip(lower=0.0)
-    deferred_s = pl["callback_share"] * cut  # seconds per offered call, done by appointment
+    cut = cut.where(share > 0, 0.0).fillna(0.0)
+    deferred_s = share * cut  # seconds per offered call, done by appointment
     out = demand.copy()
     d = out["plateau"].map(deferred_s).astype(float)
     live = out["aht_s"] - d

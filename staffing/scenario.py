@@ -820,6 +820,16 @@ def wall_time_kind(wall: dt.datetime, zone) -> str:
 
 # --------------------------------------------------------------------------- settings
 
+def _contract_feasible(rules: ShiftRules) -> bool:
+    """Whether one adviser can work exactly weekly_hours in at most days_per_week shifts."""
+    reachable = {0}  # minutes reachable with the shifts taken so far
+    target = round(rules.weekly_hours * 60)
+    lengths = {round(h * 60) for h in rules.paid_hours if h > 0}
+    for _ in range(rules.days_per_week):
+        reachable |= {r + h for r in reachable for h in lengths if r + h <= target}
+    return target in reachable
+
+
 def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     """Check ranges and cross-key rules of the merged settings; return parsed values."""
     file = path
@@ -911,10 +921,14 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
         start_step_minutes=shifts.get("start_step_minutes", 30),
         weekly_hours=float(shifts.get("weekly_hours", 35.0)),
         days_per_week=shifts.get("days_per_week", 5))
+    lengths_ok = True
     for h in rules.paid_hours:
         if need(0 < h <= 24, f"{h:g} is out of range: must be in (0, 24]", "shifts.paid_hours"):
-            need(slot not in (15, 30, 60) or (h * 60) % slot == 0,
-                 f"{h:g} h is not a whole number of {slot}-minute slots", "shifts.paid_hours")
+            lengths_ok &= need(slot not in (15, 30, 60) or (h * 60) % slot == 0,
+                               f"{h:g} h is not a whole number of {slot}-minute slots",
+                               "shifts.paid_hours")
+        else:
+            lengths_ok = False
     b = rules.unpaid_break_minutes
     if need(0 <= b <= 240, f"{b} is out of range: must be in [0, 240]", "shifts.unpaid_break_minutes"):
         need(slot not in (15, 30, 60) or b % slot == 0,
@@ -926,8 +940,12 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
              f"{step} is not a multiple of the slot length {slot}", "shifts.start_step_minutes")
     need(0 < rules.weekly_hours <= 60, f"{rules.weekly_hours:g} is out of range: must be in (0, 60]",
          "shifts.weekly_hours")
-    need(1 <= rules.days_per_week <= 7, f"{rules.days_per_week} is out of range: must be in [1, 7]",
-         "shifts.days_per_week")
+    if need(1 <= rules.days_per_week <= 7,
+            f"{rules.days_per_week} is out of range: must be in [1, 7]", "shifts.days_per_week") \
+            and lengths_ok and 0 < rules.weekly_hours <= 60:
+        need(_contract_feasible(rules),
+             f"{rules.weekly_hours:g} h cannot be made of at most {rules.days_per_week} shifts "
+             f"of {', '.join(f'{h:g}' for h in rules.paid_hours)} h", "shifts.weekly_hours")
     out["shifts"] = rules
 
     pricing = data.get("pricing", {})

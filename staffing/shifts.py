@@ -97,24 +97,30 @@ def build_tours(daily: pd.DataFrame, headcount: int, days_per_week: int) -> pd.D
             remaining[headcount - 1 - (j % headcount)] -= 1
     cells = np.full((headcount, 7), "off", dtype=object)
     hours = np.zeros(headcount)
+    target = np.full(headcount, daily["paid_hours"].to_numpy(float) @ daily["advisers"].to_numpy(
+        float) / headcount if headcount else 0.0)
     plateaux = [set() for _ in range(headcount)]
     for day in np.argsort(-counts.to_numpy(), kind="stable"):
         need = int(counts[day])
         if need == 0:
             continue
-        order = np.lexsort((np.arange(headcount), -remaining))  # most days left first
-        chosen = np.sort(order[:need])
+        # most days left first; among equals, most hours still to work
+        order = np.lexsort((np.arange(headcount), hours - target, -remaining))
+        chosen = order[:need]
         if (remaining[chosen] <= 0).any():
             raise ValueError("daily counts cannot be decomposed into weekly tours")
         remaining[chosen] -= 1
         rows = daily[(daily["day"] == day) & (daily["advisers"] > 0)].sort_values(["shift", "plateau"])
-        labels = np.repeat((rows["shift"] + " " + rows["plateau"]).to_numpy(),
-                           rows["advisers"].to_numpy(dtype=int))
-        paid = np.repeat(rows["paid_hours"].to_numpy(float), rows["advisers"].to_numpy(dtype=int))
-        plats = np.repeat(rows["plateau"].to_numpy(), rows["advisers"].to_numpy(dtype=int))
-        cells[chosen, day] = labels
-        hours[chosen] += paid
-        for i, p in zip(chosen, plats):
+        k = rows["advisers"].to_numpy(dtype=int)
+        labels = np.repeat((rows["shift"] + " " + rows["plateau"]).to_numpy(), k)
+        paid = np.repeat(rows["paid_hours"].to_numpy(float), k)
+        plats = np.repeat(rows["plateau"].to_numpy(), k)
+        # with several shift lengths the longest shifts go to those furthest from their hours
+        longest = np.argsort(-paid, kind="stable")
+        chosen = chosen[np.argsort(hours[chosen] - target[chosen], kind="stable")]
+        cells[chosen, day] = labels[longest]
+        hours[chosen] += paid[longest]
+        for i, p in zip(chosen, plats[longest]):
             plateaux[i].add(p)
     frame = pd.DataFrame(cells, columns=list(WEEKDAYS))
     frame["plateau"] = [";".join(sorted(s)) if s else "" for s in plateaux]
