@@ -295,10 +295,11 @@ class Headline:
     text: str
 
 
-def headlines(scenario, table: pd.DataFrame) -> list[Headline]:
+def headlines(scenario, table: pd.DataFrame, gap: float = 0.0) -> list[Headline]:
     """The director's lines: revenue lost, extra calls and cost from the uplift (base regime ->
     active regime, at the model's offshore cap when compared, else the first cap), and per regime
-    the cost of staying local = net cost at the smallest cap - net cost at the largest."""
+    the cost of staying local = net cost at the smallest cap - net cost at the largest; `gap`
+    (the integer plans' relative gap) gives the resolution of that difference."""
     out: list[Headline] = []
     caps = sorted(table["offshore_cap"].unique())
     ref_cap = scenario.offshore_cap if scenario.offshore_cap in caps else table["offshore_cap"].iloc[0]
@@ -328,9 +329,11 @@ def headlines(scenario, table: pd.DataFrame) -> list[Headline]:
         for r in regimes:
             g = table[table["regime"] == r].set_index("offshore_cap")
             v = g.loc[lo, "net_cost_eur_year"] - g.loc[hi, "net_cost_eur_year"]
+            tol = gap * float(g["net_cost_eur_year"].abs().max())
+            note = f" (integer plans within +/- {_eur(tol)})" if tol > 0 else ""
             out.append(Headline(f"cost_of_staying_local_year[{r}]", v, "eur",
                                 f"cost of staying local under {r} (cap {lo:g} vs {hi:g}): "
-                                f"{_eur(v)} a year"))
+                                f"{_eur(v)} a year{note}"))
     return out
 
 
