@@ -418,6 +418,7 @@ def _round_shifts(m: _Model, rules) -> bool:
     """
     if len(set(rules.paid_hours)) != 1:
         return False
+    x_lp = np.array([_value(v) for *_, v in m.x])
     groups: dict = {}
     for j, (k, p, d, pat, v) in enumerate(m.x):
         groups.setdefault(k, {}).setdefault((p, d), []).append(j)
@@ -457,7 +458,55 @@ def _round_shifts(m: _Model, rules) -> bool:
             counts = np.diff(np.concatenate([[0.0], np.maximum.accumulate(target)]))
             for j, c in zip(idx, counts):
                 m.x[j][4].varValue = float(c)
+    _polish_shifts(m, x_lp)
     return True
+
+
+def _polish_shifts(m: _Model, x_lp: np.ndarray, max_moves: int = 200) -> None:
+    """Move advisers between patterns of the same team, plateau and day while some slot of that
+    plateau-day has less in-house coverage than the LP gave it, taking the move that removes
+    most of the shortfall and leaves no other slot below the LP."""
+    if not len(x_lp):
+        return
+    x = np.array([_value(v) for *_, v in m.x])
+    a = m.x_matrix.tocsc()
+    by_day: dict = {}
+    for j, (k, p, d, _, _) in enumerate(m.x):
+        by_day.setdefault((p, d), {}).setdefault(k, []).append(j)
+    for (p, d), teams in by_day.items():
+        rows = np.flatnonzero((m.plateau_of_row == p) & (m.date_of_row == d))
+        cols = [j for js in teams.values() for j in js]
+        sub = a[:, cols][rows, :].toarray()  # slots x patterns of this plateau-day
+        pos = {j: c for c, j in enumerate(cols)}
+        target = sub @ x_lp[cols] - 1e-6
+        cur = sub @ x[cols]
+        for _ in range(max_moves):
+            short = np.maximum(target - cur, 0.0)
+            if short.sum() <= 0:
+                break
+            best, best_gain = None, 1e-9
+            for js in teams.values():
+                c = np.array([pos[j] for j in js])
+                donors = c[x[np.array(js)] >= 1]
+                if not len(donors):
+                    continue
+                # delta[t, to, from]: coverage change of moving one adviser from -> to
+                delta = sub[:, c][:, :, None] - sub[:, donors][:, None, :]
+                after = cur[:, None, None] + delta
+                safe = ((delta >= 0) | (after >= target[:, None, None])).all(axis=0)
+                gain = short.sum() - np.maximum(target[:, None, None] - after, 0.0).sum(axis=0)
+                gain = np.where(safe, gain, 0.0)
+                to, frm = np.unravel_index(int(np.argmax(gain)), gain.shape)
+                if gain[to, frm] > best_gain:
+                    best, best_gain = (c[to], donors[frm]), gain[to, frm]
+            if best is None:
+                break
+            to, frm = best
+            x[cols[to]] += 1
+            x[cols[frm]] -= 1
+            cur += sub[:, to] - sub[:, frm]
+    for (*_, v), value in zip(m.x, x):
+        v.varValue = float(value)
 
 
 def _round_agents(m: _Model, scenario, opts: Options) -> None:
@@ -651,7 +700,8 @@ def _rounded_plan(m: _Model, scenario, opts: Options, week: int) -> float | None
 
 def _repair(m: _Model, scenario, opts, week, ints_x, zs, free, free_z, free_u, restore_x) -> bool:
     """MIP over the shifts `free` and agents `free_z`, everything else fixed at its value,
-    stopping within 0.05 agent-slot of its optimum (or after REPAIR_SECONDS)."""
+    stopping within half an agent-slot of its optimum (or after REPAIR_SECONDS): with shortfall
+    in whole agents no better plan then has less of it."""
     free_ids = {id(v) for v in free}
     free_z_ids = {id(v) for v in free_z}
     restore_x()  # free everything, then fix again all but the shifts to re-place
@@ -661,7 +711,7 @@ def _repair(m: _Model, scenario, opts, week, ints_x, zs, free, free_z, free_u, r
     repair = dataclasses.replace(opts, time_limit=min(opts.time_limit or REPAIR_SECONDS,
                                                       REPAIR_SECONDS))
     ok = _resolve_mip(m.prob, repair, week, ints_x + zs, free + free_z + free_u,
-                      gap_abs=0.05 * penalty)
+                      gap_abs=0.5 * penalty)
     refix()
     fixed_z()
     # back to all shifts fixed at their (new) values, as the caller expects
@@ -928,7 +978,8 @@ def _tables(scenario, opts, req, results):
             sh["break_start"] = sh["break_start_min"].map(
                 lambda m: "" if m is None or pd.isna(m) else f"{int(m) // 60:02d}:{int(m) % 60:02d}")
             shifts_parts.append(sh)
-            for k, grp in x.groupby("provider"):
+            # fractional advisers (--relax) make no roster lines: tours come with integer plans
+            for k, grp in (x.groupby("provider") if not opts.relax else ()):
                 daily = grp.assign(day=((grp["date"] - pd.Timestamp(opts.start)).dt.days % 7))
                 daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
                 hc = int(round(r.headcount[k]))

@@ -139,7 +139,9 @@ def requirements_cmd(model, output_path, regime, settings):
     from . import scenario as scenario_mod
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
-    table = demand.requirements(sc, demand.build_demand(sc, regime=regime))
+    # long calls are cut at the callback threshold: the queue sees the live handle time
+    live = demand.live_demand(sc, demand.build_demand(sc, regime=regime))
+    table = demand.requirements(sc, live.drop(columns=["callback_agents", "callback_cut_s"]))
     scenario_report.write_table(table, output_path)
     hours = table["agents"] * table["slot_minutes"] / 60
     click.echo(f"{len(table)} rows ({table['plateau'].nunique()} plateaux x "

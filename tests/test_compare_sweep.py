@@ -33,15 +33,16 @@ def test_compare_revenue_calls_and_cost(compared):
     assert len(table) == 6
     for cap in (0.0, 1.0):
         r0, r1, r2 = (_at(table, r, cap) for r in ("R0", "R1", "R2"))
-        # calls follow the uplifts of the model against the base regime R1: -5 %, 0, +10 %
+        # calls follow the uplifts of the model against the base regime R1: 0, 0, +10 %
         assert r2["calls"] / r1["calls"] == pytest.approx(1.10, rel=1e-9)
-        assert r0["calls"] / r1["calls"] == pytest.approx(0.95, rel=1e-9)
+        assert r0["calls"] / r1["calls"] == pytest.approx(1.0, rel=1e-9)
         assert r1["calls_year"] == pytest.approx(30e6, rel=1e-9)  # the article's 30 M calls
-        # per call the premium rate with billed waiting earns most; the local rate nothing
+        # the premium rate with billed waiting earns most, waiting free less, the local rate nothing
+        assert r0["revenue_eur"] > r1["revenue_eur"] > r2["revenue_eur"] == 0.0
         assert r0["revenue_eur"] / r0["calls"] > r1["revenue_eur"] / r1["calls"] > 0
-        assert r1["revenue_eur"] > r2["revenue_eur"] == 0.0
-        # more calls need more staff
-        assert r0["cost_eur"] < r1["cost_eur"] < r2["cost_eur"]
+        # more calls need more staff (R0 and R1 plan the same calls, within the solver's gap)
+        assert r0["cost_eur"] == pytest.approx(r1["cost_eur"], rel=0.005)
+        assert r1["cost_eur"] < r2["cost_eur"]
         assert r0["net_cost_eur"] == pytest.approx(r0["cost_eur"] - r0["revenue_eur"])
     # headlines: base regime R1 -> active R2, at the first cap (the model's 0.2 is not compared)
     a, b = _at(table, "R1", 0.0), _at(table, "R2", 0.0)
