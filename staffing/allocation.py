@@ -524,15 +524,16 @@ def _round_agents(m: _Model, scenario, opts: Options) -> None:
     frac = lp - np.floor(lp + 1e-7)  # how much the LP wanted the unit that rounding added
     up = z > np.floor(lp + 1e-7)
 
-    def cut(mask, excess):
-        """Take units back, smallest LP fraction first, until `excess` units are gone."""
+    def cut(mask, excess, worth=None):
+        """Take units back, smallest LP fraction first, until `excess` is gone; each unit
+        removes worth[j] of it (1 by default)."""
         idx = np.flatnonzero(mask & up)
         for j in idx[np.argsort(frac[idx], kind="stable")]:
             if excess <= 1e-9:
                 break
             z[j] -= 1
             up[j] = False
-            excess -= 1
+            excess -= 1.0 if worth is None else worth[j]
 
     slot_of_row = m.slot_of_row
     for k in np.unique(k_of):
@@ -564,13 +565,7 @@ def _round_agents(m: _Model, scenario, opts: Options) -> None:
     if offshore.any() and cap < 1:
         over_h = offshore_excess()
         if over_h > 1e-9:
-            idx = np.flatnonzero(offshore & up)
-            for j in idx[np.argsort(frac[idx], kind="stable")]:
-                if over_h <= 1e-9:
-                    break
-                z[j] -= 1
-                up[j] = False
-                over_h -= ans[j] * (1 - cap)
+            cut(offshore, over_h, ans * (1 - cap))
     _fill_gaps(m, scenario, opts, z, k_of, rows, offshore, ans, offshore_excess)
     for (_, _, _, v), value in zip(m.z, z):
         v.varValue = float(value)
@@ -868,6 +863,24 @@ def _extract(m: _Model, week: int, status: str, lp_bound: float, solve_s: float,
         day_short=float(sum(val(v) for v in m.day_short)))
 
 
+def run_jobs(func, jobs: list, workers: int, progress=None) -> list:
+    """func(job) for every job, in order; in `workers` processes when there are several
+    jobs and workers. progress(1) is called as each finishes."""
+    out = []
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for r in pool.map(func, jobs):
+                out.append(r)
+                if progress:
+                    progress(1)
+        return out
+    for job in jobs:
+        out.append(func(job))
+        if progress:
+            progress(1)
+    return out
+
+
 def _solve_week_job(args):
     return solve_week(*args)
 
@@ -896,19 +909,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     start = pd.Timestamp(opts.start)
     req["week"] = ((req["date"] - start).dt.days // 7).astype(int)
     jobs = [(scenario, opts, req[req["week"] == w], w) for w in range(opts.weeks)]
-    results: list[WeekResult] = []
-    workers = opts.workers or (2 if len(jobs) > 1 else 1)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for r in pool.map(_solve_week_job, jobs):
-                results.append(r)
-                if progress:
-                    progress(1)
-    else:
-        for job in jobs:
-            results.append(_solve_week_job(job))
-            if progress:
-                progress(1)
+    results: list[WeekResult] = run_jobs(_solve_week_job, jobs, opts.workers or 2, progress)
     tables, shortfall_share, diag = _tables(scenario, opts, req, results)
     objective = sum(r.objective for r in results)
     lp_bound = (sum(r.lp_bound for r in results)
@@ -1006,8 +1007,8 @@ def _tables(scenario, opts, req, results):
     staffed = np.maximum(staffed, 0.0)
     cov = req[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s"]].copy()
     cut = req["callback_cut_s"].to_numpy()
-    cov["callback_calls"] = np.divide(cbv * req["slot_minutes"].to_numpy() * 60.0, cut,
-                                      out=np.zeros(len(req)), where=cut > 0)
+    cov["callback_calls"] = np.divide(np.maximum(cbv, 0.0) * req["slot_minutes"].to_numpy() * 60.0,
+                                      cut, out=np.zeros(len(req)), where=cut > 0)
     cov["required_agents"] = req["agents"].to_numpy(float)
     # the hard per-slot level: the requirement, or in day scope the floor under the daily SL
     day_scope = opts.sl_scope == "day"

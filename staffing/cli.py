@@ -214,6 +214,12 @@ def _csv_list(text: str, field: str, kind=str) -> list:
         raise InputError(f"not a list of numbers: '{text}'", field=field) from None
 
 
+def _refuse_existing(out_dir, force: bool) -> None:
+    """Refuse an existing --out before any solving (write_run would, after the work)."""
+    if out_dir and Path(out_dir).exists() and not force:
+        raise InputError("run folder exists; use --force to replace it", file=str(out_dir))
+
+
 @cli.command("optimise")
 @click.argument("model", required=False)
 @click.option("--regime", default=None, help="Pricing regime (its call uplift) [default: the model's].")
@@ -224,6 +230,7 @@ def optimise_cmd(model, regime, offshore_cap, settings, out_dir, force, **plan_o
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
     from . import allocation, economics, report, scenario as scenario_mod
 
+    _refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     opts = _options(regime=regime, offshore_cap=offshore_cap, **plan_opts).resolved(sc)
     if opts.weeks > 1:
@@ -250,6 +257,7 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
     """Re-optimise each pricing regime x offshore cap: cost, hotline revenue, net cost."""
     from . import economics, report, results, scenario as scenario_mod
 
+    _refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     regime_list = (_csv_list(regimes, "--regimes") if regimes else list(sc.regimes.index))
     caps = (_csv_list(offshore_caps, "--offshore-caps", float) if offshore_caps

@@ -260,7 +260,8 @@ def _compare_job(args):
 def compare(scenario, base_opts, regimes, caps, workers: int | None = None, progress=None) -> pd.DataFrame:
     """Re-optimise each regime (its call uplift included) x offshore cap; one row per case."""
     import os
-    from concurrent.futures import ProcessPoolExecutor
+
+    from . import allocation
 
     for r in regimes:
         _regime(scenario, r)
@@ -270,19 +271,7 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
                              field="--offshore-caps")
     jobs = [(scenario, dataclasses.replace(base_opts, regime=r, offshore_cap=c, workers=1))
             for r in regimes for c in caps]
-    workers = min(len(jobs), workers or os.cpu_count() or 1)
-    rows = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for fig in pool.map(_compare_job, jobs):
-                rows.append(fig)
-                if progress:
-                    progress(1)
-    else:
-        for job in jobs:
-            rows.append(_compare_job(job))
-            if progress:
-                progress(1)
+    rows = allocation.run_jobs(_compare_job, jobs, workers or os.cpu_count() or 1, progress)
     table = pd.DataFrame(rows)
     return table[REGIME_COLUMNS]
 

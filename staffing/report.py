@@ -49,6 +49,10 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
              f"{m['options']['sl_scope']}, {m['options']['queueing']}"]
     lines.append(f"total staffing cost {_fmt_eur(prov['cost_eur'].sum())}   calls "
                  f"{cov['calls'].sum():,.0f}".replace(",", " "))
+    figures = dict(zip(t["summary"]["metric"], t["summary"]["value"]))
+    if "hotline_revenue" in figures:
+        lines.append(f"hotline revenue {_fmt_eur(figures['hotline_revenue'])}   net cost "
+                     f"{_fmt_eur(figures['net_cost'])} (regime {m['options']['regime']})")
     lines.append("")
     lines.append(f"{'provider':<18}{'kind':<15}{'staffed h':>12}{'paid h':>12}{'cost':>16}{'share':>8}")
     for r in prov.itertuples(index=False):
