@@ -418,7 +418,11 @@ def _round_shifts(m: _Model, rules) -> bool:
     """
     if len(set(rules.paid_hours)) != 1:
         return False
-    x_lp = np.array([_value(v) for *_, v in m.x])
+    # in-house coverage each row needs for the LP's outsourced agents to stay enough
+    z_lp = np.array([_value(v) for *_, v in m.z])
+    in_need = m.need + np.array([_value(v) for v in m.cb]) - np.array([_value(v) for v in m.u])
+    in_need -= _staffed(m, z_lp) - m.x_matrix @ np.array([_value(v) for *_, v in m.x]) + \
+        np.array([_value(v) for v in m.cb])  # outsourced part only
     groups: dict = {}
     for j, (k, p, d, pat, v) in enumerate(m.x):
         groups.setdefault(k, {}).setdefault((p, d), []).append(j)
@@ -458,15 +462,16 @@ def _round_shifts(m: _Model, rules) -> bool:
             counts = np.diff(np.concatenate([[0.0], np.maximum.accumulate(target)]))
             for j, c in zip(idx, counts):
                 m.x[j][4].varValue = float(c)
-    _polish_shifts(m, x_lp)
+    _polish_shifts(m, in_need - 1e-6)
     return True
 
 
-def _polish_shifts(m: _Model, x_lp: np.ndarray, max_moves: int = 200) -> None:
+def _polish_shifts(m: _Model, need_in: np.ndarray, max_moves: int = 200) -> None:
     """Move advisers between patterns of the same team, plateau and day while some slot of that
-    plateau-day has less in-house coverage than the LP gave it, taking the move that removes
-    most of the shortfall and leaves no other slot below the LP."""
-    if not len(x_lp):
+    plateau-day has less in-house coverage than `need_in` (what the LP's outsourced agents
+    leave to the in-house teams), taking the move that removes most of the shortfall and
+    leaves no other slot short."""
+    if not m.x:
         return
     x = np.array([_value(v) for *_, v in m.x])
     a = m.x_matrix.tocsc()
@@ -478,7 +483,7 @@ def _polish_shifts(m: _Model, x_lp: np.ndarray, max_moves: int = 200) -> None:
         cols = [j for js in teams.values() for j in js]
         sub = a[:, cols][rows, :].toarray()  # slots x patterns of this plateau-day
         pos = {j: c for c, j in enumerate(cols)}
-        target = sub @ x_lp[cols] - 1e-6
+        target = need_in[rows]
         cur = sub @ x[cols]
         for _ in range(max_moves):
             short = np.maximum(target - cur, 0.0)
@@ -505,8 +510,52 @@ def _polish_shifts(m: _Model, x_lp: np.ndarray, max_moves: int = 200) -> None:
             x[cols[to]] += 1
             x[cols[frm]] -= 1
             cur += sub[:, to] - sub[:, frm]
+    _polish_across_days(m, a, x, need_in, by_day, max_moves)
     for (*_, v), value in zip(m.x, x):
         v.varValue = float(value)
+
+
+def _polish_across_days(m: _Model, a, x, need_in, by_day: dict, max_moves: int) -> None:
+    """A plateau-day still short takes a shift from another day of the same team, one whose
+    slots all keep their in-house need without it, while the team has an adviser free that day."""
+    cur = a @ x
+    target = need_in
+    team = np.array([k for k, *_ in m.x])
+    day = np.array([d for _, _, d, _, _ in m.x])
+    heads = {k: _value(h) for k, h in m.headcount.items()}
+    per_day: dict = {}
+    for j in np.flatnonzero(x > 0):
+        per_day[(team[j], day[j])] = per_day.get((team[j], day[j]), 0.0) + x[j]
+    for (p, d), teams in by_day.items():
+        rows = np.flatnonzero((m.plateau_of_row == p) & (m.date_of_row == d))
+        for _ in range(max_moves):
+            short = np.maximum(target[rows] - cur[rows], 0.0)
+            if short.sum() <= 0:
+                break
+            slack = cur - target
+            best, best_gain = None, 1e-9
+            for k, js in teams.items():
+                if per_day.get((k, d), 0.0) + 1 > heads[k] + 1e-9:
+                    continue
+                js = np.array(js)
+                sub = a[:, js][rows, :].toarray()
+                gain = np.minimum(sub, short[:, None]).sum(axis=0)
+                recv = js[int(np.argmax(gain))]
+                if gain.max() <= best_gain:
+                    continue
+                for j in np.flatnonzero((team == k) & (day != d) & (x >= 1)):
+                    lo, hi = a.indptr[j], a.indptr[j + 1]
+                    if (slack[a.indices[lo:hi]] - a.data[lo:hi] >= 0).all():
+                        best, best_gain = (recv, j), gain.max()
+                        break
+            if best is None:
+                break
+            recv, donor = best
+            x[recv] += 1
+            x[donor] -= 1
+            cur += (a[:, recv] - a[:, donor]).toarray().ravel()
+            per_day[(team[recv], d)] = per_day.get((team[recv], d), 0.0) + 1
+            per_day[(team[donor], day[donor])] -= 1
 
 
 def _round_agents(m: _Model, scenario, opts: Options) -> None:
