@@ -1026,7 +1026,7 @@ def _tables(scenario, opts, req, results):
             sh["start"] = sh["start_min"].map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}")
             sh["end"] = sh["end_min"].map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}")
             sh["break_start"] = sh["break_start_min"].map(
-                lambda m: "" if m is None or pd.isna(m) else f"{int(m) // 60:02d}:{int(m) % 60:02d}")
+                lambda m: None if m is None or pd.isna(m) else f"{int(m) // 60:02d}:{int(m) % 60:02d}")
             shifts_parts.append(sh)
             # fractional advisers (--relax) make no roster lines: tours come with integer plans
             for k, grp in (x.groupby("provider") if not opts.relax else ()):
@@ -1162,8 +1162,9 @@ def _tables(scenario, opts, req, results):
             summary_rows.append((f"service_level[{p}]",
                                  float((cov.loc[sel, "service_level"] * cw).sum() / cw.sum()), "share"))
             asa = cov.loc[sel, "asa_s"].to_numpy(float)
-            summary_rows.append((f"asa_s[{p}]", float(np.nansum(np.where(np.isfinite(asa), asa, 0) * cw)
-                                                      / cw.sum()), "s"))
+            fin = np.isfinite(asa)  # slots staffed at or below the load have no finite ASA
+            summary_rows.append((f"asa_s[{p}]", float((asa[fin] * cw[fin]).sum() / cw[fin].sum())
+                                 if cw[fin].sum() > 0 else float("nan"), "s"))
     summary = pd.DataFrame(summary_rows, columns=["metric", "value", "unit"])
 
     tables = {"requirements": requirements_t, "allocation": alloc[

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import results
@@ -61,11 +60,10 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
     lines.append("")
     lines.append(f"{'plateau':<12}{'calls':>12}{'SL':>8}{'target':>8}{'ASA s':>8}{'short h':>9}")
     slot_h = cov["slot_minutes"] / 60.0
-    for p, g in cov.groupby("plateau", sort=False):
+    for p, g in cov.groupby("plateau", sort=False):  # SL and ASA as the summary table has them
         w = g["calls"].to_numpy(float)
-        sl = float((g["service_level"] * w).sum() / w.sum()) if w.sum() else 1.0
-        asa = g["asa_s"].to_numpy(float)
-        asa_m = float((np.where(np.isfinite(asa), asa, 0) * w).sum() / w.sum()) if w.sum() else 0.0
+        sl = figures.get(f"service_level[{p}]", 1.0)
+        asa_m = figures.get(f"asa_s[{p}]", 0.0)
         short = float((g["shortfall_agents"] * slot_h[g.index]).sum())
         lines.append(f"{p:<12}{w.sum():>12,.0f}{100 * sl:>7.1f}%{100 * g['sl_target'].iloc[0]:>7.0f}%"
                      f"{asa_m:>8.1f}{short:>9.1f}".replace(",", " "))

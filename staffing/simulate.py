@@ -231,7 +231,10 @@ def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
                              field=col)
         cov[col] = values
     cov["plateau"] = cov["plateau"].astype(str)
-    dup = cov.duplicated(["plateau", "slot_start"])
+    if "fold" not in cov.columns:  # only a clock-change day has the repeated hour twice
+        cov["fold"] = 0
+    cov["fold"] = pd.to_numeric(cov["fold"], errors="coerce").fillna(0).astype(np.int64)
+    dup = cov.duplicated(["plateau", "slot_start", "fold"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError("duplicate plateau x slot_start", file=file, row=row + 1,
@@ -239,9 +242,20 @@ def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
     return cov
 
 
+def _elapsed_s(cov: pd.DataFrame, timezone: str) -> np.ndarray:
+    """Seconds from the first slot, in real time: the second pass of a repeated hour (fold 1)
+    comes an hour after the first."""
+    local = cov["slot_start"]
+    if (cov["fold"] == 1).any():
+        real = local.dt.tz_localize(timezone, ambiguous=(cov["fold"] == 0).to_numpy())
+        real = real.dt.tz_convert("UTC").dt.tz_localize(None)
+    else:
+        real = local
+    return (real - real.min()).dt.total_seconds().to_numpy(dtype=float)
+
+
 def _build_plan(cov: pd.DataFrame, handle: str, aht_cv: float, cap_s: float, file: str) -> _Plan:
-    origin = cov["slot_start"].min()
-    start_s = (cov["slot_start"] - origin).dt.total_seconds().to_numpy(dtype=float)
+    start_s = _elapsed_s(cov, cov.attrs.get("timezone", "Europe/Paris"))
     slot_s = cov["slot_minutes"].to_numpy(dtype=float) * 60.0
     aht = cov["aht_s"].to_numpy(dtype=float)
     if handle == "lognormal":
@@ -447,6 +461,8 @@ def _slot_table(cov, plan, c, scenario) -> pd.DataFrame:
         "within_2pp": within,
         "meets_target_2pp": meets,
     })
+    if (cov["fold"] == 1).any():  # a clock-change day: tell the repeated hour's passes apart
+        table.insert(2, "fold", cov["fold"].to_numpy())
     return table
 
 

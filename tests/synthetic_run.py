@@ -89,8 +89,10 @@ def make_tables(weeks: int = 1, n_plateaux: int = 2, n_providers: int = 3, seed:
     shifts = pd.DataFrame(sh)
     tours = pd.DataFrame([
         {"scenario": scenario, "week": w + 1, "provider": name, "plateau": p, "tour": f"T{j + 1}",
-         "advisers": float(rng.integers(5, 60)), **dict(zip(["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                                            np.roll([1, 1, 1, 1, 1, 0, 0], j).tolist())),
+         "advisers": float(rng.integers(5, 60)), **dict(zip(
+             ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+             [f"09:00-17:00 b12:30 {p}" if on else "off"  # as the optimiser writes them
+              for on in np.roll([1, 1, 1, 1, 1, 0, 0], j)])),
          "paid_hours": 35.0}
         for w in range(weeks) for name, kind, _, _ in providers if kind == "in_house"
         for p, _, _ in plateaux for j in range(3)])

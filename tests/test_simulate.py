@@ -443,3 +443,23 @@ def test_command_bad_input_one_line_exit_2(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "nowhere")]) == 2
     assert "not a run folder" in capsys.readouterr().err
     assert main(["simulate", str(run), "--replications", "0"]) == 2
+
+
+def test_repeated_hour_of_the_fall_back_day_runs_in_real_time():
+    """2009-10-25, Europe/Paris: 02:00-03:00 happens twice; the second pass (fold 1) comes an
+    hour after the first and the simulation treats the night as one continuous run."""
+    walls = ["01:00", "01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+    folds = [0, 0, 0, 0, 1, 1, 0]
+    cov = pd.DataFrame({
+        "slot_start": pd.to_datetime([f"2009-10-25 {w}" for w in walls]), "fold": folds,
+        "slot_minutes": 30, "plateau": "p", "calls": 20.0, "aht_s": 180.0,
+        "callback_calls": 0.0, "staffed_agents": 4.0, "sl_target": 0.8,
+        "service_level": 0.9, "p_abandon": np.nan})
+    checked = simulate._validate(cov, "coverage")
+    elapsed = simulate._elapsed_s(checked, "Europe/Paris")
+    assert elapsed.tolist() == [i * 1800.0 for i in range(7)]
+    sim = simulate.simulate_plan(cov, replications=2, seed=3, workers=1)
+    out = sim.simulation
+    assert sorted(zip(out["slot_start"].dt.strftime("%H:%M"), out["fold"])) == sorted(
+        zip(walls, folds))
+    assert (sim.simulation["calls_offered"] > 0).all()
