@@ -318,13 +318,29 @@ def required_agents(calls, aht_s, slot_minutes, sl_target, answer_s, asa_target_
     ai = a[idx]
     # lo fails (or is the stability bound), hi meets: widen hi until it meets, then bisect
     lo = np.floor(ai) if pat is None else np.zeros(ai.shape)
-    if occ is not None:
+    if occ is not None and pat is None:  # Erlang A's occupancy counts carried load only
         occ_i = np.where(np.isnan(occ[idx]), 1.0, occ[idx])
         lo = np.maximum(lo, np.ceil(ai / occ_i * (1 - _TOL)) - 1)
     lo = np.maximum(lo, 0.0)
-    step = np.ceil(3.0 * np.sqrt(ai)) + 2.0
-    hi = lo + step
-    ok = _meets(*args, hi, *_sel(tgt, None))
+    if pat is None:  # Erlang C: start next to the Halfin-Whitt estimate, a few agents wide
+        guess = np.maximum(lo + 1.0, np.ceil(_halfin_whitt(ai, aht[idx], answer[idx], sl_t[idx])))
+        ok = _meets(*args, guess, *_sel(tgt, None))  # where it meets, guess is a valid hi
+        below = np.maximum(lo, guess - 2.0)
+        probe = np.flatnonzero(ok & (below > lo))
+        hi = np.where(ok, guess, guess + 2.0)
+        lo = np.where(ok, lo, guess)
+        if probe.size:
+            good = _meets(*(v[probe] for v in args), below[probe], *_sel(tgt, probe))
+            hi[probe[good]] = below[probe[good]]
+            lo[probe[~good]] = below[probe[~good]]
+        step = np.full(ai.shape, 2.0)
+        redo = np.flatnonzero(~ok)
+        if redo.size:
+            ok[redo] = _meets(*(v[redo] for v in args), hi[redo], *_sel(tgt, redo))
+    else:
+        step = np.ceil(3.0 * np.sqrt(ai)) + 2.0
+        hi = lo + step
+        ok = _meets(*args, hi, *_sel(tgt, None))
     for _ in range(200):
         if ok.all():
             break
@@ -343,14 +359,26 @@ def required_agents(calls, aht_s, slot_minutes, sl_target, answer_s, asa_target_
         good = _meets(*(v[gap] for v in args), mid, *_sel(tgt, gap))
         hi[gap[good]] = mid[good]
         lo[gap[~good]] = mid[~good]
-    # lo may equal a lower bound that was never tested: hi is then lo + 1 and minimal unless
-    # lo itself meets; check it once
-    cand = np.flatnonzero(lo >= 1)
-    if cand.size:
-        good = _meets(*(v[cand] for v in args), lo[cand], *_sel(tgt, cand))
-        hi[cand[good]] = lo[cand[good]]
+    # lo never meets: it is the stability or occupancy bound (which fail by construction) or
+    # a level found failing, so hi = lo + 1 is the least that meets
     result[idx] = hi.astype(np.int64)
     return result.reshape(shape)
+
+
+def _halfin_whitt(load, aht_s, answer_s, sl_target) -> np.ndarray:
+    """Agents n = a + beta sqrt(a) with the Halfin-Whitt approximation of Erlang C's SL:
+    SL = 1 - e^{-beta sqrt(a) t / aht} / (1 + beta Phi(beta) / phi(beta)). Only a starting
+    point for the exact search."""
+    root = np.sqrt(load)
+    lo, hi = np.zeros(load.shape), np.full(load.shape, 10.0)
+    for _ in range(30):
+        beta = 0.5 * (lo + hi)
+        ratio = special.ndtr(beta) / np.exp(-0.5 * beta * beta) * np.sqrt(2.0 * np.pi)
+        sl = 1.0 - np.exp(-beta * root * answer_s / aht_s) / (1.0 + beta * ratio)
+        low = sl < sl_target
+        lo = np.where(low, beta, lo)
+        hi = np.where(low, hi, beta)
+    return load + hi * root
 
 
 def _sel(tgt, where):
