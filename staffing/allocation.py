@@ -101,6 +101,9 @@ class WeekResult:
     u: np.ndarray  # shortfall per requirement row (agents)
     cb: np.ndarray  # callback agents served per requirement row
     day_short: float  # day scope: SL-calls below target, summed
+    inhouse: pd.DataFrame = None  # in-house advisers at work: row, provider, agents
+    shifts: pd.DataFrame = None  # the shifts table's rows of this week
+    tours: pd.DataFrame = None  # the tours table's rows of this week
 
 
 def _target_args(targets: pd.DataFrame, p: str, model: str):
@@ -590,11 +593,9 @@ def _round_agents(m: _Model, scenario, opts: Options) -> None:
         seats = prov.at[k, "seats"]
         if pd.notna(seats):
             slots = slot_of_row[rows]
-            for sl in np.unique(slots[mine]):
-                grp = mine & (slots == sl)
-                over = z[grp].sum() - float(seats)
-                if over > 1e-9:
-                    cut(grp, over)
+            per_slot = np.bincount(slots[mine], weights=z[mine], minlength=slots.max() + 1)
+            for sl in np.flatnonzero(per_slot > float(seats) + 1e-9):  # only slots over the cap
+                cut(mine & (slots == sl), per_slot[sl] - float(seats))
         cap_h = prov.at[k, "max_weekly_hours"]
         if pd.notna(cap_h):
             over = (z[mine].sum() * slot_h - float(cap_h)) / slot_h
@@ -872,7 +873,50 @@ def solve_week(scenario, opts: Options, req: pd.DataFrame, week: int) -> WeekRes
             if prob.sol_status != pulp.LpSolutionOptimal:
                 status = "time_limit"
     solve_s = time.perf_counter() - t1
-    return _extract(m, week, status, lp_bound, solve_s, integer=not opts.relax)
+    r = _extract(m, week, status, lp_bound, solve_s, integer=not opts.relax)
+    _week_parts(scenario, opts, m, r)
+    return r
+
+
+def _hhmm(minutes) -> str | None:
+    return None if minutes is None or pd.isna(minutes) else f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+
+
+def _week_parts(scenario, opts: Options, m: _Model, r: WeekResult) -> None:
+    """The week's in-house allocation, shifts and tours (built in the week's own process)."""
+    eff = ((1.0 - scenario.providers["shrinkage"]) / scenario.providers["aht_factor"]).to_dict()
+    x_vals = np.array([float(round(_value(v))) if not opts.relax else _value(v)
+                       for *_, v in m.x])
+    team = np.array([k for k, *_ in m.x])
+    parts = []
+    for k in dict.fromkeys(team):
+        cols = np.flatnonzero(team == k)
+        at_work = (m.x_matrix[:, cols] @ x_vals[cols]) / eff[k]  # the matrix holds eff per head
+        at_work = np.round(at_work, 9) if opts.relax else np.round(at_work)
+        rows = np.flatnonzero(at_work > 1e-9)
+        parts.append(pd.DataFrame({"row": rows, "provider": k, "agents": at_work[rows]}))
+    r.inhouse = (pd.concat(parts, ignore_index=True) if parts
+                 else pd.DataFrame(columns=["row", "provider", "agents"]))
+    x = r.x
+    sh = x.copy()
+    sh["start"] = sh["start_min"].map(_hhmm)
+    sh["end"] = sh["end_min"].map(_hhmm)
+    sh["break_start"] = sh["break_start_min"].map(_hhmm)
+    r.shifts = sh
+    tours = []
+    # fractional advisers (--relax) make no roster lines: tours come with integer plans
+    for k, grp in (x.groupby("provider") if not opts.relax and len(x) else ()):
+        daily = grp.assign(day=((grp["date"] - pd.Timestamp(opts.start)).dt.days % 7))
+        daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
+        try:
+            lines = shifts.build_tours(daily, int(round(r.headcount[k])),
+                                       scenario.shifts.days_per_week)
+        except ValueError as exc:
+            raise SolverError(f"week {r.week + 1}, {k}: {exc}") from None
+        lines.insert(0, "provider", k)
+        lines.insert(0, "week", r.week + 1)
+        tours.append(lines)
+    r.tours = pd.concat(tours, ignore_index=True) if tours else pd.DataFrame()
 
 
 def _check_status(prob, opts, week, need_optimal: bool, raise_: bool = True) -> bool:
@@ -993,53 +1037,22 @@ def _tables(scenario, opts, req, results):
         u[idx] = r.u
         cbv[idx] = r.cb
 
-    # allocation: logged agents per slot, plateau, provider
-    alloc_parts = []
-    shifts_parts, tours_parts = [], []
+    # allocation: logged agents per slot, plateau, provider (in-house parts built per week)
+    alloc_parts, shifts_parts, tours_parts = [], [], []
     for r in results:
-        idx = week_rows[r.week]
-        wk = req.loc[idx]
-        if len(r.z):
-            rows = wk.index[r.z["row"].to_numpy()]
-            alloc_parts.append(pd.DataFrame({
-                "slot_start": req.loc[rows, "slot_start"].to_numpy(),
-                "fold": req.loc[rows, "fold"].to_numpy(),
-                "plateau": r.z["plateau"].to_numpy(), "provider": r.z["provider"].to_numpy(),
-                "agents": r.z["agents"].to_numpy()}))
-        if len(r.x):
-            x = r.x
-            # expand each shift over the slots it covers
-            for (k, p, d), grp in x.groupby(["provider", "plateau", "date"]):
-                day = wk[(wk["plateau"] == p) & (wk["date"] == d)]
-                minutes = (day["slot_start"].dt.hour * 60 + day["slot_start"].dt.minute).to_numpy()
-                on = np.zeros(len(day))
-                for s in grp.itertuples(index=False):
-                    inside = (minutes >= s.start_min) & (minutes + scenario.slot_minutes <= s.end_min)
-                    if s.break_start_min is not None and not pd.isna(s.break_start_min):
-                        brk = scenario.shifts.unpaid_break_minutes
-                        inside &= ~((minutes >= s.break_start_min) & (minutes < s.break_start_min + brk))
-                    on += inside * s.advisers
+        wk_index = week_rows[r.week]
+        for part in (r.z, r.inhouse):
+            if len(part):
+                rows = wk_index[part["row"].to_numpy()]
                 alloc_parts.append(pd.DataFrame({
-                    "slot_start": day["slot_start"].to_numpy(), "fold": day["fold"].to_numpy(),
-                    "plateau": p, "provider": k, "agents": on}))
-            sh = x.copy()
-            sh["start"] = sh["start_min"].map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}")
-            sh["end"] = sh["end_min"].map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}")
-            sh["break_start"] = sh["break_start_min"].map(
-                lambda m: None if m is None or pd.isna(m) else f"{int(m) // 60:02d}:{int(m) % 60:02d}")
-            shifts_parts.append(sh)
-            # fractional advisers (--relax) make no roster lines: tours come with integer plans
-            for k, grp in (x.groupby("provider") if not opts.relax else ()):
-                daily = grp.assign(day=((grp["date"] - pd.Timestamp(opts.start)).dt.days % 7))
-                daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
-                hc = int(round(r.headcount[k]))
-                try:
-                    lines = shifts.build_tours(daily, hc, scenario.shifts.days_per_week)
-                except ValueError as exc:
-                    raise SolverError(f"week {r.week + 1}, {k}: {exc}") from None
-                lines.insert(0, "provider", k)
-                lines.insert(0, "week", r.week + 1)
-                tours_parts.append(lines)
+                    "slot_start": req.loc[rows, "slot_start"].to_numpy(),
+                    "fold": req.loc[rows, "fold"].to_numpy(),
+                    "plateau": req.loc[rows, "plateau"].to_numpy(),
+                    "provider": part["provider"].to_numpy(), "agents": part["agents"].to_numpy()}))
+        if len(r.shifts):
+            shifts_parts.append(r.shifts)
+        if len(r.tours):
+            tours_parts.append(r.tours)
 
     alloc = (pd.concat(alloc_parts, ignore_index=True) if alloc_parts else
              pd.DataFrame(columns=["slot_start", "fold", "plateau", "provider", "agents"]))
