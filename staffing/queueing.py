@@ -223,7 +223,8 @@ def erlang_a(calls, aht_s, slot_minutes, agents, answer_s, patience_s,
     inv_k = np.exp(-log_k)  # 1/K in (0, 1]
     w = e / ((1.0 - e) * inv_k + e)  # P(wait) = E K / (1 - E + E K)
     ratio = x / y  # = n / load
-    served = (1.0 - w) + ratio * w * (1.0 - inv_k)
+    # at most 1 (rounding in K can push it a hair above when nearly nobody abandons)
+    served = np.minimum((1.0 - w) + ratio * w * (1.0 - inv_k), 1.0)
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         tau = ts / ps
         yp = y * np.exp(-tau)

@@ -180,8 +180,10 @@ def test_erlang_a_monotone_and_bounded(load, aht, patience, t):
     calls = load * 1800 / aht
     n = np.arange(1, int(load * 1.5) + 5)
     m = q.erlang_a(calls, aht, 30, n, t, patience, with_asa=False)
-    assert (np.diff(m["service_level"]) >= -1e-9).all()
-    assert (np.diff(m["p_abandon"]) <= 1e-9).all()
+    # SL and abandonment to a few 1e-9 absolute: x = n patience / aht reaches 5e4 here and the
+    # log-space Kummer terms then carry ~1e-9 of rounding near SL = 1
+    assert (np.diff(m["service_level"]) >= -1e-8).all()
+    assert (np.diff(m["p_abandon"]) <= 1e-8).all()
     for key in ("service_level", "p_abandon", "p_wait", "occupancy"):
         assert ((m[key] >= -1e-12) & (m[key] <= 1 + 1e-12)).all(), key
     assert (m["service_level"] <= 1 - m["p_abandon"] + 1e-9).all()
