@@ -155,14 +155,18 @@ def test_local_models_folder_comes_first(tmp_path, monkeypatch):
     assert s.weeks == 3 and s.path == sc.Path("models/orange-2009.toml")
 
 
+REPO = sc.Path(__file__).resolve().parent.parent  # the source tree these tests live in
+SOURCE_DATA = REPO / "staffing" / "data"
+
+
 def test_top_level_default_is_the_packaged_file():
-    root = sc.packaged_models_dir().parent.parent.parent
-    top = root / "models" / "orange-2009.toml"
-    if not top.exists():
-        pytest.skip("not running from a source tree")
-    assert top.resolve() == (sc.packaged_models_dir() / "orange-2009.toml").resolve()
-    assert (root / "inputs" / "orange-2009").resolve() == \
-        (sc.packaged_models_dir().parent / "inputs" / "orange-2009").resolve()
+    top = REPO / "models" / "orange-2009.toml"
+    assert top.resolve() == (SOURCE_DATA / "models" / "orange-2009.toml").resolve()
+    assert (REPO / "inputs" / "orange-2009").resolve() == \
+        (SOURCE_DATA / "inputs" / "orange-2009").resolve()
+    # what pip installed is the same file as the source tree's
+    installed = sc.packaged_models_dir() / "orange-2009.toml"
+    assert installed.read_bytes() == top.read_bytes()
 
 
 def test_unknown_model_name(tmp_path, monkeypatch):
@@ -175,11 +179,8 @@ def test_unknown_model_name(tmp_path, monkeypatch):
 def test_package_data_covers_the_default():
     import tomllib
 
-    root = sc.packaged_models_dir().parent.parent.parent
-    if not (root / "pyproject.toml").is_file():
-        pytest.skip("not running from a source tree")
-    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    data = sc.packaged_models_dir().parent
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = SOURCE_DATA
     files = {p.relative_to(data.parent).as_posix() for p in data.rglob("*") if p.is_file()}
     covered = {f for f in files if any(sc.Path(f).match(g) for g in globs["staffing"])}
     assert files and covered == files
