@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -265,10 +266,13 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
     base = _options(**plan_opts).resolved(sc)
     from tqdm import tqdm
 
+    started = time.perf_counter()
     with tqdm(total=len(regime_list) * len(caps), desc="compare", unit="case", disable=None,
               leave=False) as bar:  # shown on a terminal only
         table = economics.compare(sc, base, regime_list, caps, workers=workers,
                                   progress=bar.update)
+    solved = {"solver": base.solver, "status": table.attrs["status"],
+              "gap": table.attrs["gap"], "wall_time_s": time.perf_counter() - started}
     lines = economics.headlines(sc, table, gap=0.0 if base.relax else base.gap)
     summary = economics.headline_table(sc.name, lines)
     table.insert(0, "scenario", sc.name)
@@ -276,7 +280,7 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
                 "inputs": report.input_hashes(sc), "settings": list(settings),
                 "options": {**{k: str(v) for k, v in dataclasses.asdict(base).items()
                                if k not in ("regime", "offshore_cap")},
-                            "regimes": regime_list, "offshore_caps": caps}}
+                            "regimes": regime_list, "offshore_caps": caps}, **solved}
     run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "compare")
     run_dir = results.write_run(run_dir, {"regimes": table, "summary": summary}, manifest,
                                 force=force, forbidden_dirs=economics.input_dirs(sc))
@@ -324,6 +328,7 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
             raise InputError("run folder exists and holds another run; use --force to replace it",
                              file=str(run_dir))
     points_dir = run_dir.with_name(run_dir.name + ".points")
+    started = time.perf_counter()
     table, failures = sweep_mod.run(points, points_dir, run_dir / "sweep.csv", workers=workers)
     if failures:
         raise SolverError(f"{len(failures)} of {len(points)} points failed (finished points are "
@@ -334,7 +339,9 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     table.insert(0, "scenario", sc.name)
     manifest = {"command": "sweep", "scenario": sc.name, "model": str(sc.path),
                 "inputs": report.input_hashes(sc), "settings": list(settings),
-                "options": options}
+                "options": options, "solver": base.solver,
+                "status": "optimal" if (table["status"] == "optimal").all() else "time_limit",
+                "wall_time_s": time.perf_counter() - started}
     run_dir = results.write_run(run_dir, {"sweep": table, "summary": summary}, manifest,
                                 force=True, forbidden_dirs=economics.input_dirs(sc))
     shutil.rmtree(points_dir, ignore_errors=True)

@@ -254,7 +254,9 @@ def _compare_job(args):
 
     scenario, opts = args
     plan = allocation.optimise(scenario, opts)
-    return evaluate_plan(scenario, plan).figures
+    figures = dict(evaluate_plan(scenario, plan).figures)
+    figures["_status"], figures["_gap"] = plan.manifest["status"], plan.manifest["gap"]
+    return figures
 
 
 def compare(scenario, base_opts, regimes, caps, workers: int | None = None, progress=None) -> pd.DataFrame:
@@ -273,7 +275,11 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
             for r in regimes for c in caps]
     rows = allocation.run_jobs(_compare_job, jobs, workers or os.cpu_count() or 1, progress)
     table = pd.DataFrame(rows)
-    return table[REGIME_COLUMNS]
+    out = table[REGIME_COLUMNS].copy()
+    # how the cases were solved, for the run's manifest
+    out.attrs["status"] = ("optimal" if (table["_status"] == "optimal").all() else "time_limit")
+    out.attrs["gap"] = float(table["_gap"].max()) if len(table) else 0.0
+    return out
 
 
 @dataclasses.dataclass
