@@ -878,10 +878,6 @@ def solve_week(scenario, opts: Options, req: pd.DataFrame, week: int) -> WeekRes
     return r
 
 
-def _hhmm(minutes) -> str | None:
-    return None if minutes is None or pd.isna(minutes) else f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
-
-
 def _week_parts(scenario, opts: Options, m: _Model, r: WeekResult) -> None:
     """The week's in-house allocation, shifts and tours (built in the week's own process)."""
     eff = ((1.0 - scenario.providers["shrinkage"]) / scenario.providers["aht_factor"]).to_dict()
@@ -899,9 +895,9 @@ def _week_parts(scenario, opts: Options, m: _Model, r: WeekResult) -> None:
                  else pd.DataFrame(columns=["row", "provider", "agents"]))
     x = r.x
     sh = x.copy()
-    sh["start"] = sh["start_min"].map(_hhmm)
-    sh["end"] = sh["end_min"].map(_hhmm)
-    sh["break_start"] = sh["break_start_min"].map(_hhmm)
+    sh["start"] = sh["start_min"].map(shifts.hhmm)
+    sh["end"] = sh["end_min"].map(shifts.hhmm)
+    sh["break_start"] = sh["break_start_min"].map(shifts.hhmm)
     r.shifts = sh
     tours = []
     # fractional advisers (--relax) make no roster lines: tours come with integer plans

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import queueing
+from . import queueing, scenario_report
 from .errors import InputError
 
 RESULT_COLUMNS = ["agents", "scheduled", "service_level", "asa_s", "occupancy", "p_wait",
@@ -187,20 +185,6 @@ def batch(input_path: str, output_path: str, defaults: dict) -> int:
         out[col] = res[col].to_numpy()
     if opts.get("patience_s") is None:
         out["p_abandon"] = np.nan
-    _write_atomic(out, dst)
+    scenario_report.write_table(out, dst)
     return len(out)
 
-
-def _write_atomic(df: pd.DataFrame, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=dst.suffix, dir=dst.parent)
-    os.close(fd)
-    try:
-        if dst.suffix.lower() == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_excel(tmp, index=False)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

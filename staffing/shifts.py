@@ -36,8 +36,11 @@ class Pattern:
     slots: tuple[int, ...]  # indices into the day's open slots
 
 
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+def hhmm(minutes) -> str | None:
+    """Minutes after midnight as HH:MM (None stays None: a shift without a break)."""
+    if minutes is None or minutes != minutes:  # None or NaN
+        return None
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
 
 
 def day_patterns(open_min: int, close_min: int, slot_minutes: int, rules) -> list[Pattern]:
@@ -70,7 +73,7 @@ def day_patterns(open_min: int, close_min: int, slot_minutes: int, rules) -> lis
                         continue
                     covered.append(i)
                 b = None if off is None else start + off
-                pid = f"{_hhmm(start)}-{_hhmm(start + span)}" + (f" b{_hhmm(b)}" if b is not None else "")
+                pid = f"{hhmm(start)}-{hhmm(start + span)}" + (f" b{hhmm(b)}" if b is not None else "")
                 out.append(Pattern(pid, start, start + span, b, brk, float(paid), tuple(covered)))
     return out
 
