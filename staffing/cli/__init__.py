@@ -1,0 +1,37 @@
+"""Command line: one module per command; `main` turns errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import StaffingError
+from . import compare, erlang, export, optimise, requirements, simulate, sweep, validate  # noqa: F401  (register)
+from .app import cli
+
+__all__ = ["cli", "main", "run"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the click group, turn errors into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="staffing", standalone_mode=False)
+    except StaffingError as exc:
+        for line in str(exc).splitlines() or [""]:
+            click.echo(f"error: {line}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # usage errors: bad option values, missing args
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return 2
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

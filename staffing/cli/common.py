@@ -1,0 +1,64 @@
+"""Options shared by the planning commands (optimise, compare, sweep)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+
+
+def plan_options(f):
+    """The optimiser options shared by optimise, compare and sweep (regime and cap excluded)."""
+    options = [
+        click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="First day of the horizon [default: the model's]."),
+        click.option("--weeks", type=click.IntRange(min=1), default=None,
+                     help="Weeks to plan [default: the model's]."),
+        click.option("--sl-scope", type=click.Choice(["slot", "day"]), default=None,
+                     help="Meet the SL in every slot, or call-weighted over each day."),
+        click.option("--queueing", type=click.Choice(["erlang_c", "erlang_a"]), default=None),
+        click.option("--headcount", type=click.Choice(["fixed", "optimise"]), default="fixed",
+                     show_default=True, help="In-house headcount as given, or chosen within bounds."),
+        click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan)."),
+        click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
+                     show_default=True),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=120.0,
+                     show_default=True, help="Seconds per week's integer solve."),
+        click.option("--gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
+                     help="Relative gap to the LP bound accepted for the integer plan."),
+        click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                     help="Override a model key, e.g. --set policy.offshore_cap=0.1 (repeatable)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+                     help="Run folder [default: outputs/<scenario>/<run-id>]."),
+        click.option("--force", is_flag=True, help="Replace --out if it exists."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap, **kw):
+    """allocation.Options from the shared command-line options."""
+    from .. import allocation
+
+    return allocation.Options(start=start.date() if start else None, weeks=weeks,
+                              sl_scope=sl_scope, queueing=queueing, headcount=headcount,
+                              relax=relax, solver=solver, time_limit=time_limit, gap=gap, **kw)
+
+
+def csv_list(text: str, field: str, kind=str) -> list:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise InputError("give at least one value", field=field)
+    try:
+        return [kind(s) for s in items]
+    except ValueError:
+        raise InputError(f"not a list of numbers: '{text}'", field=field) from None
+
+
+def refuse_existing(out_dir, force: bool) -> None:
+    """Refuse an existing --out before any solving (write_run would, after the work)."""
+    if out_dir and Path(out_dir).exists() and not force:
+        raise InputError("run folder exists; use --force to replace it", file=str(out_dir))
