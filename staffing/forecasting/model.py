@@ -1,0 +1,278 @@
+"""Forecast calls per slot: daily volumes by a seasonal model x intraday profiles by weekday.
+
+For each plateau (docs/forecast.md gives the math):
+
+1. Daily volumes V_d on the open days (weekdays the history has calls on). Public holidays come
+   from the `holidays` package: a holiday missing from the history (or with no calls) is a
+   closed day, forecast closed; one with calls is open at its mean ratio to the model. A day
+   missing from the history that is not a holiday is a gap: filled for the fit with the mean of
+   the same weekday a week before and after. So is a holiday and the first day after a closed
+   holiday, whose observed ratio to the model (the backlog of the closed day) is learnt and
+   applied to the same days ahead.
+2. log V_d follows a seasonal ARIMA, SARIMAX(1,0,0)(0,1,1)_m with m the open days in a week
+   (statsmodels, maximum likelihood): this week's level is last week's, corrected by an
+   exponentially weighted mean of past weekly changes and an AR(1) on the day-to-day deviation.
+   Its forecast mean and variance give the median and spread of the day's log volume.
+3. The share of a day's calls in each slot is the mean share of that weekday and slot over the
+   last `profile_weeks` weeks of history.
+4. calls_p10 / calls_p90: quantiles of V_d x share x e^eps x Poisson noise, with V_d log-normal
+   from step 2 and eps ~ N(0, s^2) the slot share's own extra-Poisson noise, estimated from the
+   history's weeks against the profile of the weeks before them; simulated (fixed seed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+FORECAST_COLUMNS = ["plateau", "slot_start", "calls", "aht_s", "calls_p10", "calls_p90"]
+Z90 = 1.2815515655446004  # standard normal 90 % quantile
+
+
+@dataclasses.dataclass
+class Settings:
+    """Method settings: weeks of history in the intraday profile, simulation draws and seed."""
+
+    profile_weeks: int = 8
+    draws: int = 2000
+    seed: int = 14
+    holidays: str = ""  # country code for the holidays package ("" = none)
+
+
+def _holiday_set(country: str, years) -> set:
+    if not country:
+        return set()
+    import holidays as holidays_lib
+
+    try:
+        return set(holidays_lib.country_holidays(country, years=list(years)).keys())
+    except NotImplementedError:
+        raise InputError(f"unknown country code '{country}' for public holidays",
+                         field="holidays") from None
+
+
+@dataclasses.dataclass
+class DailyHistory:
+    """Open-day calendar of one plateau: observed volume, the fit series and the day kinds."""
+
+    days: pd.DataFrame  # index date; columns calls (NaN = missing), kind, fit
+    open_weekdays: list
+
+
+def daily_history(slots: pd.DataFrame, settings: Settings) -> DailyHistory:
+    """Daily volumes of one plateau's slots on its open-day calendar, with the fit series."""
+    day_calls = slots.groupby(slots["slot_start"].dt.normalize())["calls"].sum()
+    open_wd = sorted(set(day_calls.index[day_calls > 0].day_of_week))
+    dates = pd.date_range(day_calls.index.min(), day_calls.index.max(), freq="D")
+    dates = dates[dates.day_of_week.isin(open_wd)]
+    hol = _holiday_set(settings.holidays, range(dates[0].year, dates[-1].year + 2))
+    calls = day_calls.reindex(dates)
+    calls[calls <= 0] = np.nan
+    kind = pd.Series("normal", index=dates)
+    is_hol = np.array([d.date() in hol for d in dates])
+    kind[is_hol & calls.isna().to_numpy()] = "closed"
+    kind[is_hol & calls.notna().to_numpy()] = "holiday"
+    kind[~is_hol & calls.isna().to_numpy()] = "gap"
+    after = kind.shift(1).eq("closed") & kind.eq("normal")
+    kind[after] = "after_closed"
+    fit = np.log(calls.where(kind == "normal"))
+    fit = _fill_weekly(fit, len(open_wd))
+    return DailyHistory(pd.DataFrame({"calls": calls, "kind": kind, "fit": fit}), open_wd)
+
+
+def _fill_weekly(log_v: pd.Series, period: int) -> pd.Series:
+    """Fill NaNs with the mean of the same weekday one week before and after (then further)."""
+    out = log_v.copy()
+    for lag in range(1, 9):
+        if not out.isna().any():
+            break
+        near = pd.concat([log_v.shift(lag * period), log_v.shift(-lag * period)], axis=1).mean(axis=1)
+        out = out.fillna(near)
+    return out.fillna(log_v.mean())
+
+
+def fit_daily(hist: DailyHistory, horizon: pd.DatetimeIndex, settings: Settings) -> pd.DataFrame:
+    """Log-mean and log-sd of each open horizon day's volume (index: dates; closed days dropped).
+
+    Model: SARIMAX(1,0,0)(0,1,1)_m on log daily volumes, m = open days a week (statsmodels,
+    maximum likelihood); a history shorter than three weeks falls back to an AR(1) on the
+    seasonal difference's level (no seasonal MA).
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    y = pd.Series(hist.days["fit"].to_numpy())
+    period = len(hist.open_weekdays)
+    steps = _open_steps(hist, horizon)
+    h = int(steps.max()) if len(steps) else 0
+    seasonal = (0, 1, 1, period) if period > 1 and len(y) >= 3 * period else (0, 0, 0, 0)
+    model = SARIMAX(y, order=(1, 0, 0), seasonal_order=seasonal,
+                    trend="c" if seasonal == (0, 0, 0, 0) else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(disp=False)
+        pred = res.get_prediction(start=len(y), end=len(y) + max(h, 1) - 1).summary_frame(alpha=0.2)
+    mean = pred["mean"].to_numpy()[steps - 1]
+    sd = (pred["mean_ci_upper"].to_numpy()[steps - 1] - mean) / Z90
+    fitted = pd.Series(np.asarray(res.fittedvalues), index=hist.days.index)
+    out = pd.DataFrame({"log_mean": mean, "log_sd": sd}, index=horizon)
+    out["kind"] = _horizon_kinds(hist, horizon, settings)
+    for k, r in _day_ratios(hist, fitted, period).items():
+        out.loc[out["kind"] == k, "log_mean"] += r
+    return out[out["kind"] != "closed"]
+
+
+def _open_steps(hist: DailyHistory, horizon: pd.DatetimeIndex) -> np.ndarray:
+    """Steps ahead (1 = the first open day after the history) of each horizon day."""
+    last = hist.days.index[-1]
+    days = pd.date_range(last + pd.Timedelta(days=1), horizon.max(), freq="D")
+    days = days[days.day_of_week.isin(hist.open_weekdays)]
+    pos = pd.Series(np.arange(1, len(days) + 1), index=days)
+    return pos.reindex(horizon).to_numpy(int)
+
+
+def _day_ratios(hist: DailyHistory, fitted: pd.Series, period: int) -> dict:
+    """Mean log ratio of holidays and days after a closed holiday to the model's fit."""
+    d = hist.days
+    fitted = fitted.iloc[period + 1:]  # the seasonal difference's first values fit nothing
+    out = {}
+    for k in ("holiday", "after_closed"):
+        sel = d.index[(d["kind"] == k) & d.index.isin(fitted.index)]
+        if len(sel):
+            out[k] = float(np.mean(np.log(d.loc[sel, "calls"]) - fitted[sel]))
+    return out
+
+
+def _horizon_kinds(hist: DailyHistory, horizon: pd.DatetimeIndex, settings: Settings) -> pd.Series:
+    """normal / holiday / closed / after_closed for each horizon day, as learnt from history."""
+    hol = _holiday_set(settings.holidays, range(horizon.min().year, horizon.max().year + 1))
+    seen = hist.days["kind"].value_counts()
+    closed_holidays = seen.get("closed", 0) >= seen.get("holiday", 0) and seen.get("closed", 0) > 0
+    kinds = []
+    prev_closed = False
+    for d in horizon:
+        if d.date() in hol:
+            kinds.append("closed" if closed_holidays else "holiday")
+        elif prev_closed:
+            kinds.append("after_closed")
+        else:
+            kinds.append("normal")
+        prev_closed = kinds[-1] == "closed"
+    return pd.Series(kinds, index=horizon)
+
+
+def intraday_profile(slots: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, float]:
+    """Mean share of each weekday's calls per slot minute over the last weeks, and the share noise.
+
+    Returns (profile with columns weekday, minute, share), s: the standard deviation of the log
+    ratio of a slot's share to the profile of the weeks before it, net of Poisson noise.
+    """
+    s = slots.assign(date=slots["slot_start"].dt.normalize(),
+                     minute=slots["slot_start"].dt.hour * 60 + slots["slot_start"].dt.minute)
+    s["day_total"] = s.groupby("date")["calls"].transform("sum")
+    s = s[s["day_total"] > 0]
+    s["share"] = s["calls"] / s["day_total"]
+    s["weekday"] = s["date"].dt.day_of_week
+    wide = s.pivot_table(index="date", columns="minute", values="share", fill_value=0.0)
+    days = wide.index
+    last = days.max()
+    recent = wide[days > last - pd.Timedelta(weeks=settings.profile_weeks)]
+    prof = recent.groupby(recent.index.day_of_week).mean()
+    prof = prof.div(prof.sum(axis=1), axis=0)
+    long = prof.stack().rename("share").reset_index()
+    long.columns = ["weekday", "minute", "share"]
+    return long, _share_noise(wide, s, settings.profile_weeks)
+
+
+def _share_noise(wide: pd.DataFrame, s: pd.DataFrame, weeks: int) -> float:
+    """Extra-Poisson sd of log(share / prior-weeks profile), pooled over slots with calls."""
+    totals = s.groupby("date")["day_total"].first()
+    errs, inv = [], []
+    for d in wide.index:
+        prior = wide[(wide.index < d) & (wide.index >= d - pd.Timedelta(weeks=weeks))
+                     & (wide.index.day_of_week == d.day_of_week)]
+        if len(prior) < 2:
+            continue
+        p = prior.mean().to_numpy()
+        a = wide.loc[d].to_numpy()
+        ok = (p > 0) & (a > 0)
+        mu = p[ok] * totals[d]
+        errs.append(np.log(a[ok] / p[ok]))
+        inv.append(1.0 / mu)
+    if not errs:
+        return 0.1
+    e, v = np.concatenate(errs), np.concatenate(inv)
+    return float(np.sqrt(max(np.mean(e ** 2 - v), 0.0)))
+
+
+def forecast_plateau(slots: pd.DataFrame, start: dt.date, weeks: int, settings: Settings,
+                     slot_minutes: int) -> pd.DataFrame:
+    """Forecast rows of one plateau from its slot history (plateau, slot_start, calls, aht_s)."""
+    hist = daily_history(slots, settings)
+    if pd.Timestamp(start) <= hist.days.index[-1]:
+        raise InputError(f"--start {start} is not after the history's last day "
+                         f"{hist.days.index[-1]:%Y-%m-%d}", field="start")
+    days = pd.date_range(start, periods=7 * weeks, freq="D")
+    days = days[days.day_of_week.isin(hist.open_weekdays)]
+    daily = fit_daily(hist, days, settings)
+    prof, noise = intraday_profile(slots, settings)
+    rows = prof.merge(pd.DataFrame({"date": daily.index, "weekday": daily.index.day_of_week,
+                                    "log_mean": daily["log_mean"].to_numpy(),
+                                    "log_sd": daily["log_sd"].to_numpy()}), on="weekday")
+    rows = rows[rows["share"] > 0].sort_values(["date", "minute"]).reset_index(drop=True)
+    rows["slot_start"] = rows["date"] + pd.to_timedelta(rows["minute"], unit="min")
+    mean_day = np.exp(rows["log_mean"] + rows["log_sd"] ** 2 / 2)
+    rows["calls"] = mean_day * rows["share"]
+    lo, hi = _quantiles(rows, noise, settings)
+    rows["calls_p10"], rows["calls_p90"] = lo, hi
+    rows["aht_s"] = _aht(slots, rows)
+    rows["plateau"] = slots["plateau"].iloc[0]
+    return rows[FORECAST_COLUMNS]
+
+
+def _quantiles(rows: pd.DataFrame, noise: float, settings: Settings):
+    """p10 and p90 of V x share x e^eps, Poisson-sampled, by simulation (common day draw)."""
+    rng = np.random.default_rng(settings.seed)
+    n = settings.draws
+    day_codes, days = pd.factorize(rows["date"])
+    z_day = rng.standard_normal((n, len(days)))
+    lm = rows.groupby("date", sort=False)[["log_mean", "log_sd"]].first().reindex(days)
+    log_v = lm["log_mean"].to_numpy() + z_day * lm["log_sd"].to_numpy()
+    lam = (np.exp(log_v[:, day_codes]) * rows["share"].to_numpy()
+           * np.exp(noise * rng.standard_normal((n, len(rows))) - noise ** 2 / 2))
+    x = rng.poisson(lam)
+    return np.quantile(x, 0.1, axis=0), np.quantile(x, 0.9, axis=0)
+
+
+def _aht(slots: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Mean full handle time per weekday x slot over the history (calls-weighted), else overall."""
+    if slots["aht_s"].isna().all():
+        return np.full(len(rows), np.nan)
+    s = slots.dropna(subset=["aht_s"])
+    s = s.assign(weekday=s["slot_start"].dt.day_of_week,
+                 minute=s["slot_start"].dt.hour * 60 + s["slot_start"].dt.minute,
+                 work=s["calls"] * s["aht_s"])
+    g = s.groupby(["weekday", "minute"])[["work", "calls"]].sum()
+    per = (g["work"] / g["calls"].where(g["calls"] > 0)).rename("a").reset_index()
+    overall = float(s["work"].sum() / s["calls"].sum()) if s["calls"].sum() > 0 else np.nan
+    key = pd.DataFrame({"weekday": rows["slot_start"].dt.day_of_week,
+                        "minute": rows["slot_start"].dt.hour * 60 + rows["slot_start"].dt.minute})
+    return key.merge(per, how="left", on=["weekday", "minute"])["a"].fillna(overall).to_numpy()
+
+
+def forecast(history: pd.DataFrame, start: dt.date, weeks: int, slot_minutes: int,
+             settings: Settings | None = None) -> pd.DataFrame:
+    """Forecast of every plateau of an aggregated history over `weeks` weeks from `start`.
+
+    Returns rows (plateau, slot_start, calls, aht_s, calls_p10, calls_p90): the scenario's
+    forecast input format plus the 10 % and 90 % quantiles of calls.
+    """
+    settings = settings or Settings()
+    parts = [forecast_plateau(rows.reset_index(drop=True), start, weeks, settings, slot_minutes)
+             for _, rows in history.groupby("plateau", sort=True)]
+    return pd.concat(parts, ignore_index=True)
