@@ -120,7 +120,7 @@ def day_floor(req: pd.DataFrame, targets: pd.DataFrame, model: str) -> np.ndarra
     for p, rows in req.groupby("plateau", sort=False):
         sl, answer, occ, patience = _target_args(targets, p, model)
         out[req.index.get_indexer(rows.index)] = queueing.required_agents(
-            rows["calls"].to_numpy(float), rows["aht_s"].to_numpy(float),
+            rows["calls"].to_numpy(float), rows["live_aht_s"].to_numpy(float),
             rows["slot_minutes"].to_numpy(float), DAY_SCOPE_FLOOR * sl, answer,
             max_occupancy=occ, patience_s=patience)
     return out
@@ -132,7 +132,7 @@ def _sl_curve(req: pd.DataFrame, targets: pd.DataFrame, model: str) -> dict:
     out = {}
     for p, rows in req.groupby("plateau", sort=False):
         sl_t, answer, occ, patience = _target_args(targets, p, model)
-        calls, aht = rows["calls"].to_numpy(float), rows["aht_s"].to_numpy(float)
+        calls, aht = rows["calls"].to_numpy(float), rows["live_aht_s"].to_numpy(float)
         slot = rows["slot_minutes"].to_numpy(float)
         lo = rows["floor_agents"].to_numpy(float)
         hi = queueing.required_agents(calls, aht, slot, min(0.9999, max(sl_t, 0.999)), answer,
@@ -1000,6 +1000,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     jobs = [(scenario, opts, req[req["week"] == w], w) for w in range(opts.weeks)]
     results: list[WeekResult] = run_jobs(_solve_week_job, jobs, opts.workers or 2, progress)
     tables, shortfall_share, diag = _tables(scenario, opts, req, results)
+    tables["demand"] = demand_mod.forecast_table(scenario, dem)
     objective = sum(r.objective for r in results)
     lp_bound = (sum(r.lp_bound for r in results)
                 if all(r.lp_bound is not None for r in results) else None)
@@ -1063,7 +1064,8 @@ def _tables(scenario, opts, req, results):
     key = pd.MultiIndex.from_frame(req[["slot_start", "fold", "plateau"]])
     staffed = staffed.reindex(key, fill_value=0.0).to_numpy() - cbv
     staffed = np.maximum(staffed, 0.0)
-    cov = req[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s"]].copy()
+    cov = req[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s",
+               "live_aht_s"]].copy()
     cut = req["callback_cut_s"].to_numpy()
     cov["callback_calls"] = np.divide(np.maximum(cbv, 0.0) * req["slot_minutes"].to_numpy() * 60.0,
                                       cut, out=np.zeros(len(req)), where=cut > 0)
@@ -1081,7 +1083,7 @@ def _tables(scenario, opts, req, results):
     answer = cov["plateau"].map(tg["answer_s"]).astype(float).to_numpy()
     patience = (cov["plateau"].map(tg["patience_s"]).astype(float).to_numpy()
                 if opts.queueing == "erlang_a" else None)
-    m = queueing.evaluate(cov["calls"].to_numpy(float), cov["aht_s"].to_numpy(float),
+    m = queueing.evaluate(cov["calls"].to_numpy(float), cov["live_aht_s"].to_numpy(float),
                           cov["slot_minutes"].to_numpy(float), staffed, answer, patience_s=patience)
     cov["service_level"] = m["service_level"]
     cov["asa_s"] = m["asa_s"]
@@ -1144,7 +1146,7 @@ def _tables(scenario, opts, req, results):
                       + ["paid_hours"]]
 
     requirements_t = req[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s",
-                          "load_erlangs", "agents", "scheduled", "service_level", "asa_s",
+                          "live_aht_s", "load_erlangs", "agents", "scheduled", "service_level", "asa_s",
                           "occupancy", "p_wait", "p_abandon"]].copy()
     staffing_cost = float(providers["cost_eur"].sum())
     calls_total = float(req["calls"].sum())

@@ -6,23 +6,27 @@ calls are spread over its open slots by the integral of the intraday intensity o
 Slots follow wall-clock opening hours in the scenario's time zone: on the spring-forward day the
 missing hour has no slots, on the fall-back day the repeated hour appears twice, told apart by the
 `fold` column (0, or 1 for the second pass, as in `datetime.fold`). The active pricing regime's
-call uplift scales the volume; an imported forecast then replaces the rows it covers, as given.
+call uplift scales the volume; an imported forecast then replaces the rows it covers: as given
+(a warning says so when the regime has an uplift), or, with `demand.forecast_regime` naming the
+regime it was observed under, times the planned regime's uplift against that one. Forecast rows
+outside the horizon are an error when none is inside, a warning with the count used otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, StaffingWarning
 from .scenario import Scenario, wall_time_kind
 
 DEMAND_COLUMNS = ["slot_start", "fold", "slot_minutes", "date", "weekday", "plateau", "calls", "aht_s"]
 REQUIREMENT_COLUMNS = ["scenario", "slot_start", "slot_minutes", "plateau", "calls", "aht_s",
-                       "load_erlangs", "agents", "scheduled", "service_level", "asa_s", "occupancy",
+                       "live_aht_s", "load_erlangs", "agents", "scheduled", "service_level", "asa_s", "occupancy",
                        "p_wait", "p_abandon"]
 
 
@@ -147,15 +151,71 @@ def demand_between(scenario: Scenario, first: dt.date, last: dt.date, regime: st
     out["slot_minutes"] = out["slot_minutes"].astype("int64")
     out["plateau"] = out["plateau"].astype(object)
     if forecast and scenario.forecast is not None and len(scenario.forecast):
-        out = _overlay(out, scenario.forecast)
+        out = _overlay(out, scenario.forecast, forecast_factor(scenario, regime))
     out = out.sort_values(["slot_start", "fold", "plateau"], kind="stable").reset_index(drop=True)
     return out[DEMAND_COLUMNS]
 
 
-def _overlay(out: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
-    """Replace calls (and aht_s where given) of the rows the forecast covers."""
+def forecast_factor(scenario: Scenario, regime: str | None = None) -> float:
+    """Multiplier of the imported forecast's calls under `regime` (default: the active one).
+
+    (1 + uplift of regime) / (1 + uplift of demand.forecast_regime) when the scenario names the
+    regime the forecast was observed under; else 1, with a warning when the regime's uplift
+    against the base is not 1 (the forecast is then taken as observed under the planned regime).
+    """
+    regime = regime or scenario.active_regime
+    if scenario.forecast_regime:
+        return uplift_factor(scenario, regime) / uplift_factor(scenario, scenario.forecast_regime)
+    factor = uplift_factor(scenario, regime)
+    if abs(factor - 1.0) > 1e-12:
+        warnings.warn(f"forecast: taken as observed under regime {regime}, so its call uplift "
+                      f"({factor - 1:+.1%} against {scenario.base_regime}) does not apply; set "
+                      "demand.forecast_regime to the regime it was observed under to apply it",
+                      StaffingWarning, stacklevel=2)
+    return 1.0
+
+
+def check_forecast_horizon(scenario: Scenario, first: dt.date, last: dt.date) -> None:
+    """Error when no forecast row falls on days first..last; a warning when some do not, or when
+    the forecast leaves part of the horizon to the generated demand."""
+    fc = scenario.forecast
+    if fc is None or not len(fc):
+        return
+    day = fc["slot_start"].dt.normalize()
+    inside = ((day >= pd.Timestamp(first)) & (day <= pd.Timestamp(last))).to_numpy()
+    n, total = int(inside.sum()), len(fc)
+    span = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
+    if n == 0:
+        raise InputError(f"none of the forecast's {total} rows ({day.min():%Y-%m-%d}.."
+                         f"{day.max():%Y-%m-%d}) falls in the horizon {span}",
+                         file=str(scenario.input_files.get("forecast", "")) or None,
+                         field="slot_start")
+    grid = len(slot_grid(scenario, first, last)) * len(scenario.plateaux)
+    if n < total or n < grid:
+        warnings.warn(f"forecast: {n:,} of its {total:,} rows used (in the horizon {span}); they "
+                      f"cover {n:,} of the horizon's {grid:,} plateau-slots, the rest is the "
+                      "generated demand", StaffingWarning, stacklevel=2)
+
+
+def forecast_table(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
+    """A demand frame in the forecast input's exact format: scenario, plateau, slot_start,
+    (fold when a clock change repeats an hour), calls, aht_s (full handle time, s).
+    Fed back as `inputs.forecast`, it reproduces this demand and its requirements exactly."""
+    cols = ["plateau", "slot_start", "fold", "calls", "aht_s"]
+    out = demand[[c for c in cols if c in demand.columns]].copy()
+    if "fold" in out.columns and not (out["fold"] == 1).any():
+        out = out.drop(columns="fold")
+    out = out.sort_values(["plateau", "slot_start"] + (["fold"] if "fold" in out.columns else []),
+                          kind="stable").reset_index(drop=True)
+    out.insert(0, "scenario", scenario.name)
+    return out
+
+
+def _overlay(out: pd.DataFrame, forecast: pd.DataFrame, factor: float = 1.0) -> pd.DataFrame:
+    """Replace calls (times `factor`) and aht_s where given of the rows the forecast covers."""
     key = ["plateau", "slot_start", "fold"]
     fc = forecast.rename(columns={"calls": "fc_calls", "aht_s": "fc_aht_s"})
+    fc["fc_calls"] = fc["fc_calls"] * factor
     fc = fc.assign(plateau=fc["plateau"].astype(object))
     merged = out.merge(fc[key + ["fc_calls", "fc_aht_s"]], on=key, how="left")
     has = merged["fc_calls"].notna()
@@ -177,6 +237,7 @@ def build_demand(scenario: Scenario, start=None, weeks: int | None = None,
     if weeks < 1:
         raise InputError(f"{weeks} is out of range: must be >= 1", field="weeks")
     last = start + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
+    check_forecast_horizon(scenario, start, last)
     return demand_between(scenario, start, last, regime)
 
 
@@ -188,8 +249,9 @@ def annual_demand(scenario: Scenario, year: int | None = None, regime: str | Non
 
 
 def live_demand(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
-    """Split long calls: live AHT once calls past the callback threshold are cut there, and the
-    callback work (agent-slots of appointments) each slot's long calls generate."""
+    """Split long calls: live_aht_s, the handle time the queue sees once calls past the callback
+    threshold are cut there, beside aht_s (the full handle time, unchanged), and callback_agents,
+    the callback work (agent-slots of appointments) each slot's long calls generate."""
     pl = scenario.plateaux
     share = pl["callback_share"].fillna(0.0)
     # long_call_aht_s and the threshold only matter (and are only required) with a share > 0
@@ -205,7 +267,7 @@ def live_demand(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
         raise InputError("callback_share x (long_call_aht_s - callback_threshold_s) leaves no live "
                          f"handle time for plateau {p!r}", field="callback_share",
                          file=str(scenario.input_files.get("plateaux", "")) or None)
-    out["aht_s"] = live
+    out["live_aht_s"] = live
     out["callback_agents"] = out["calls"] * d / (out["slot_minutes"] * 60.0)
     out["callback_cut_s"] = out["plateau"].map(cut).astype(float)
     return out
@@ -232,7 +294,9 @@ def requirements(scenario: Scenario, demand: pd.DataFrame | None = None) -> pd.D
     """Agents required per plateau x slot to meet the service targets, with the resulting metrics.
 
     `scheduled` = agents / (1 - s), s from `planning_shrinkage`. With queueing = erlang_a the
-    patience and abandonment targets enter; p_abandon is NaN under erlang_c.
+    patience and abandonment targets enter; p_abandon is NaN under erlang_c. The queue sees
+    `live_aht_s` where the demand has it (after the callback cut, `live_demand`), else aht_s;
+    the output carries both.
     """
     from . import queueing
 
@@ -248,7 +312,8 @@ def requirements(scenario: Scenario, demand: pd.DataFrame | None = None) -> pd.D
             return None if pd.isna(v) else float(v)
 
         calls = rows["calls"].to_numpy(dtype=float)
-        aht = rows["aht_s"].to_numpy(dtype=float)
+        live_col = "live_aht_s" if "live_aht_s" in rows.columns else "aht_s"
+        aht = rows[live_col].to_numpy(dtype=float)
         minutes = rows["slot_minutes"].to_numpy(dtype=float)
         patience = opt("patience_s") if erlang_a else None
         agents = queueing.required_agents(
@@ -258,6 +323,7 @@ def requirements(scenario: Scenario, demand: pd.DataFrame | None = None) -> pd.D
         agents = np.asarray(agents, dtype=np.int64)
         m = queueing.evaluate(calls, aht, minutes, agents, float(t["answer_s"]), patience_s=patience)
         part = rows[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s"]].copy()
+        part["live_aht_s"] = aht
         part["load_erlangs"] = queueing.offered_load(calls, aht, minutes)
         part["agents"] = agents
         part["scheduled"] = np.asarray(queueing.scheduled_staff(agents, shrink[p]), dtype=np.int64)

@@ -3,7 +3,7 @@
 Per coverage row (plateau x slot), at the STAFFED level of the plan:
 
     answered      = calls x (1 - p_abandon)            (Erlang C: p_abandon = 0)
-    talk_min      = answered x aht_s / 60              (live handle time only: the callback
+    talk_min      = answered x live_aht_s / 60         (live handle time only: the callback
                                                         appointment is at the operator's cost)
     wait_min      = calls x wait_s / 60                wait_s = min(asa_s, cap) under Erlang C,
                                                         mean_wait_s of all offered calls under
@@ -73,7 +73,7 @@ def slot_revenue(scenario, coverage: pd.DataFrame, regime: str | None = None,
     model = queueing_model or scenario.queueing
     cov = coverage
     calls = cov["calls"].to_numpy(float)
-    aht = cov["aht_s"].to_numpy(float)
+    aht = cov["live_aht_s" if "live_aht_s" in cov.columns else "aht_s"].to_numpy(float)
     slot = cov["slot_minutes"].to_numpy(float)
     tg = scenario.targets
     patience = cov["plateau"].map(tg["patience_s"]).astype(float).to_numpy()
@@ -161,6 +161,7 @@ def evaluate_plan(scenario, plan, regime: str | None = None) -> Economics:
     rev = slot_revenue(scenario, cov, regime, model)
     factor = annual_factor(scenario, opts.get("start") or scenario.start,
                            opts.get("weeks") or scenario.weeks)
+    _warn_forecast_year(scenario, factor)
     calls = float(cov["calls"].sum())
     cost = float(prov["cost_eur"].sum())
     revenue = float(rev["revenue_eur"].sum())
@@ -183,6 +184,19 @@ def evaluate_plan(scenario, plan, regime: str | None = None) -> Economics:
     fig["wait_capped_slots"] = int(rev["wait_capped"].sum())
     return Economics(regime=regime, figures=fig, slots=rev,
                      plateaux=_plateau_table(scenario, cov, prov, alloc, rev, factor))
+
+
+def _warn_forecast_year(scenario, factor: float) -> None:
+    """Say that annual figures scale a horizon whose calls come from an imported forecast."""
+    import warnings
+
+    from .errors import StaffingWarning
+
+    if scenario.forecast is not None and len(scenario.forecast):
+        warnings.warn(f"annual figures (calls_year, cost_eur_year, ...) scale the horizon, whose "
+                      f"calls come from the imported forecast, by {factor:.3g}, the year's share "
+                      "of the scenario's generated demand: the forecast's weeks stand for the "
+                      "year", StaffingWarning, stacklevel=3)
 
 
 def _plateau_table(scenario, cov, prov, alloc, rev, factor) -> pd.DataFrame:

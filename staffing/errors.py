@@ -41,3 +41,7 @@ class SolverError(StaffingError):
     """The solver failed or found no feasible plan within its limits. Exit code 4."""
 
     exit_code = 4
+
+
+class StaffingWarning(UserWarning):
+    """Something the planner should know that does not stop the run; printed as one line."""

@@ -35,7 +35,7 @@ SUMMARY_SHEET, STAFFING_SHEET, CHARTS_SHEET, MANIFEST_SHEET = "Summary", "staffi
 TABLE_SHEET = {"summary": "summary_table"}
 RESERVED_SHEETS = {SUMMARY_SHEET.lower(), STAFFING_SHEET, CHARTS_SHEET, MANIFEST_SHEET}
 SHEET_TABLE = {sheet: table for table, sheet in TABLE_SHEET.items()}
-TABLE_ORDER = ("requirements", "allocation", "coverage", "shifts", "tours", "providers",
+TABLE_ORDER = ("demand", "requirements", "allocation", "coverage", "shifts", "tours", "providers",
                "regimes", "sweep", "summary", "diagnostics")
 
 # Column kinds: datetime (datetime64[ns]), date (datetime64[ns] at midnight), time
@@ -43,11 +43,12 @@ TABLE_ORDER = ("requirements", "allocation", "coverage", "shifts", "tours", "pro
 _S, _DT, _I, _F = "str", "datetime", "int", "float"
 _SLOT = {"scenario": _S, "slot_start": _DT, "slot_minutes": _I, "plateau": _S}
 SCHEMA: dict[str, dict[str, str]] = {
-    "requirements": {**_SLOT, "calls": _F, "aht_s": _F, "load_erlangs": _F, "agents": _I,
+    "requirements": {**_SLOT, "calls": _F, "aht_s": _F, "live_aht_s": _F, "load_erlangs": _F, "agents": _I,
                      "scheduled": _I, "service_level": _F, "asa_s": _F, "occupancy": _F,
                      "p_wait": _F, "p_abandon": _F},
     "allocation": {**_SLOT, "provider": _S, "kind": _S, "agents": _F},
-    "coverage": {**_SLOT, "calls": _F, "aht_s": _F, "callback_calls": _F, "required_agents": _I,
+    "demand": {"scenario": _S, "plateau": _S, "slot_start": _DT, "calls": _F, "aht_s": _F},
+    "coverage": {**_SLOT, "calls": _F, "aht_s": _F, "live_aht_s": _F, "callback_calls": _F, "required_agents": _I,
                  "staffed_agents": _F, "shortfall_agents": _F, "sl_target": _F,
                  "service_level": _F, "asa_s": _F, "occupancy": _F, "p_abandon": _F},
     "shifts": {"scenario": _S, "date": "date", "provider": _S, "plateau": _S, "shift": _S,

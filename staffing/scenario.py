@@ -121,6 +121,7 @@ class Scenario:
     forecast: pd.DataFrame | None
     input_files: dict
     config: dict  # the merged, overridden model settings as read
+    forecast_regime: str | None = None  # regime the imported forecast was observed under
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -159,7 +160,7 @@ SCHEMA: dict = {
     "extends": "str",
     "horizon": {"start": "date", "weeks": "int", "slot_minutes": "int", "timezone": "str"},
     "opening": {k: "hours" for k in ("default",) + WEEKDAYS},
-    "demand": {"holidays": "str", "holiday_weight": "float"},
+    "demand": {"holidays": "str", "holiday_weight": "float", "forecast_regime": "str"},
     "service": {"sl_scope": "str", "queueing": "str", **_TARGETS, "plateaux": {"*": _TARGETS}},
     "shifts": {"paid_hours": "floats", "unpaid_break_minutes": "int", "break_after_hours": "float",
                "start_step_minutes": "int", "weekly_hours": "float", "days_per_week": "int"},
@@ -758,47 +759,69 @@ def _parse_datetime(value) -> dt.datetime | None:
         return None
 
 
+def _read_forecast_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and rows of a forecast table: CSV / xlsx through read_table, or Parquet."""
+    if Path(path).suffix.lower() != ".parquet":
+        return read_table(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
+        raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
+    header = [str(c) for c in frame.columns]
+    if "slot_start" in frame.columns and pd.api.types.is_datetime64_any_dtype(frame["slot_start"]):
+        frame["slot_start"] = frame["slot_start"].astype(object)
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return header, [(i + 2, {str(k): v for k, v in r.items()}) for i, r in enumerate(records)]
+
+
+def _wall_clock(value, zone) -> tuple[dt.datetime | None, int | None]:
+    """Naive wall-clock time in `zone` and its fold (None unless offset-aware), or (None, None)."""
+    start = _parse_datetime(value)
+    if start is None:
+        return None, None
+    if isinstance(start, pd.Timestamp):
+        start = start.to_pydatetime()
+    if start.tzinfo is None:
+        return start, None
+    local = start.astimezone(zone)
+    return local.replace(tzinfo=None, fold=0), local.fold
+
+
 def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors) -> pd.DataFrame:
+    """Forecast rows (plateau, slot_start, fold, calls, aht_s); aht_s is the full handle time.
+
+    Offset-aware slot starts are converted to the scenario's zone (their fold follows from the
+    offset); a `scenario` column (as output tables start with) is allowed and ignored.
+    """
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(tz)
-    header, rows = read_table(path)
-    # xlsx cells may hold real datetimes: keep them as ISO text for the string column
+    header, rows = _read_forecast_rows(path)
+    # xlsx / Parquet cells may hold real datetimes: keep them as ISO text for the string column
     rows = [(line, {**r, "slot_start": r["slot_start"].isoformat(sep=" ")
                     if isinstance(r.get("slot_start"), dt.datetime) else r.get("slot_start")})
             for line, r in rows]
-    parsed = _parse_rows(path, header, rows, _FORECAST_COLUMNS, errors)
+    parsed = _parse_rows(path, header, rows, _FORECAST_COLUMNS, errors,
+                         extra_ok=("source", "scenario", "calls_p10", "calls_p90"))
     good = []
     for line, r in parsed:
-        start = _parse_datetime(r["slot_start"])
-        if start is None or start.tzinfo is not None:
-            errors.add(f"'{r['slot_start']}' is not a local date-time YYYY-MM-DD HH:MM", file=path,
+        start, tz_fold = _wall_clock(r["slot_start"], zone)
+        if start is None:
+            errors.add(f"'{r['slot_start']}' is not a date-time YYYY-MM-DD HH:MM", file=path,
                        row=line, field="slot_start")
             continue
-        if r["plateau"] not in plateau_ids:
-            errors.add(f"unknown plateau id '{r['plateau']}'", file=path, row=line, field="plateau")
-            continue
-        minute = start.hour * 60 + start.minute
-        if start.second or start.microsecond or minute % slot_minutes:
-            errors.add(f"{start:%Y-%m-%d %H:%M} is not on the {slot_minutes}-minute slot grid",
-                       file=path, row=line, field="slot_start")
-            continue
-        hours = opening.get(start.weekday())
-        if hours is None or not _minutes(hours[0]) <= minute < _minutes(hours[1]):
-            errors.add(f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside opening hours",
-                       file=path, row=line, field="slot_start")
-            continue
-        fold = int(r["fold"])
-        kind = wall_time_kind(start, zone)
-        if kind == "missing":
-            errors.add(f"{start:%Y-%m-%d %H:%M} does not exist (clocks go forward)", file=path,
-                       row=line, field="slot_start")
-            continue
-        if fold == 1 and kind != "repeated":
-            errors.add("fold 1 is only for the second pass of a repeated hour (clocks go back)",
+        if tz_fold is not None and "fold" in header and int(r["fold"]) != tz_fold:
+            errors.add(f"fold {int(r['fold'])} contradicts the offset of '{r['slot_start']}'",
                        file=path, row=line, field="fold")
             continue
+        fold = int(r["fold"]) if tz_fold is None else tz_fold
+        problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone)
+        if problem:
+            errors.add(problem[1], file=path, row=line, field=problem[0])
+            continue
         good.append((line, {**r, "slot_start": start, "fold": fold}))
+        if len(errors.items) >= 20:  # one bad column repeats on every row: the first ones tell
+            break
     _check_unique(path, good, lambda r: (r["plateau"], f"{r['slot_start']:%Y-%m-%d %H:%M}", r["fold"]),
                   errors, "slot_start", "(plateau, slot_start, fold)")
     frame = pd.DataFrame.from_records([r for _, r in good],
@@ -806,6 +829,25 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
     frame["slot_start"] = pd.to_datetime(frame["slot_start"]).astype("datetime64[ns]")
     frame["fold"] = frame["fold"].astype("int64")
     return frame
+
+
+def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone):
+    """(field, message) of what is wrong with a forecast row's slot, or None."""
+    if plateau not in plateau_ids:
+        return "plateau", f"unknown plateau id '{plateau}'"
+    minute = start.hour * 60 + start.minute
+    if start.second or start.microsecond or minute % slot_minutes:
+        return "slot_start", f"{start:%Y-%m-%d %H:%M} is not on the {slot_minutes}-minute slot grid"
+    hours = opening.get(start.weekday())
+    if hours is None or not _minutes(hours[0]) <= minute < _minutes(hours[1]):
+        return "slot_start", (f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside "
+                              "opening hours")
+    kind = wall_time_kind(start, zone)
+    if kind == "missing":
+        return "slot_start", f"{start:%Y-%m-%d %H:%M} does not exist (clocks go forward)"
+    if fold == 1 and kind != "repeated":
+        return "fold", "fold 1 is only for the second pass of a repeated hour (clocks go back)"
+    return None
 
 
 def wall_time_kind(wall: dt.datetime, zone) -> str:
@@ -986,6 +1028,11 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     if regimes and base is not None:
         need(base in regimes, f"unknown regime '{base}' (have {', '.join(regimes)})", "pricing.base")
     out["active_regime"], out["base_regime"] = active, base
+    fr = get("demand", "forecast_regime")
+    if fr is not None and regimes:
+        need(fr in regimes, f"unknown regime '{fr}' (have {', '.join(regimes)})",
+             "demand.forecast_regime")
+    out["forecast_regime"] = fr
 
     policy = data.get("policy", {})
     cap = float(policy.get("offshore_cap", 1.0))
@@ -1007,8 +1054,10 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
         p = Path(value)
         if not p.is_file():
             errors.add(f"input table not found: {p}", file=file, field=f"inputs.{key}")
-        elif p.suffix.lower() not in (".csv", ".xlsx"):
-            errors.add(f"{p.name}: input tables must be .csv or .xlsx", file=file, field=f"inputs.{key}")
+        elif p.suffix.lower() not in ((".csv", ".xlsx", ".parquet") if key == "forecast"
+                                      else (".csv", ".xlsx")):
+            kinds = ".csv, .xlsx or .parquet" if key == "forecast" else ".csv or .xlsx"
+            errors.add(f"{p.name}: input tables must be {kinds}", file=file, field=f"inputs.{key}")
         else:
             out["inputs"][key] = p
     return out
@@ -1107,4 +1156,5 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         base_regime=s["base_regime"], offshore_cap=s["offshore_cap"],
         shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
-        profiles=profiles, forecast=forecast, input_files=input_files, config=data)
+        profiles=profiles, forecast=forecast, input_files=input_files, config=data,
+        forecast_regime=s["forecast_regime"])

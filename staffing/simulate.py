@@ -1,6 +1,7 @@
 """Discrete-event check of a staffing plan: random arrivals, long handle times, abandonment.
 
-The plan's `coverage` table (per plateau x slot: calls, aht_s, callback_calls, staffed_agents,
+The plan's `coverage` table (per plateau x slot: calls, live_aht_s (the handle time of a live
+call after the callback cut; aht_s, the full one, when a table has no live_aht_s), callback_calls, staffed_agents,
 sl_target, and the Erlang prediction service_level / p_abandon) is replayed call by call,
 independently per plateau, over `replications` random replications.
 
@@ -257,13 +258,15 @@ def _elapsed_s(cov: pd.DataFrame, timezone: str) -> np.ndarray:
 def _build_plan(cov: pd.DataFrame, handle: str, aht_cv: float, cap_s: float, file: str) -> _Plan:
     start_s = _elapsed_s(cov, cov.attrs.get("timezone", "Europe/Paris"))
     slot_s = cov["slot_minutes"].to_numpy(dtype=float) * 60.0
-    aht = cov["aht_s"].to_numpy(dtype=float)
+    # the queue serves live calls: the handle time after the callback cut where the plan gives it
+    live = "live_aht_s" if "live_aht_s" in cov.columns else "aht_s"
+    aht = cov[live].to_numpy(dtype=float)
     if handle == "lognormal":
         too_long = aht >= cap_s
         if too_long.any():
             row = int(np.flatnonzero(too_long)[0])
             raise InputError(f"must be below the {cap_s:g} s call limit", file=file,
-                             row=row + 1, field="aht_s")
+                             row=row + 1, field=live)
         mu = capped_lognormal_mu(aht, aht_cv, cap_s)
     else:
         mu = np.full(len(cov), np.nan)

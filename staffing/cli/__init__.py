@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
-from ..errors import StaffingError
-from . import compare, erlang, export, optimise, requirements, simulate, sweep, validate  # noqa: F401  (register)
+from ..errors import StaffingError, StaffingWarning
+from . import calibrate, compare, erlang, export, forecast, optimise, requirements, simulate, sweep, validate  # noqa: F401,E501  (register)
 from .app import cli
 
 __all__ = ["cli", "main", "run"]
@@ -15,6 +16,21 @@ __all__ = ["cli", "main", "run"]
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the click group, turn errors into one line and an exit code."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", StaffingWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, StaffingWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True,
+                   nl=False)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="staffing", standalone_mode=False)
     except StaffingError as exc:

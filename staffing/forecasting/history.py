@@ -97,7 +97,7 @@ def load_history(path: str | Path, plateau: str | None = None) -> pd.DataFrame:
     else:
         out["plateau"] = plateau or "all"
     out["calls"] = _numbers(df, "calls", path, False)[out.index]
-    out["aht_s"] = (_numbers(df, "aht_s", path, True)[out.index] if "aht_s" in df.columns
+    out["aht_s"] = (_numbers(df, "aht_s", path, False)[out.index] if "aht_s" in df.columns
                     else np.nan)
     dup = out.duplicated(["plateau", "slot_start"])
     if dup.any():
