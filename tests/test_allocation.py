@@ -150,7 +150,8 @@ def test_callback_work_is_conserved_and_never_served_early(tmp_path):
     n = ss.required(calls, aht_s=live)
     work = np.asarray(calls) * 0.1 * 600 / 1800  # callback agent-slots each slot generates
     cov = plan.tables["coverage"]
-    assert cov["aht_s"].to_numpy() == pytest.approx([live] * 4)
+    assert cov["live_aht_s"].to_numpy() == pytest.approx([live] * 4)
+    assert cov["aht_s"].to_numpy() == pytest.approx([300.0] * 4)  # the full handle time
     assert cov["required_agents"].tolist() == n.tolist()
     served = cov["callback_calls"].to_numpy() * 600 / 1800  # agent-slots of callbacks served
     assert served.sum() == pytest.approx(work.sum())

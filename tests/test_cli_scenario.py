@@ -82,7 +82,7 @@ def test_requirements_csv(capsys, tmp_path):
     assert "980 rows (5 plateaux x 196 slots)" in out
     table = pd.read_csv(out_file, parse_dates=["slot_start"])
     assert list(table.columns) == ["scenario", "slot_start", "slot_minutes", "plateau", "calls",
-                                   "aht_s", "load_erlangs", "agents", "scheduled", "service_level",
+                                   "aht_s", "live_aht_s", "load_erlangs", "agents", "scheduled", "service_level",
                                    "asa_s", "occupancy", "p_wait", "p_abandon"]
     assert len(table) == 980 and table["slot_start"].iloc[0] == pd.Timestamp("2009-03-02 08:00")
     assert (table["service_level"] >= 0.8).all() and (table["occupancy"] <= 0.88).all()

@@ -226,7 +226,7 @@ def test_clock_change_adds_fold(doc, runs):
     _check_tables(doc, run)
     written = _written(run)
     with_fold = {t for t, cols in written.items() if "fold" in cols}
-    assert with_fold == {"requirements", "allocation", "coverage"}
+    assert with_fold == {"demand", "requirements", "allocation", "coverage"}
     cov = pd.read_csv(run / "coverage.csv")
     assert sorted(cov["fold"].unique()) == [0, 1]
     assert "fold" not in _written(runs["tiny"])["coverage"]

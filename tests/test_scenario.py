@@ -494,7 +494,7 @@ FORECAST_CASES = [
     ("web,2009-03-02 10:00,1,\n", 2, "plateau", "unknown plateau id 'web'"),
     ("internet,2009-03-02 10:00,1,\ninternet,2009-03-02T10:00,2,\n", 3, "slot_start",
      "duplicate (plateau, slot_start, fold) ('internet', '2009-03-02 10:00', 0) (first on row 2)"),
-    ("internet,March 2,1,\n", 2, "slot_start", "is not a local date-time"),
+    ("internet,March 2,1,\n", 2, "slot_start", "is not a date-time YYYY-MM-DD HH:MM"),
     ("internet,2009-03-02 10:00,1,0\n", 2, "aht_s", "out of range: must be > 0"),
 ]
 

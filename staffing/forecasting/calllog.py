@@ -35,7 +35,7 @@ class LogMap:
     abandoned: tuple
 
 
-DEFAULT_MAP = LogMap(columns={f: f for f in FIELDS}, formats={}, answered=("answered",),
+DEFAULT_MAP = LogMap(columns={f: f for f in FIELDS if f != "date"}, formats={}, answered=("answered",),
                      abandoned=("abandoned",))
 
 
@@ -87,7 +87,7 @@ def read_log(path: str | Path, layout: LogMap) -> tuple[pd.DataFrame, int]:
                       else "all")
     out["wait_s"] = _seconds(df, col["wait_s"], path, np.flatnonzero(keep))
     out["answered"], out["abandoned"] = answered[keep], abandoned[keep]
-    out["handle_s"] = (_seconds(df, col["handle_s"], path, np.flatnonzero(keep))
+    out["handle_s"] = (_seconds(df, col["handle_s"], path, np.flatnonzero(keep), blank_ok=True)
                        if col.get("handle_s") in df.columns else np.nan)
     out.loc[~out["answered"], "handle_s"] = np.nan
     agent = df[col["agent"]] if col.get("agent") in df.columns else pd.Series(np.nan, index=df.index)
@@ -110,11 +110,14 @@ def _arrival(df, layout: LogMap, path, rows) -> pd.Series:
     return when
 
 
-def _seconds(df, name, path, rows) -> np.ndarray:
+def _seconds(df, name, path, rows, blank_ok=False) -> np.ndarray:
+    """Seconds >= 0; blank cells are NaN where allowed (handle time of unanswered calls)."""
     if name not in df.columns:
         raise InputError(f"missing column '{name}'", file=str(path), row=1, field=name)
     x = pd.to_numeric(df[name], errors="coerce")
-    _first_bad(x.isna() | (x < 0), df[name], path, rows, name, "is not a number of seconds >= 0")
+    blank = df[name].isna() | (df[name].astype(str).str.strip() == "")
+    bad = (x.isna() & ~(blank if blank_ok else False)) | (x < 0)
+    _first_bad(bad, df[name], path, rows, name, "is not a number of seconds >= 0")
     return x.to_numpy(float)
 
 

@@ -1,0 +1,132 @@
+"""History -> forecast: aggregation, the method on exact cases, holidays, backtests, the command."""
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from staffing.cli import main
+from staffing.errors import InputError
+from staffing.forecasting import backtest as bt
+from staffing.forecasting import history as hi
+from staffing.forecasting import model
+
+DATA = Path(__file__).parent / "data"
+BANK = DATA / "us-bank-2003-05-05-to-06-13-5min.csv"
+
+
+@pytest.fixture(scope="module")
+def bank30():
+    return hi.aggregate(hi.load_history(BANK), 30)
+
+
+def test_five_minute_history_sums_into_half_hours(bank30):
+    raw = pd.read_csv(BANK, parse_dates=["slot_start"])
+    assert hi.interval_minutes(hi.load_history(BANK)) == 5
+    assert bank30["calls"].sum() == raw["calls"].sum()
+    one = raw[(raw["slot_start"] >= "2003-05-05 09:00") & (raw["slot_start"] < "2003-05-05 09:30")]
+    row = bank30[bank30["slot_start"] == pd.Timestamp("2003-05-05 09:00")]
+    assert len(one) == 6 and float(row["calls"].iloc[0]) == one["calls"].sum()
+    # 07:00 .. 20:30 and the 5-minute tail 21:00-21:05: 29 slots a day
+    assert bank30.groupby(bank30["slot_start"].dt.date).size().eq(29).all()
+
+
+def test_aht_is_calls_weighted_and_interval_must_divide_the_slot(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text("plateau,slot_start,calls,aht_s\na,2024-01-08 08:00,10,100\na,2024-01-08 08:20,30,200\n"
+                 "a,2024-01-08 08:40,0,\n")
+    h = hi.load_history(p)
+    assert hi.interval_minutes(h) == 20
+    with pytest.raises(InputError, match="20-minute interval does not divide the 30-minute slot"):
+        hi.aggregate(h, 30)
+    agg = hi.aggregate(h, 60)
+    assert agg["calls"].tolist() == [40.0]
+    assert agg["aht_s"].iloc[0] == pytest.approx((10 * 100 + 30 * 200) / 40)
+
+
+def test_bad_history_is_one_line_exit_2(tmp_path, capsys):
+    p = tmp_path / "h.csv"
+    p.write_text("slot_start,calls\n2024-01-08 08:00,10\n2024-01-08 08:30,-3\n")
+    assert main(["forecast", str(p), "--start", "2024-02-05", "--weeks", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {p}, row 3, field 'calls': '-3' is not a number >= 0"]
+
+
+def periodic_history(weeks=8, noise=0.0, seed=0):
+    """Mon-Fri 08:00-12:00 in 30-min slots; weekday and slot shapes repeat exactly each week."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-01-01", periods=5 * weeks)
+    rows = []
+    for d in days:
+        level = 1000.0 * (1.3, 1.1, 1.0, 0.95, 1.05)[d.day_of_week]
+        shape = np.array([1, 2, 3, 3, 2, 2, 1, 1], float)
+        calls = level * shape / shape.sum() * (1 + noise * rng.standard_normal())
+        rows += [{"plateau": "p", "slot_start": d + pd.Timedelta(minutes=480 + 30 * k),
+                  "calls": c, "aht_s": 200.0 + k} for k, c in enumerate(calls)]
+    return pd.DataFrame(rows)
+
+
+def test_an_exactly_weekly_series_is_forecast_exactly():
+    h = periodic_history()
+    fc = model.forecast(h, dt.date(2024, 2, 26), 1, 30)
+    assert list(fc.columns) == model.FORECAST_COLUMNS
+    assert len(fc) == 5 * 8 and set(fc["slot_start"].dt.day_of_week) == set(range(5))
+    last = h[h["slot_start"] >= "2024-02-19"].reset_index(drop=True)
+    assert fc["calls"].to_numpy() == pytest.approx(last["calls"].to_numpy(), rel=1e-3)
+    assert fc["aht_s"].to_numpy() == pytest.approx(last["aht_s"].to_numpy())
+    assert (fc["calls_p10"] <= fc["calls"]).all() and (fc["calls"] <= fc["calls_p90"]).all()
+
+
+def test_closed_public_holiday_is_forecast_closed_and_its_backlog_comes_next(bank30):
+    # Memorial Day (26 May 2003) is missing from the history: US holidays are closed days;
+    # the day after carried the backlog (38,235 calls on Tue 27 May against ~30,000)
+    fc = model.forecast(bank30, dt.date(2003, 6, 30), 2, 30, model.Settings(holidays="US"))
+    days = set(fc["slot_start"].dt.date)
+    assert dt.date(2003, 7, 4) not in days  # Independence Day, a Friday
+    assert dt.date(2003, 7, 3) in days and dt.date(2003, 7, 7) in days
+    daily = fc.groupby(fc["slot_start"].dt.date)["calls"].sum()
+    assert daily[dt.date(2003, 7, 7)] > 1.1 * daily[dt.date(2003, 6, 30)]  # Monday after closure
+    assert (fc["calls_p10"] <= fc["calls_p90"]).all()
+
+
+def test_seasonal_naive_takes_the_same_slot_a_week_earlier_or_the_week_before():
+    h = periodic_history(weeks=3)
+    h.loc[h["slot_start"].dt.date == dt.date(2024, 1, 10), "calls"] = 7.0
+    h = h[h["slot_start"].dt.date != dt.date(2024, 1, 17)]  # a missing Wednesday
+    target = pd.DataFrame({"plateau": ["p", "p"], "slot_start": pd.to_datetime(
+        ["2024-01-24 08:00", "2024-01-25 09:30"])})
+    got = bt.seasonal_naive(h, target)
+    thu = h.loc[h["slot_start"] == pd.Timestamp("2024-01-18 09:30"), "calls"].iloc[0]
+    assert got.tolist() == [7.0, thu]
+
+
+def test_backtest_scores_are_the_weighted_mape_of_the_forecast(bank30):
+    table = bt.backtest(bank30, 2, 30, model.Settings(holidays="US"))
+    assert list(table.columns) == bt.BACKTEST_COLUMNS
+    assert table["origin"].tolist() == ["2003-06-02", "2003-06-09", "all"]
+    row = table.iloc[1]
+    past = bank30[bank30["slot_start"] < "2003-06-09"]
+    fc = model.forecast(past, dt.date(2003, 6, 9), 1, 30, model.Settings(holidays="US"))
+    act = bank30[bank30["slot_start"] >= "2003-06-09"].merge(fc, on=["plateau", "slot_start"])
+    assert row["wmape"] == pytest.approx((act["calls_x"] - act["calls_y"]).abs().sum()
+                                         / act["calls_x"].sum())
+    prev = bank30.set_index("slot_start")["calls"]
+    naive = prev.reindex(act["slot_start"] - pd.Timedelta(weeks=1)).to_numpy()
+    assert row["wmape_naive"] == pytest.approx(np.abs(naive - act["calls_x"]).sum() / act["calls_x"].sum())
+    assert 0.0 < row["coverage_p10_p90"] <= 1.0
+
+
+def test_forecast_command_writes_the_scenario_forecast_format(tmp_path, capsys):
+    out = tmp_path / "fc.parquet"
+    code = main(["forecast", str(BANK), "--plateau", "bank", "--holidays", "US", "--start",
+                 "2003-06-16", "--weeks", "1", "--output", str(out), "--backtest", "2"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "bank        all" in text and "wMAPE" in text
+    fc = pd.read_parquet(out)
+    assert list(fc.columns) == ["plateau", "slot_start", "calls", "aht_s", "calls_p10", "calls_p90"]
+    assert (fc["plateau"] == "bank").all() and len(fc) == 5 * 29
+    assert main(["forecast", str(BANK), "--start", "2003-06-02", "--weeks", "1"]) == 2
+    assert "is not after the history's last day" in capsys.readouterr().err
