@@ -41,7 +41,16 @@ def summary(scenario: Scenario) -> dict:
         "slot_minutes": scenario.slot_minutes,
         "slots": int(len(grid)),
         "forecast_rows": 0 if scenario.forecast is None else int(len(scenario.forecast)),
+        "forecast_rows_in_horizon": _forecast_in_horizon(scenario),
+        "forecast_regime": scenario.forecast_regime,
     }
+
+
+def _forecast_in_horizon(scenario: Scenario) -> int:
+    if scenario.forecast is None:
+        return 0
+    day = scenario.forecast["slot_start"].dt.normalize()
+    return int(((day >= pd.Timestamp(scenario.start)) & (day < pd.Timestamp(scenario.end))).sum())
 
 
 def _opening_text(scenario: Scenario) -> str:
@@ -88,7 +97,10 @@ def render_summary(scenario: Scenario, info: dict) -> str:
         f"service     {scenario.sl_scope} scope, {scenario.queueing}",
     ]
     if info["forecast_rows"]:
-        lines.append(f"forecast    {info['forecast_rows']} rows replace the generated demand")
+        regime = (f"observed under {info['forecast_regime']}, scaled to {info['regime']}'s uplift"
+                  if info["forecast_regime"] else f"taken as observed under {info['regime']}")
+        lines.append(f"forecast    {info['forecast_rows_in_horizon']:,} of {info['forecast_rows']:,} "
+                     f"rows in the horizon replace the generated demand ({regime})")
     lines.append("ok")
     return "\n".join(lines)
 

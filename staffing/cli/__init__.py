@@ -16,15 +16,21 @@ __all__ = ["cli", "main", "run"]
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the click group, turn errors into one line and an exit code."""
+    _SHOWN.clear()
     with warnings.catch_warnings():
-        warnings.simplefilter("default", StaffingWarning)
+        warnings.simplefilter("always", StaffingWarning)
         warnings.showwarning = _show_warning
         return _main(argv)
 
 
+_SHOWN: set = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, StaffingWarning):
-        click.echo(f"warning: {message}", err=True)
+        if str(message) not in _SHOWN:  # once per run, wherever it is raised
+            _SHOWN.add(str(message))
+            click.echo(f"warning: {message}", err=True)
     else:
         click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True,
                    nl=False)

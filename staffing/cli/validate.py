@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from .app import cli
@@ -18,7 +20,10 @@ def validate_cmd(model, settings, as_json):
     from .. import scenario as scenario_mod
     from .. import scenario_report
 
+    from .. import demand
+
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    demand.check_forecast_horizon(sc, sc.start, sc.end - dt.timedelta(days=1))
     info = scenario_report.summary(sc)
     if as_json:
         click.echo(json.dumps(info, indent=2))
