@@ -142,3 +142,15 @@ def test_forecast_file_kinds_and_validate(tmp_path, capsys):
     assert "warning: forecast: 1 of its 1 rows used" in out.err
     assert main(["validate", str(model), "--set", "horizon.start=2009-05-04"]) == 2
     assert "none of the forecast's 1 rows" in capsys.readouterr().err
+
+
+def test_the_anonymous_bank_example_loads_with_its_calibrated_inputs():
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parents[1] / "examples" / "anonymous-bank-1999" / "model.toml"
+    s = sc.load(model)
+    assert set(s.plateaux.index) == {"PS", "NW", "NE", "TT", "IN", "PE"}
+    dem = dm.build_demand(s)
+    fc = pd.read_csv(model.parent / "forecast.csv")
+    assert dem["calls"].sum() == pytest.approx(fc["calls"].sum())
+    assert set(fc.columns) == {"plateau", "slot_start", "calls", "aht_s", "calls_p10", "calls_p90"}

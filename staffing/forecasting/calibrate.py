@@ -48,13 +48,25 @@ def slot_of(times: pd.Series, slot_minutes: int) -> pd.Series:
 
 
 def history(calls: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
-    """Calls offered and aht_s of the answered calls per plateau x slot (no 'all' rows)."""
+    """Calls offered and aht_s of the answered calls per plateau x slot (no 'all' rows).
+
+    Every plateau gets every slot from the log's first to its last day at the times of day the
+    log has calls (0 calls, aht_s empty, where it had none), so a forecast sees its quiet slots.
+    """
     c = calls.assign(slot_start=slot_of(calls["arrival"], slot_minutes),
                      work=calls["handle_s"].fillna(0.0), timed=calls["handle_s"].notna())
     g = c.groupby(["plateau", "slot_start"]).agg(calls=("arrival", "size"), work=("work", "sum"),
                                                   timed=("timed", "sum"))
     g["aht_s"] = g["work"] / g["timed"].where(g["timed"] > 0)
     g["calls"] = g["calls"].astype(float)
+    slots = c["slot_start"]
+    days = pd.date_range(slots.min().normalize(), slots.max().normalize(), freq="D")
+    times = np.unique((slots - slots.dt.normalize()).to_numpy())
+    grid = pd.MultiIndex.from_product(
+        [sorted(c["plateau"].unique()), (days.to_numpy()[:, None] + times[None, :]).ravel()],
+        names=["plateau", "slot_start"])
+    g = g.reindex(grid)
+    g["calls"] = g["calls"].fillna(0.0)
     return g.reset_index()[["plateau", "slot_start", "calls", "aht_s"]]
 
 

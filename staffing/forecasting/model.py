@@ -14,7 +14,8 @@ For each plateau (docs/forecast.md gives the math):
    exponentially weighted mean of past weekly changes and an AR(1) on the day-to-day deviation.
    Its forecast mean and variance give the median and spread of the day's log volume.
 3. The share of a day's calls in each slot is the mean share of that weekday and slot over the
-   last `profile_weeks` weeks of history.
+   last `profile_weeks` weeks of history. aht_s is the calls-weighted mean handle time of the
+   slot of the day over the history (the overall mean where a slot saw under 30 calls).
 4. calls_p10 / calls_p90: quantiles of V_d x share x e^eps x Poisson noise, with V_d log-normal
    from step 2 and eps ~ N(0, s^2) the slot share's own extra-Poisson noise, estimated from the
    history's weeks against the profile of the weeks before them; simulated (fixed seed).
@@ -224,7 +225,7 @@ def forecast_plateau(slots: pd.DataFrame, start: dt.date, weeks: int, settings: 
     rows = prof.merge(pd.DataFrame({"date": daily.index, "weekday": daily.index.day_of_week,
                                     "log_mean": daily["log_mean"].to_numpy(),
                                     "log_sd": daily["log_sd"].to_numpy()}), on="weekday")
-    rows = rows[rows["share"] > 0].sort_values(["date", "minute"]).reset_index(drop=True)
+    rows = rows.sort_values(["date", "minute"]).reset_index(drop=True)
     rows["slot_start"] = rows["date"] + pd.to_timedelta(rows["minute"], unit="min")
     mean_day = np.exp(rows["log_mean"] + rows["log_sd"] ** 2 / 2)
     rows["calls"] = mean_day * rows["share"]
@@ -249,20 +250,22 @@ def _quantiles(rows: pd.DataFrame, noise: float, settings: Settings):
     return np.quantile(x, 0.1, axis=0), np.quantile(x, 0.9, axis=0)
 
 
+AHT_MIN_CALLS = 30  # calls a slot of the day needs in history for its own mean handle time
+
+
 def _aht(slots: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Mean full handle time per weekday x slot over the history (calls-weighted), else overall."""
+    """Mean full handle time per slot of the day over the history (calls-weighted), where that
+    slot saw at least AHT_MIN_CALLS calls with a positive mean, else the overall mean."""
     if slots["aht_s"].isna().all():
         return np.full(len(rows), np.nan)
     s = slots.dropna(subset=["aht_s"])
-    s = s.assign(weekday=s["slot_start"].dt.day_of_week,
-                 minute=s["slot_start"].dt.hour * 60 + s["slot_start"].dt.minute,
+    s = s.assign(minute=s["slot_start"].dt.hour * 60 + s["slot_start"].dt.minute,
                  work=s["calls"] * s["aht_s"])
-    g = s.groupby(["weekday", "minute"])[["work", "calls"]].sum()
-    per = (g["work"] / g["calls"].where(g["calls"] > 0)).rename("a").reset_index()
-    overall = float(s["work"].sum() / s["calls"].sum()) if s["calls"].sum() > 0 else np.nan
-    key = pd.DataFrame({"weekday": rows["slot_start"].dt.day_of_week,
-                        "minute": rows["slot_start"].dt.hour * 60 + rows["slot_start"].dt.minute})
-    return key.merge(per, how="left", on=["weekday", "minute"])["a"].fillna(overall).to_numpy()
+    g = s.groupby("minute")[["work", "calls"]].sum()
+    per = (g["work"] / g["calls"]).where((g["calls"] >= AHT_MIN_CALLS) & (g["work"] > 0))
+    overall = float(s["work"].sum() / s["calls"].sum()) if s["work"].sum() > 0 else np.nan
+    minute = rows["slot_start"].dt.hour * 60 + rows["slot_start"].dt.minute
+    return minute.map(per).fillna(overall).to_numpy(float)
 
 
 def forecast(history: pd.DataFrame, start: dt.date, weeks: int, slot_minutes: int,
