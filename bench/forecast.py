@@ -25,6 +25,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from staffing.forecasting import backtest as bt
@@ -34,39 +35,38 @@ from staffing.forecasting import history as hi
 from staffing.forecasting import model
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-OURS = model.fit_daily
+OURS = model.daily_model
 
 
 def _alt(kind: str):
-    """fit_daily with another statsmodels daily model (same holiday handling, same output)."""
-    def fit(hist, horizon, settings):
+    """daily_model with another statsmodels model (same special days, profiles and intervals)."""
+    def fit(y, period, steps):
         from statsmodels.tsa.arima.model import ARIMA
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
         from statsmodels.tsa.forecasting.stl import STLForecast
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        y = pd.Series(hist.days["fit"].to_numpy())
-        m = len(hist.open_weekdays)
-        steps = model._open_steps(hist, horizon)
-        end = len(y) + int(steps.max()) - 1
+        y = pd.Series(y)
+        end = len(y) + steps - 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if kind == "ets":
                 res = ETSModel(y, error="add", trend="add", damped_trend=True, seasonal="add",
-                               seasonal_periods=m).fit(disp=False)
+                               seasonal_periods=period).fit(disp=False)
                 pred = res.get_prediction(start=len(y), end=end).summary_frame(alpha=0.2)
-                upper = pred["pi_upper"]
-            else:
-                res = (STLForecast(y, ARIMA, model_kwargs={"order": (1, 1, 0)}, period=m,
-                                   robust=True).fit() if kind == "stl" else
-                       SARIMAX(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, m)).fit(disp=False))
+                upper, fitted = pred["pi_upper"], res.fittedvalues
+            elif kind == "stl":
+                res = STLForecast(y, ARIMA, model_kwargs={"order": (1, 1, 0)}, period=period,
+                                  robust=True).fit()
                 pred = res.get_prediction(start=len(y), end=end).summary_frame(alpha=0.2)
                 upper = pred["mean_ci_upper"]
-        mean = pred["mean"].to_numpy()[steps - 1]
-        sd = (upper.to_numpy()[steps - 1] - mean) / model.Z90
-        out = pd.DataFrame({"log_mean": mean, "log_sd": sd}, index=horizon)
-        out["kind"] = model._horizon_kinds(hist, horizon, settings)
-        return out[out["kind"] != "closed"]
+                fitted = res.result.seasonal + res.model_result.fittedvalues
+            else:
+                res = SARIMAX(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, period)).fit(disp=False)
+                pred = res.get_prediction(start=len(y), end=end).summary_frame(alpha=0.2)
+                upper, fitted = pred["mean_ci_upper"], res.fittedvalues
+        mean = pred["mean"].to_numpy()
+        return mean, (upper.to_numpy() - mean) / model.Z90, np.asarray(fitted)
     return fit
 
 
@@ -87,11 +87,11 @@ def accuracy(hist, origins: int):
     for name, fit in (("SARIMAX(1,0,0)(0,1,1) [the method]", OURS), ("ETS(A,Ad,A)", _alt("ets")),
                       ("STL + ARIMA(1,1,0)", _alt("stl")),
                       ("airline SARIMA(0,1,1)(0,1,1)", _alt("airline"))):
-        model.fit_daily = fit
+        model.daily_model = fit
         try:
             table, cpu, _ = timed(lambda: bt.backtest(hist, origins, 30, settings), 1)
         finally:
-            model.fit_daily = OURS
+            model.daily_model = OURS
         a = table[table["origin"] == "all"].iloc[0]
         print(f"{name:<34}{a.wmape:>8.2%}{a.wmape_naive:>8.2%}{1 - a.wmape / a.wmape_naive:>8.1%}"
               f"{a.coverage_p10_p90:>9.1%}{cpu:>8.1f}")

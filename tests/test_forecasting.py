@@ -130,3 +130,20 @@ def test_forecast_command_writes_the_scenario_forecast_format(tmp_path, capsys):
     assert (fc["plateau"] == "bank").all() and len(fc) == 5 * 29
     assert main(["forecast", str(BANK), "--start", "2003-06-02", "--weeks", "1"]) == 2
     assert "is not after the history's last day" in capsys.readouterr().err
+
+
+def test_backlog_of_a_closed_holiday_is_learnt_and_returned_the_next_open_day():
+    # US holidays on Mondays 1 Jan, 15 Jan and 19 Feb 2024: closed; the Tuesdays after them
+    # get a quarter of a Monday's calls on top of their own
+    h = periodic_history(weeks=8)
+    day = h["slot_start"].dt.normalize()
+    closed = pd.to_datetime(["2024-01-01", "2024-01-15", "2024-02-19"])
+    monday = 1000.0 * 1.3
+    after = day.isin(closed + pd.Timedelta(days=1))
+    h.loc[after, "calls"] *= (1000.0 * 1.1 + 0.25 * monday) / (1000.0 * 1.1)
+    h = h[~day.isin(closed)]
+    fc = model.forecast(h, dt.date(2024, 5, 20), 2, 30, model.Settings(holidays="US"))
+    daily = fc.groupby(fc["slot_start"].dt.normalize())["calls"].sum()
+    assert pd.Timestamp("2024-05-27") not in daily.index  # Memorial Day: closed like the others
+    assert daily[pd.Timestamp("2024-05-21")] == pytest.approx(1100.0, rel=1e-3)
+    assert daily[pd.Timestamp("2024-05-28")] == pytest.approx(1100.0 + 0.25 * monday, rel=5e-3)

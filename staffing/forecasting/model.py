@@ -6,9 +6,9 @@ For each plateau (docs/forecast.md gives the math):
    from the `holidays` package: a holiday missing from the history (or with no calls) is a
    closed day, forecast closed; one with calls is open at its mean ratio to the model. A day
    missing from the history that is not a holiday is a gap: filled for the fit with the mean of
-   the same weekday a week before and after. So is a holiday and the first day after a closed
-   holiday, whose observed ratio to the model (the backlog of the closed day) is learnt and
-   applied to the same days ahead.
+   the same weekday a week before and after. So are holidays and the first open day after a
+   closed holiday: a holiday's ratio to the model, and the share of a closed day's calls that
+   come back the next open day (its backlog), are learnt and applied to such days ahead.
 2. log V_d follows a seasonal ARIMA, SARIMAX(1,0,0)(0,1,1)_m with m the open days in a week
    (statsmodels, maximum likelihood): this week's level is last week's, corrected by an
    exponentially weighted mean of past weekly changes and an AR(1) on the day-to-day deviation.
@@ -102,61 +102,67 @@ def fit_daily(hist: DailyHistory, horizon: pd.DatetimeIndex, settings: Settings)
     """Log-mean and log-sd of each open horizon day's volume (index: dates; closed days dropped).
 
     Model: SARIMAX(1,0,0)(0,1,1)_m on log daily volumes, m = open days a week (statsmodels,
-    maximum likelihood); a history shorter than three weeks falls back to an AR(1) on the
-    seasonal difference's level (no seasonal MA).
+    maximum likelihood); under three weeks of history, an AR(1) with a constant.
     """
+    period = len(hist.open_weekdays)
+    days = _days_ahead(hist, horizon.max())
+    mean, sd, fitted = daily_model(hist.days["fit"].to_numpy(), period, len(days))
+    out = pd.DataFrame({"log_mean": mean, "log_sd": sd}, index=days)
+    out["kind"] = _kinds_ahead(hist, days, settings)
+    fitted = pd.Series(fitted, index=hist.days.index).iloc[period + 1:]
+    holiday, backlog = _special_days(hist, fitted)
+    out.loc[out["kind"] == "holiday", "log_mean"] += holiday
+    before = np.exp(out["log_mean"].shift(1).fillna(hist.days["fit"].iloc[-1]))
+    after = out["kind"] == "after_closed"
+    out.loc[after, "log_mean"] = np.log(np.exp(out["log_mean"]) + backlog * before)[after]
+    out = out.reindex(horizon)
+    return out[out["kind"].notna() & (out["kind"] != "closed")]
+
+
+def daily_model(y: np.ndarray, period: int, steps: int):
+    """SARIMAX(1,0,0)(0,1,1)_period fit of y (log daily calls): the mean and standard deviation
+    of the next `steps` values, and the one-step in-sample predictions (arrays)."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    y = pd.Series(hist.days["fit"].to_numpy())
-    period = len(hist.open_weekdays)
-    steps = _open_steps(hist, horizon)
-    h = int(steps.max()) if len(steps) else 0
     seasonal = (0, 1, 1, period) if period > 1 and len(y) >= 3 * period else (0, 0, 0, 0)
-    model = SARIMAX(y, order=(1, 0, 0), seasonal_order=seasonal,
+    model = SARIMAX(pd.Series(y), order=(1, 0, 0), seasonal_order=seasonal,
                     trend="c" if seasonal == (0, 0, 0, 0) else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(disp=False)
-        pred = res.get_prediction(start=len(y), end=len(y) + max(h, 1) - 1).summary_frame(alpha=0.2)
-    mean = pred["mean"].to_numpy()[steps - 1]
-    sd = (pred["mean_ci_upper"].to_numpy()[steps - 1] - mean) / Z90
-    fitted = pd.Series(np.asarray(res.fittedvalues), index=hist.days.index)
-    out = pd.DataFrame({"log_mean": mean, "log_sd": sd}, index=horizon)
-    out["kind"] = _horizon_kinds(hist, horizon, settings)
-    for k, r in _day_ratios(hist, fitted, period).items():
-        out.loc[out["kind"] == k, "log_mean"] += r
-    return out[out["kind"] != "closed"]
+        pred = res.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(alpha=0.2)
+    sd = (pred["mean_ci_upper"] - pred["mean"]).to_numpy() / Z90
+    return pred["mean"].to_numpy(), sd, np.asarray(res.fittedvalues)
 
 
-def _open_steps(hist: DailyHistory, horizon: pd.DatetimeIndex) -> np.ndarray:
-    """Steps ahead (1 = the first open day after the history) of each horizon day."""
-    last = hist.days.index[-1]
-    days = pd.date_range(last + pd.Timedelta(days=1), horizon.max(), freq="D")
-    days = days[days.day_of_week.isin(hist.open_weekdays)]
-    pos = pd.Series(np.arange(1, len(days) + 1), index=days)
-    return pos.reindex(horizon).to_numpy(int)
+def _days_ahead(hist: DailyHistory, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """Open weekdays from the day after the history to `last` (step 1 = the first of them)."""
+    days = pd.date_range(hist.days.index[-1] + pd.Timedelta(days=1), last, freq="D")
+    return days[days.day_of_week.isin(hist.open_weekdays)]
 
 
-def _day_ratios(hist: DailyHistory, fitted: pd.Series, period: int) -> dict:
-    """Mean log ratio of holidays and days after a closed holiday to the model's fit."""
+def _special_days(hist: DailyHistory, fitted: pd.Series) -> tuple[float, float]:
+    """Holidays' mean log ratio to the model's one-step fit, and the backlog share b of days
+    after a closed holiday: their calls = fit + b x the closed day's (filled) volume."""
     d = hist.days
-    fitted = fitted.iloc[period + 1:]  # the seasonal difference's first values fit nothing
-    out = {}
-    for k in ("holiday", "after_closed"):
-        sel = d.index[(d["kind"] == k) & d.index.isin(fitted.index)]
-        if len(sel):
-            out[k] = float(np.mean(np.log(d.loc[sel, "calls"]) - fitted[sel]))
-    return out
+    hol = d.index[(d["kind"] == "holiday") & d.index.isin(fitted.index)]
+    holiday = float(np.mean(np.log(d.loc[hol, "calls"]) - fitted[hol])) if len(hol) else 0.0
+    shares = []
+    for day in d.index[(d["kind"] == "after_closed") & d.index.isin(fitted.index)]:
+        prev = d.index[d.index.get_loc(day) - 1]
+        shares.append((d.loc[day, "calls"] - np.exp(fitted[day])) / np.exp(d.loc[prev, "fit"]))
+    return holiday, float(np.mean(shares)) if shares else 0.0
 
 
-def _horizon_kinds(hist: DailyHistory, horizon: pd.DatetimeIndex, settings: Settings) -> pd.Series:
-    """normal / holiday / closed / after_closed for each horizon day, as learnt from history."""
-    hol = _holiday_set(settings.holidays, range(horizon.min().year, horizon.max().year + 1))
+def _kinds_ahead(hist: DailyHistory, days: pd.DatetimeIndex, settings: Settings) -> pd.Series:
+    """normal / holiday / closed / after_closed of the open days ahead, as learnt from history:
+    holidays are closed when the history has more closed holidays than open ones."""
+    hol = _holiday_set(settings.holidays, range(days.min().year, days.max().year + 1))
     seen = hist.days["kind"].value_counts()
     closed_holidays = seen.get("closed", 0) >= seen.get("holiday", 0) and seen.get("closed", 0) > 0
     kinds = []
-    prev_closed = False
-    for d in horizon:
+    prev_closed = hist.days["kind"].iloc[-1] == "closed"
+    for d in days:
         if d.date() in hol:
             kinds.append("closed" if closed_holidays else "holiday")
         elif prev_closed:
@@ -164,7 +170,7 @@ def _horizon_kinds(hist: DailyHistory, horizon: pd.DatetimeIndex, settings: Sett
         else:
             kinds.append("normal")
         prev_closed = kinds[-1] == "closed"
-    return pd.Series(kinds, index=horizon)
+    return pd.Series(kinds, index=days)
 
 
 def intraday_profile(slots: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, float]:
