@@ -217,8 +217,8 @@ def _share_noise(wide: pd.DataFrame, s: pd.DataFrame, weeks: int) -> float:
     return float(np.sqrt(max(np.mean(e ** 2 - v), 0.0)))
 
 
-def forecast_plateau(slots: pd.DataFrame, start: dt.date, weeks: int, settings: Settings,
-                     slot_minutes: int) -> pd.DataFrame:
+def forecast_plateau(slots: pd.DataFrame, start: dt.date, weeks: int,
+                     settings: Settings) -> pd.DataFrame:
     """Forecast rows of one plateau from its slot history (plateau, slot_start, calls, aht_s)."""
     hist = daily_history(slots, settings)
     if pd.Timestamp(start) <= hist.days.index[-1]:
@@ -276,12 +276,19 @@ def _aht(slots: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
 
 def forecast(history: pd.DataFrame, start: dt.date, weeks: int, slot_minutes: int,
              settings: Settings | None = None) -> pd.DataFrame:
-    """Forecast of every plateau of an aggregated history over `weeks` weeks from `start`.
+    """Forecast of every plateau of a history aggregated to `slot_minutes` (history.aggregate)
+    over `weeks` weeks from `start`. Raises InputError for a start inside the history or a
+    history on another grid.
 
     Returns rows (plateau, slot_start, calls, aht_s, calls_p10, calls_p90): the scenario's
     forecast input format plus the 10 % and 90 % quantiles of calls.
     """
+    from .history import interval_minutes
+
     settings = settings or Settings()
-    parts = [forecast_plateau(rows.reset_index(drop=True), start, weeks, settings, slot_minutes)
+    if interval_minutes(history) != slot_minutes:
+        raise InputError(f"the history's {interval_minutes(history)}-minute interval is not the "
+                         f"{slot_minutes}-minute slot: aggregate it first", field="slot_start")
+    parts = [forecast_plateau(rows.reset_index(drop=True), start, weeks, settings)
              for _, rows in history.groupby("plateau", sort=True)]
     return pd.concat(parts, ignore_index=True)
