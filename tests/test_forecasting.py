@@ -147,3 +147,30 @@ def test_backlog_of_a_closed_holiday_is_learnt_and_returned_the_next_open_day():
     assert pd.Timestamp("2024-05-27") not in daily.index  # Memorial Day: closed like the others
     assert daily[pd.Timestamp("2024-05-21")] == pytest.approx(1100.0, rel=1e-3)
     assert daily[pd.Timestamp("2024-05-28")] == pytest.approx(1100.0 + 0.25 * monday, rel=5e-3)
+
+
+def test_history_reads_the_same_from_csv_french_csv_xlsx_and_parquet(tmp_path):
+    h = periodic_history(weeks=1)
+    h["slot_start"] = h["slot_start"].dt.strftime("%Y-%m-%d %H:%M")
+    h.to_csv(tmp_path / "h.csv", index=False)
+    h.to_csv(tmp_path / "fr.csv", index=False, sep=";", decimal=",")
+    h.to_excel(tmp_path / "h.xlsx", index=False)
+    h.assign(slot_start=pd.to_datetime(h["slot_start"])).to_parquet(tmp_path / "h.parquet")
+    frames = [hi.load_history(tmp_path / n) for n in ("h.csv", "fr.csv", "h.xlsx", "h.parquet")]
+    for f in frames[1:]:
+        pd.testing.assert_frame_equal(frames[0], f)
+    assert frames[0]["calls"].sum() == pytest.approx(h["calls"].sum())
+
+
+def test_hours_keep_the_scenarios_opening_hours(tmp_path, capsys):
+    p = tmp_path / "h.csv"
+    periodic_history(weeks=4).to_csv(p, index=False)
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", str(p), "--start", "2024-01-29", "--weeks", "1", "--hours",
+                 "09:00-11:30", "--output", str(out)]) == 0
+    fc = pd.read_csv(out, parse_dates=["slot_start"])
+    minutes = fc["slot_start"].dt.hour * 60 + fc["slot_start"].dt.minute
+    assert minutes.min() == 540 and minutes.max() == 660 and len(fc) == 5 * 5
+    assert "15 slots outside 09:00-11:30 left out" in capsys.readouterr().err
+    assert main(["forecast", str(p), "--start", "2024-01-29", "--weeks", "1", "--hours",
+                 "11:00-09:00"]) == 2

@@ -50,7 +50,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _numbers(df: pd.DataFrame, col: str, path, low_open: bool) -> np.ndarray:
     raw = df[col]
-    x = pd.to_numeric(raw.str.replace(",", ".") if raw.dtype == object else raw, errors="coerce")
+    x = pd.to_numeric(raw.map(lambda v: v.strip().replace(",", ".") if isinstance(v, str) else v),
+                      errors="coerce")
     bad = x.isna() & raw.notna() | ~np.isfinite(x.fillna(0)) | (x <= 0 if low_open else x < 0)
     if col == "calls":
         bad |= raw.isna()
