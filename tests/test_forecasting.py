@@ -174,3 +174,11 @@ def test_hours_keep_the_scenarios_opening_hours(tmp_path, capsys):
     assert "15 slots outside 09:00-11:30 left out" in capsys.readouterr().err
     assert main(["forecast", str(p), "--start", "2024-01-29", "--weeks", "1", "--hours",
                  "11:00-09:00"]) == 2
+
+
+def test_a_missing_ordinary_day_is_filled_not_taken_for_zero():
+    h = periodic_history()
+    gap = h["slot_start"].dt.date == dt.date(2024, 2, 21)  # a Wednesday, not a US holiday
+    fc = model.forecast(h[~gap], dt.date(2024, 2, 26), 1, 30, model.Settings(holidays="US"))
+    daily = fc.groupby(fc["slot_start"].dt.day_of_week)["calls"].sum()
+    assert daily.to_numpy() == pytest.approx([1300.0, 1100.0, 1000.0, 950.0, 1050.0], rel=2e-3)
