@@ -1019,6 +1019,14 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     return Plan(tables=tables, manifest=manifest, shortfall_share=shortfall_share, diagnostics=diag)
 
 
+# Output column names: `logged` agents / hours are at work (before shrinkage), `answering` agents
+# are what the queue sees (after shrinkage and the AHT factor).
+OUTPUT_NAMES = {"allocation": {"agents": "logged_agents"},
+                "coverage": {"staffed_agents": "answering_agents"},
+                "diagnostics": {"staffed_agents": "answering_agents"},
+                "providers": {"staffed_hours": "logged_hours", "share": "answering_share"}}
+
+
 def _tables(scenario, opts, req, results):
     """Tidy output tables from the week results."""
     name = scenario.name
@@ -1096,7 +1104,7 @@ def _tables(scenario, opts, req, results):
     diag = cov[cov["shortfall_agents"] > 0].sort_values("shortfall_agents", ascending=False).head(50)
     diag = diag[["slot_start", "plateau", "required_agents", "staffed_agents", "shortfall_agents"]]
     diag = diag.rename(columns={"shortfall_agents": "missing_agents"}).reset_index(drop=True)
-    diag["problem"] = "staffed below " + ("the day-scope floor" if day_scope else "the requirement")
+    diag["problem"] = "answering agents below " + ("the day-scope floor" if day_scope else "the requirement")
     if day_scope:  # the daily call-weighted SL per plateau is the target there
         w = cov.assign(date=req["date"].to_numpy(), late=cov["calls"] * cov["service_level"])
         day = w.groupby(["plateau", "date"]).agg(calls=("calls", "sum"), ok=("late", "sum"),
@@ -1183,6 +1191,7 @@ def _tables(scenario, opts, req, results):
         "coverage": cov, "shifts": shifts_t, "tours": tours_t, "providers": providers,
         "summary": summary, "diagnostics": diag}
     for key, t in tables.items():
+        t = t.rename(columns=OUTPUT_NAMES.get(key, {}))
         if "fold" in t.columns and not (t["fold"] == 1).any():
             t = t.drop(columns="fold")  # only a clock-change day needs it
         tables[key] = t.reset_index(drop=True)

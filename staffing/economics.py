@@ -14,7 +14,7 @@ Per coverage row (plateau x slot), at the STAFFED level of the plan:
     revenue_eur   = operator_share x charge_eur
 
 The peak share of a slot is the part of [slot_start, slot_start + slot_minutes) inside
-[peak_start, peak_end). The cap on an Erlang C wait (needed where the staffed agents do not
+[peak_start, peak_end). The cap on an Erlang C wait (needed where the answering agents do not
 exceed the load and asa is infinite) is the plateau's patience_s when the scenario gives one,
 else MAX_WAIT_S. Net cost = staffing cost - revenue. Annual figures scale the horizon's by the
 share of the year's calls the horizon carries at the scenario's seasonality (`annual_factor`).
@@ -36,7 +36,7 @@ MAX_WAIT_S = 600.0  # ASSUMPTION: longest mean wait billed when the scenario giv
 KINDS = ("inhouse", "subcontractor", "offshore")
 REGIME_COLUMNS = (
     ["regime", "offshore_cap", "calls", "talk_hours", "wait_hours"]
-    + [f"staffed_hours_{k}" for k in KINDS]
+    + [f"logged_hours_{k}" for k in KINDS]
     + ["cost_eur", "revenue_eur", "net_cost_eur", "cost_per_call_eur", "net_cost_per_call_eur",
        "service_level", "asa_s", "offshore_share", "shortfall_share", "calls_year", "cost_eur_year",
        "revenue_eur_year", "net_cost_eur_year"])
@@ -82,7 +82,7 @@ def slot_revenue(scenario, coverage: pd.DataFrame, regime: str | None = None,
             raise InputError("queueing 'erlang_a' needs patience_s for every plateau",
                              field="service.patience_s")
         answer = cov["plateau"].map(tg["answer_s"]).astype(float).to_numpy()
-        m = queueing.evaluate(calls, aht, slot, cov["staffed_agents"].to_numpy(float), answer,
+        m = queueing.evaluate(calls, aht, slot, cov["answering_agents"].to_numpy(float), answer,
                               patience_s=patience)
         answered = calls * (1.0 - m["p_abandon"])
         wait_s = np.asarray(m["mean_wait_s"], dtype=float)
@@ -170,13 +170,13 @@ def evaluate_plan(scenario, plan, regime: str | None = None) -> Economics:
            "calls": calls, "talk_hours": float(rev["talk_min"].sum() / 60.0),
            "wait_hours": float(rev["wait_min"].sum() / 60.0)}
     for k in KINDS:
-        fig[f"staffed_hours_{k}"] = float(prov.loc[prov["kind"] == k, "staffed_hours"].sum())
+        fig[f"logged_hours_{k}"] = float(prov.loc[prov["kind"] == k, "logged_hours"].sum())
     fig.update(cost_eur=cost, revenue_eur=revenue, net_cost_eur=cost - revenue,
                cost_per_call_eur=cost / calls if calls else float("nan"),
                net_cost_per_call_eur=(cost - revenue) / calls if calls else float("nan"),
                service_level=_weighted(cov["service_level"].to_numpy(float), w),
                asa_s=_weighted(cov["asa_s"].to_numpy(float), w),
-               offshore_share=float(prov.loc[prov["kind"] == "offshore", "share"].sum()),
+               offshore_share=float(prov.loc[prov["kind"] == "offshore", "answering_share"].sum()),
                shortfall_share=float(plan.shortfall_share),
                calls_year=calls * factor, cost_eur_year=cost * factor,
                revenue_eur_year=revenue * factor, net_cost_eur_year=(cost - revenue) * factor)
@@ -200,10 +200,10 @@ def _warn_forecast_year(scenario, factor: float) -> None:
 
 
 def _plateau_table(scenario, cov, prov, alloc, rev, factor) -> pd.DataFrame:
-    """Per plateau: calls, hours, cost apportioned by each provider's staffed hours, revenue."""
+    """Per plateau: calls, hours, cost apportioned by each provider's logged hours, revenue."""
     ids = list(scenario.plateaux.index)
     calls = cov.groupby("plateau")["calls"].sum().reindex(ids, fill_value=0.0)
-    hours = (alloc.assign(h=alloc["agents"] * alloc["slot_minutes"] / 60.0)
+    hours = (alloc.assign(h=alloc["logged_agents"] * alloc["slot_minutes"] / 60.0)
              .groupby(["provider", "plateau"])["h"].sum().unstack(fill_value=0.0)
              .reindex(columns=ids, fill_value=0.0))
     cost = pd.Series(0.0, index=ids)
@@ -219,7 +219,7 @@ def _plateau_table(scenario, cov, prov, alloc, rev, factor) -> pd.DataFrame:
         "plateau": ids, "calls": calls.to_numpy(),
         "talk_hours": (g["talk_min"].sum() / 60.0).reindex(ids, fill_value=0.0).to_numpy(),
         "wait_hours": (g["wait_min"].sum() / 60.0).reindex(ids, fill_value=0.0).to_numpy(),
-        "staffed_hours": hours.sum(axis=0).reindex(ids, fill_value=0.0).to_numpy(),
+        "logged_hours": hours.sum(axis=0).reindex(ids, fill_value=0.0).to_numpy(),
         "cost_eur": cost.to_numpy(), "revenue_eur": revenue.to_numpy()})
     out["net_cost_eur"] = out["cost_eur"] - out["revenue_eur"]
     out["net_cost_per_call_eur"] = np.divide(out["net_cost_eur"], out["calls"],
@@ -376,7 +376,7 @@ def format_table(table: pd.DataFrame, columns=None) -> str:
 
 
 PRINT_COLUMNS = ["regime", "offshore_cap", "calls", "talk_hours", "wait_hours",
-                 "staffed_hours_inhouse", "staffed_hours_subcontractor", "staffed_hours_offshore",
+                 "logged_hours_inhouse", "logged_hours_subcontractor", "logged_hours_offshore",
                  "cost_eur", "revenue_eur", "net_cost_eur", "cost_per_call_eur", "service_level",
                  "asa_s", "offshore_share"]
 

@@ -22,15 +22,34 @@ def input_hashes(scenario) -> dict:
 
 
 def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), command="optimise",
-               outputs_root="outputs") -> Path:
-    """Write the plan's run folder atomically; returns its path."""
+               outputs_root="outputs", charts: str | None = None) -> Path:
+    """Write the plan's run folder atomically; returns its path.
+
+    The tables get their weekday and horizon-week columns; the manifest records the scenario's
+    time zone, its targets per plateau (the workbook's Summary rates the plan against them) and
+    the workbook's chart step when one was asked for (`charts`: slot, day or week)."""
     run_dir = Path(out_dir) if out_dir else results.new_run_dir(outputs_root, scenario.name, command)
     manifest = dict(plan.manifest)
     manifest.update(scenario=scenario.name, model=str(scenario.path),
-                    inputs=input_hashes(scenario), settings=list(settings))
+                    inputs=input_hashes(scenario), settings=list(settings),
+                    timezone=scenario.timezone, targets=plateau_targets(scenario))
+    weeks = (plan.manifest.get("options") or {}).get("weeks") or scenario.weeks
+    manifest["charts"] = results.workbook.chart_level(charts, 7 * int(weeks))
     forbidden = sorted({str(Path(p).resolve().parent) for k, p in scenario.input_files.items()
                         if k != "model" and not str(k).startswith("extends")})
-    return results.write_run(run_dir, plan.tables, manifest, force=force, forbidden_dirs=forbidden)
+    start = (plan.manifest.get("options") or {}).get("start")
+    tables = results.add_calendar(plan.tables, start)
+    return results.write_run(run_dir, tables, manifest, force=force, forbidden_dirs=forbidden)
+
+
+def plateau_targets(scenario) -> dict:
+    """Per plateau: sl_target (share), answer_s, asa_s, max_occupancy, max_abandon (NaN left out)."""
+    out = {}
+    for p, row in scenario.targets.iterrows():
+        out[str(p)] = {k: float(v) for k, v in row.items()
+                       if k in ("sl_target", "answer_s", "asa_s", "max_occupancy", "max_abandon")
+                       and v is not None and v == v}
+    return out
 
 
 def _fmt_eur(v: float) -> str:
@@ -53,10 +72,10 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
         lines.append(f"hotline revenue {_fmt_eur(figures['hotline_revenue'])}   net cost "
                      f"{_fmt_eur(figures['net_cost'])} (regime {m['options']['regime']})")
     lines.append("")
-    lines.append(f"{'provider':<18}{'kind':<15}{'staffed h':>12}{'paid h':>12}{'cost':>16}{'share':>8}")
+    lines.append(f"{'provider':<18}{'kind':<15}{'logged h':>12}{'paid h':>12}{'cost':>16}{'share':>8}")
     for r in prov.itertuples(index=False):
-        lines.append(f"{r.provider:<18}{r.kind:<15}{r.staffed_hours:>12,.0f}{r.paid_hours:>12,.0f}"
-                     f"{_fmt_eur(r.cost_eur):>16}{100 * r.share:>7.1f}%".replace(",", " "))
+        lines.append(f"{r.provider:<18}{r.kind:<15}{r.logged_hours:>12,.0f}{r.paid_hours:>12,.0f}"
+                     f"{_fmt_eur(r.cost_eur):>16}{100 * r.answering_share:>7.1f}%".replace(",", " "))
     lines.append("")
     lines.append(f"{'plateau':<12}{'calls':>12}{'SL':>8}{'target':>8}{'ASA s':>8}{'short h':>9}")
     slot_h = cov["slot_minutes"] / 60.0
@@ -87,7 +106,7 @@ def raise_if_short(scenario, plan) -> None:
     worst = "; ".join(
         f"{r.plateau} {pd.Timestamp(r.slot_start):%Y-%m-%d %H:%M} " + (
             r.problem if pd.isna(r.missing_agents) else
-            f"required {r.required_agents:.0f} staffed {r.staffed_agents:.1f} "
+            f"required {r.required_agents:.0f} answering {r.answering_agents:.1f} "
             f"missing {r.missing_agents:.1f}") for r in diag.itertuples(index=False))
     raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
                          f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "

@@ -1,7 +1,7 @@
 """Discrete-event check of a staffing plan: random arrivals, long handle times, abandonment.
 
 The plan's `coverage` table (per plateau x slot: calls, live_aht_s (the handle time of a live
-call after the callback cut; aht_s, the full one, when a table has no live_aht_s), callback_calls, staffed_agents,
+call after the callback cut; aht_s, the full one, when a table has no live_aht_s), callback_calls, answering_agents,
 sl_target, and the Erlang prediction service_level / p_abandon) is replayed call by call,
 independently per plateau, over `replications` random replications.
 
@@ -19,7 +19,7 @@ Model
   below aht_cv. `handle="exponential"` gives uncapped exponential times (the Erlang model).
 - Patience: exponential with mean `patience_s` (scalar or per coverage row); None or NaN
   means callers never hang up.
-- Agents: staffed_agents rounded to the nearest integer (halves up) per slot. Agent j is on
+- Agents: answering_agents rounded to the nearest integer (halves up) per slot. Agent j is on
   duty in slot t iff j < n_t; an agent finishes the call in hand past the slot end but takes
   no new call while off duty. A queue is FCFS: each call takes the agent free soonest among
   those on duty (the longest idle on ties). Each run of contiguous slots of a plateau (an
@@ -38,7 +38,7 @@ n_t x slot seconds (it may pass 1 a little when off-duty agents finish calls).
 
 Tables
 - simulation (per plateau x slot): scenario, slot_start, slot_minutes, plateau,
-  calls_offered (mean live calls per replication), staffed_agents (rounded, agents),
+  calls_offered (mean live calls per replication), answering_agents (rounded, agents),
   sl_sim_mean (mean over replications of the slot's SL), sl_sim_lo95, sl_sim_hi95 (95 %
   t-interval of that mean; NaN with fewer than two replications with calls), asa_sim_s,
   abandon_sim, occupancy_sim (pooled over replications), sl_erlang, p_abandon_erlang (the
@@ -67,7 +67,7 @@ from .errors import InputError
 CAP_S = 2700.0  # 45-minute limit on a call
 _EPS = 1e-9  # slack (in slots) when locating a time on slot boundaries
 
-REQUIRED = ("slot_start", "slot_minutes", "plateau", "calls", "aht_s", "staffed_agents",
+REQUIRED = ("slot_start", "slot_minutes", "plateau", "calls", "aht_s", "answering_agents",
             "sl_target")
 
 
@@ -193,12 +193,14 @@ class _Options:
     cap_s: float
 
 
-def round_agents(staffed_agents) -> np.ndarray:
+def round_agents(answering_agents) -> np.ndarray:
     """Integer agents per slot: nearest integer, halves up."""
-    return np.floor(np.asarray(staffed_agents, dtype=float) + 0.5).astype(np.int64)
+    return np.floor(np.asarray(answering_agents, dtype=float) + 0.5).astype(np.int64)
 
 
 def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
+    if "answering_agents" not in coverage.columns and "staffed_agents" in coverage.columns:
+        coverage = coverage.rename(columns={"staffed_agents": "answering_agents"})  # runs before the rename
     missing = [c for c in REQUIRED if c not in coverage.columns]
     if missing:
         raise InputError(f"missing column (needs {', '.join(REQUIRED)})", file=file,
@@ -214,7 +216,7 @@ def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
         if col not in cov.columns:
             cov[col] = np.nan
     checks = {"slot_minutes": (1, None), "calls": (0, None), "aht_s": (None, None),
-              "callback_calls": (0, None), "staffed_agents": (0, None), "sl_target": (0, 1)}
+              "callback_calls": (0, None), "answering_agents": (0, None), "sl_target": (0, 1)}
     for col, (low, high) in checks.items():
         values = pd.to_numeric(cov[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values)
@@ -293,7 +295,7 @@ def _build_plan(cov: pd.DataFrame, handle: str, aht_cv: float, cap_s: float, fil
         plateaux.append((plateau, [by_date[d] for d in sorted(by_date)]))
     return _Plan(n_rows=len(cov), calls=cov["calls"].to_numpy(dtype=float),
                  callbacks=cov["callback_calls"].to_numpy(dtype=float), aht_s=aht, mu=mu,
-                 agents=round_agents(cov["staffed_agents"]), plateaux=tuple(plateaux))
+                 agents=round_agents(cov["answering_agents"]), plateaux=tuple(plateaux))
 
 
 # ---------------------------------------------------------------------------- one replication
@@ -451,7 +453,7 @@ def _slot_table(cov, plan, c, scenario) -> pd.DataFrame:
         "slot_minutes": cov["slot_minutes"].astype(np.int64),
         "plateau": cov["plateau"],
         "calls_offered": c["offered"].mean(axis=0),
-        "staffed_agents": plan.agents,
+        "answering_agents": plan.agents,
         "sl_sim_mean": sl_mean,
         "sl_sim_lo95": sl_lo,
         "sl_sim_hi95": sl_hi,
@@ -603,11 +605,15 @@ def write_tables(result: Simulation, out_dir, *, run_dir=None, options: dict | N
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = {"simulation": result.simulation, "simulation_summary": result.summary}
+    in_run = run_dir is not None and Path(run_dir).resolve() == out.resolve()
+    manifest = results.load_manifest(out) if in_run else {}
+    if in_run and manifest:  # the run's horizon: weekday and horizon week as in its tables
+        start = (manifest.get("options") or {}).get("start")
+        tables = results.add_calendar(tables, start)
     written = [results.write_table_csv(df, out / f"{name}.csv", table=name)
                for name, df in tables.items()]
-    if run_dir is None or Path(run_dir).resolve() != out.resolve():
+    if not in_run:
         return written
-    manifest = results.load_manifest(out)
     formats = manifest.get("formats") or []
     if ("parquet" in formats or any(out.glob("*.parquet"))) and results.have_pyarrow():
         written += [results.write_table_parquet(df, out / f"{name}.parquet", table=name)

@@ -58,15 +58,15 @@ def make_tables(weeks: int = 1, n_plateaux: int = 2, n_providers: int = 3, seed:
         for k, (name, kind, _, _) in enumerate(providers):
             alloc.append(pd.DataFrame({
                 "scenario": scenario, "slot_start": t, "slot_minutes": 30, "plateau": p, "provider": name,
-                "kind": kind, "agents": np.round(staffed_total * shares[:, k], 3)}))
-        staffed = sum(a["agents"].to_numpy() for a in alloc[-len(providers):])
+                "kind": kind, "logged_agents": np.round(staffed_total * shares[:, k], 3)}))
+        staffed = sum(a["logged_agents"].to_numpy() for a in alloc[-len(providers):])
         shortfall = np.maximum(agents - staffed, 0.0)
         sl = np.where(shortfall > 0, rng.uniform(0.3, 0.79, len(t)), rng.uniform(0.8, 0.97, len(t)))
         asa = np.where(staffed <= load, np.inf, rng.uniform(5, 60, len(t)))
         cov.append(pd.DataFrame({
             "scenario": scenario, "slot_start": t, "slot_minutes": 30, "plateau": p, "calls": calls,
             "aht_s": aht, "callback_calls": np.round(calls * 0.01, 2), "required_agents": agents,
-            "staffed_agents": staffed, "shortfall_agents": shortfall, "sl_target": sl_target,
+            "answering_agents": staffed, "shortfall_agents": shortfall, "sl_target": sl_target,
             "service_level": sl, "asa_s": asa, "occupancy": np.minimum(load / np.maximum(staffed, 1e-9), 1.0),
             "p_abandon": np.where(rng.uniform(size=len(t)) < 0.05, np.nan, rng.uniform(0, 0.08, len(t)))}))
     requirements = pd.concat(req, ignore_index=True)
@@ -96,14 +96,14 @@ def make_tables(weeks: int = 1, n_plateaux: int = 2, n_providers: int = 3, seed:
          "paid_hours": 35.0}
         for w in range(weeks) for name, kind, _, _ in providers if kind == "in_house"
         for p, _, _ in plateaux for j in range(3)])
-    hours = allocation.assign(h=allocation["agents"] * 0.5).groupby("provider", sort=False)["h"].sum()
+    hours = allocation.assign(h=allocation["logged_agents"] * 0.5).groupby("provider", sort=False)["h"].sum()
     prov_rows = []
     for name, kind, site, rate in providers:
         staffed_h = float(hours[name])
         paid_h = staffed_h / (0.7 if kind == "in_house" else 0.9)
         prov_rows.append({"scenario": scenario, "provider": name, "kind": kind, "site": site,
-                          "staffed_hours": staffed_h, "paid_hours": paid_h, "cost_eur": paid_h * rate,
-                          "share": staffed_h / float(hours.sum())})
+                          "logged_hours": staffed_h, "paid_hours": paid_h, "cost_eur": paid_h * rate,
+                          "answering_share": staffed_h / float(hours.sum())})
     providers_df = pd.DataFrame(prov_rows)
     total_cost = float(providers_df["cost_eur"].sum())
     short_h = float((coverage["shortfall_agents"] * 0.5).sum())
@@ -114,7 +114,7 @@ def make_tables(weeks: int = 1, n_plateaux: int = 2, n_providers: int = 3, seed:
                                       total_cost * 0.7, short_h, 0.83, float(coverage["calls"].sum())],
                             "unit": ["EUR", "EUR", "EUR", "agent-hours", "share", "calls"]})
     worst = coverage.assign(missing_agents=coverage["shortfall_agents"]).nlargest(10, "missing_agents")
-    diagnostics = worst[["scenario", "slot_start", "plateau", "required_agents", "staffed_agents",
+    diagnostics = worst[["scenario", "slot_start", "plateau", "required_agents", "answering_agents",
                          "missing_agents"]].reset_index(drop=True)
     tables = {"requirements": requirements, "allocation": allocation, "coverage": coverage, "shifts": shifts,
               "tours": tours, "providers": providers_df, "summary": summary, "diagnostics": diagnostics}

@@ -29,7 +29,7 @@ def solve(tmp_path, providers, calls=CALLS, opts=None, **kw):
 def per_slot(plan, provider) -> np.ndarray:
     """Agents of one provider in each of the four Monday slots."""
     a = plan.tables["allocation"]
-    a = a[a["provider"] == provider].set_index("slot_start")["agents"]
+    a = a[a["provider"] == provider].set_index("slot_start")["logged_agents"]
     slots = pd.date_range("2009-03-02 08:00", periods=4, freq="30min")
     return a.reindex(slots, fill_value=0.0).to_numpy()
 
@@ -66,8 +66,8 @@ def test_shrinkage_and_aht_factor_scale_the_agents(tmp_path):
     assert per_slot(plan, "a").tolist() == agents.tolist()  # 10, 13, 16, 13
     assert plan.manifest["objective_eur"] == pytest.approx(SLOT_H * 30 * agents.sum())
     cov = plan.tables["coverage"]
-    assert cov["staffed_agents"].to_numpy() == pytest.approx(agents * 0.64)
-    assert (cov["staffed_agents"] >= cov["required_agents"]).all()
+    assert cov["answering_agents"].to_numpy() == pytest.approx(agents * 0.64)
+    assert (cov["answering_agents"] >= cov["required_agents"]).all()
 
 
 def test_take_or_pay_minimum_makes_the_dearer_provider_first_choice(tmp_path):
@@ -77,7 +77,7 @@ def test_take_or_pay_minimum_makes_the_dearer_provider_first_choice(tmp_path):
     assert per_slot(plan, "a").tolist() == [6, 6, 6, 6]
     assert per_slot(plan, "b").tolist() == (n - 6).tolist()
     a = provider_row(plan, "a")
-    assert a["staffed_hours"] == pytest.approx(12.0) and a["paid_hours"] == pytest.approx(20.0)
+    assert a["logged_hours"] == pytest.approx(12.0) and a["paid_hours"] == pytest.approx(20.0)
     assert a["cost_eur"] == pytest.approx(400.0)
     assert plan.manifest["objective_eur"] == pytest.approx(400.0 + 15 * SLOT_H * (n - 6).sum())
 
@@ -85,7 +85,7 @@ def test_take_or_pay_minimum_makes_the_dearer_provider_first_choice(tmp_path):
 def test_weekly_hours_cap_binds(tmp_path):
     n = ss.required(CALLS)  # 32 agent-slots; a may work 10 h = 20 of them
     _, plan = solve(tmp_path, [sub("a", 10, max_weekly_hours=10), sub("b", 15)])
-    assert provider_row(plan, "a")["staffed_hours"] == pytest.approx(10.0)
+    assert provider_row(plan, "a")["logged_hours"] == pytest.approx(10.0)
     assert per_slot(plan, "a").sum() + per_slot(plan, "b").sum() == n.sum()
     assert (per_slot(plan, "a") + per_slot(plan, "b") == n).all()
     assert plan.manifest["objective_eur"] == pytest.approx(10 * 10 + 15 * SLOT_H * (n.sum() - 20))
@@ -98,7 +98,7 @@ def test_offshore_cap_binds(tmp_path):
     off, s = per_slot(plan, "off"), per_slot(plan, "s")
     assert off.sum() == 8 and s.sum() == 24 and ((off + s) == n).all()
     assert plan.manifest["objective_eur"] == pytest.approx(SLOT_H * (10 * 8 + 30 * 24))
-    assert provider_row(plan, "off")["share"] == pytest.approx(0.25)
+    assert provider_row(plan, "off")["answering_share"] == pytest.approx(0.25)
     summary = plan.tables["summary"].set_index("metric")["value"]
     assert summary["offshore_share"] == pytest.approx(0.25)
     # the command-line cap overrides the model's: none offshore at 0
@@ -156,9 +156,9 @@ def test_callback_work_is_conserved_and_never_served_early(tmp_path):
     served = cov["callback_calls"].to_numpy() * 600 / 1800  # agent-slots of callbacks served
     assert served.sum() == pytest.approx(work.sum())
     assert (np.cumsum(served) <= np.cumsum(work) + 1e-9).all()
-    assert (cov["staffed_agents"] >= cov["required_agents"] - 1e-9).all()
+    assert (cov["answering_agents"] >= cov["required_agents"] - 1e-9).all()
     agents = per_slot(plan, "s")
-    assert np.allclose(cov["staffed_agents"], agents - served)
+    assert np.allclose(cov["answering_agents"], agents - served)
     # the callback work, 4 agent-slots in all, is best served in the last slot
     assert work.sum() == pytest.approx(4.0)
     assert agents.sum() == n.sum() + 4
@@ -225,37 +225,37 @@ def test_default_meets_the_requirement_everywhere(default):
     cov = plan.tables["coverage"]
     assert len(cov) == 5 * 196 and plan.shortfall_share == 0.0
     assert (cov["shortfall_agents"] == 0).all()
-    assert (cov["staffed_agents"] >= cov["required_agents"] - allocation.SHORTFALL_TOL).all()
+    assert (cov["answering_agents"] >= cov["required_agents"] - allocation.SHORTFALL_TOL).all()
     assert (cov["service_level"] >= cov["sl_target"] - 1e-9).all()
     assert (cov["occupancy"] <= 0.88 + 1e-9).all()
     req = plan.tables["requirements"]
     assert (cov["required_agents"].to_numpy() == req["agents"].to_numpy()).all()
 
 
-def test_default_staffed_agents_recomputed_from_the_allocation(default):
+def test_default_answering_agents_recomputed_from_the_allocation(default):
     sc, plan = default
     prov = sc.providers
     alloc = plan.tables["allocation"]
     eff = alloc["provider"].map((1 - prov["shrinkage"]) / prov["aht_factor"])
-    answering = (alloc["agents"] * eff).groupby([alloc["slot_start"], alloc["plateau"]]).sum()
+    answering = (alloc["logged_agents"] * eff).groupby([alloc["slot_start"], alloc["plateau"]]).sum()
     cov = plan.tables["coverage"].set_index(["slot_start", "plateau"])
     cut = cov.index.get_level_values("plateau").map(
         sc.plateaux["long_call_aht_s"] - sc.plateaux["callback_threshold_s"])
     callbacks = cov["callback_calls"] * cut.to_numpy() / (30 * 60)
     staffed = answering.reindex(cov.index, fill_value=0.0) - callbacks
-    assert np.allclose(staffed.to_numpy(), cov["staffed_agents"].to_numpy(), atol=1e-6)
+    assert np.allclose(staffed.to_numpy(), cov["answering_agents"].to_numpy(), atol=1e-6)
 
 
 def test_default_allocation_is_integer_and_within_skills_and_seats(default):
     sc, plan = default
     prov = sc.providers
     alloc = plan.tables["allocation"]
-    assert (alloc["agents"] == alloc["agents"].round()).all() and (alloc["agents"] > 0).all()
+    assert (alloc["logged_agents"] == alloc["logged_agents"].round()).all() and (alloc["logged_agents"] > 0).all()
     skilled = [p in prov.at[k, "plateaux"] for k, p in zip(alloc["provider"], alloc["plateau"])]
     assert all(skilled)
     assert (alloc["kind"] == alloc["provider"].map(prov["kind"])).all()
     out = alloc[alloc["kind"] != "inhouse"]
-    per_slot = out.groupby(["provider", "slot_start"])["agents"].sum()
+    per_slot = out.groupby(["provider", "slot_start"])["logged_agents"].sum()
     seats = per_slot.index.get_level_values("provider").map(prov["seats"]).to_numpy()
     assert (per_slot.to_numpy() <= seats).all()
     assert set(out["provider"]) >= {"webhelp", "teleperformance", "ma-offshore"}
@@ -265,12 +265,12 @@ def test_default_offshore_share_within_the_cap(default):
     sc, plan = default
     prov = sc.providers
     alloc = plan.tables["allocation"]
-    answer_h = (alloc["agents"] * SLOT_H * alloc["provider"].map(1 - prov["shrinkage"]))
+    answer_h = (alloc["logged_agents"] * SLOT_H * alloc["provider"].map(1 - prov["shrinkage"]))
     share = answer_h[alloc["kind"] == "offshore"].sum() / answer_h.sum()
     assert 0 < share <= sc.offshore_cap + 1e-9
     table = plan.tables["providers"]
-    assert table.loc[table["kind"] == "offshore", "share"].sum() == pytest.approx(share)
-    assert table["share"].sum() == pytest.approx(1.0)
+    assert table.loc[table["kind"] == "offshore", "answering_share"].sum() == pytest.approx(share)
+    assert table["answering_share"].sum() == pytest.approx(1.0)
 
 
 def test_default_inhouse_advisers_work_their_contract(default):
@@ -282,11 +282,11 @@ def test_default_inhouse_advisers_work_their_contract(default):
     shifts = plan.tables["shifts"]
     for k in prov.index[prov["kind"] == "inhouse"]:
         contract = prov.at[k, "headcount"] * weekly
-        on_phone = alloc.loc[alloc["provider"] == k, "agents"].sum() * SLOT_H  # break excluded
+        on_phone = alloc.loc[alloc["provider"] == k, "logged_agents"].sum() * SLOT_H  # break excluded
         shift_h = (shifts.loc[shifts["provider"] == k, ["paid_hours", "advisers"]]
                    .prod(axis=1).sum())
         assert table.at[k, "paid_hours"] == pytest.approx(contract)
-        assert table.at[k, "staffed_hours"] == pytest.approx(contract)
+        assert table.at[k, "logged_hours"] == pytest.approx(contract)
         assert on_phone == pytest.approx(contract) and shift_h == pytest.approx(contract)
         daily = shifts[shifts["provider"] == k].groupby("date")["advisers"].sum()
         assert (daily <= prov.at[k, "headcount"]).all()
@@ -312,7 +312,7 @@ def test_default_allocation_of_inhouse_teams_follows_their_shifts(default):
                 .groupby(["slot_start", "plateau", "provider"])["agents"].sum())
     alloc = plan.tables["allocation"]
     inhouse = (alloc[alloc["kind"] == "inhouse"]
-               .set_index(["slot_start", "plateau", "provider"])["agents"])
+               .set_index(["slot_start", "plateau", "provider"])["logged_agents"])
     assert len(expanded) == len(inhouse)
     assert np.allclose(inhouse.reindex(expanded.index).to_numpy(), expanded.to_numpy())
     for s in shifts.itertuples(index=False):
@@ -332,7 +332,7 @@ def test_default_cost_recomputed_from_the_tables(default):
         if pv["kind"] == "inhouse":
             cost += pv["headcount"] * sc.shifts.weekly_hours * pv["cost_eur_per_hour"]
         else:
-            staffed = alloc.loc[alloc["provider"] == k, "agents"].sum() * SLOT_H
+            staffed = alloc.loc[alloc["provider"] == k, "logged_agents"].sum() * SLOT_H
             cost += max(pv["min_weekly_hours"], staffed) * pv["cost_eur_per_hour"]
     short_h = (plan.tables["coverage"]["shortfall_agents"] * SLOT_H).sum()
     objective = cost + sc.shortfall_penalty_eur_per_agent_hour * short_h

@@ -50,9 +50,9 @@ def test_run_folder_tables_and_manifest(capsys, tmp_path):
     inputs = {p.split("/")[-1] for p in m["inputs"]}
     assert {"small.toml", "plateaux.csv", "providers.csv", "profiles.csv", "forecast.csv"} <= inputs
     alloc = pd.read_csv(out_dir / "allocation.csv", parse_dates=["slot_start"])
-    assert list(alloc.columns) == ["scenario", "slot_start", "slot_minutes", "plateau",
-                                   "provider", "kind", "agents"]
-    assert alloc.groupby("provider")["agents"].sum().to_dict() == {"a": 12, "b": 20}
+    assert list(alloc.columns) == ["scenario", "slot_start", "weekday", "week", "slot_minutes", "plateau",
+                                   "provider", "kind", "logged_agents"]
+    assert alloc.groupby("provider")["logged_agents"].sum().to_dict() == {"a": 12, "b": 20}
     providers = pd.read_csv(out_dir / "providers.csv")
     assert providers["cost_eur"].sum() == pytest.approx(420.0)
     assert "total staffing cost 420 EUR" in out and f"results in {out_dir}" in out
@@ -109,10 +109,10 @@ def test_capacity_far_below_demand_exits_3_naming_the_slots(capsys, tmp_path):
     assert lines[0].startswith("error: shortfall 62.50 % of required agent-hours exceeds the "
                                "allowed 0.00 %")
     worst = lines[0].split("worst slots (also in diagnostics.csv): ")[1].split("; ")
-    assert worst == ["p 2009-03-02 09:00 required 10 staffed 3.0 missing 7.0",
-                     "p 2009-03-02 08:30 required 8 staffed 3.0 missing 5.0",
-                     "p 2009-03-02 09:30 required 8 staffed 3.0 missing 5.0",
-                     "p 2009-03-02 08:00 required 6 staffed 3.0 missing 3.0"]
+    assert worst == ["p 2009-03-02 09:00 required 10 answering 3.0 missing 7.0",
+                     "p 2009-03-02 08:30 required 8 answering 3.0 missing 5.0",
+                     "p 2009-03-02 09:30 required 8 answering 3.0 missing 5.0",
+                     "p 2009-03-02 08:00 required 6 answering 3.0 missing 3.0"]
     diag = pd.read_csv(out_dir / "diagnostics.csv")
     assert diag["missing_agents"].tolist() == [7, 5, 5, 3]
 

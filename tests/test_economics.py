@@ -25,7 +25,7 @@ def _coverage():
         "plateau": ["internet", "fixed", "pro"],
         "calls": [100.0, 60.0, 10.0],
         "aht_s": [600.0, 360.0, 900.0],
-        "staffed_agents": [40.0, 12.0, 6.0],
+        "answering_agents": [40.0, 12.0, 6.0],
         "asa_s": [30.0, np.inf, 500.0],  # the last two are capped at the patience, 180 s
     })
 
@@ -62,7 +62,7 @@ def test_peak_share_splits_a_straddling_slot():
 def test_erlang_a_bills_the_waiting_of_abandoned_callers_too(default):
     cov = _coverage().iloc[:1].copy()
     calls, aht, n = 100.0, 600.0, 36.0  # load 33.3 Erlangs: a real queue
-    cov["staffed_agents"] = n
+    cov["answering_agents"] = n
     m = queueing.erlang_a(calls, aht, 30.0, n, 60.0, 180.0)
     r0 = economics.slot_revenue(default, cov, "R0", "erlang_a")
     answered = calls * (1 - float(m["p_abandon"]))
@@ -79,7 +79,7 @@ def test_erlang_a_bills_the_waiting_of_abandoned_callers_too(default):
 
 def test_erlang_a_with_endless_patience_is_erlang_c(default):
     cov = _coverage().iloc[:1].copy()
-    cov["staffed_agents"] = 36.0
+    cov["answering_agents"] = 36.0
     targets = default.targets.copy()
     targets["patience_s"] = 1e9
     sc = default.replace(targets=targets)

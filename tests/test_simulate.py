@@ -58,7 +58,7 @@ def steady_plan(calls, aht_s, agents, n_slots, slot_minutes=30, plateau="x"):
     return pd.DataFrame({
         "slot_start": pd.date_range("2009-01-05", periods=n_slots, freq=f"{slot_minutes}min"),
         "slot_minutes": slot_minutes, "plateau": plateau, "calls": float(calls),
-        "aht_s": float(aht_s), "staffed_agents": float(agents), "sl_target": 0.8,
+        "aht_s": float(aht_s), "answering_agents": float(agents), "sl_target": 0.8,
     })
 
 
@@ -281,7 +281,7 @@ def test_forecast_error_overdisperses_daily_volume():
     days = pd.DataFrame({
         "slot_start": pd.date_range("2009-01-05 08:00", periods=400, freq="D"),
         "slot_minutes": 30, "plateau": "x", "calls": 100.0, "aht_s": 100.0,
-        "staffed_agents": 10.0, "sl_target": 0.8})
+        "answering_agents": 10.0, "sl_target": 0.8})
     poisson = simulate_plan(days, replications=2, seed=1, workers=1).counters["offered"]
     spread = simulate_plan(days, replications=2, seed=1, forecast_error=0.3,
                            workers=1).counters["offered"]
@@ -312,7 +312,7 @@ def test_tables_columns_and_within_2pp():
     plan["service_level"], plan["p_abandon"] = 0.85, np.nan
     res = simulate_plan(plan, scenario="demo", replications=3, seed=1, workers=1)
     assert list(res.simulation.columns) == [
-        "scenario", "slot_start", "slot_minutes", "plateau", "calls_offered", "staffed_agents",
+        "scenario", "slot_start", "slot_minutes", "plateau", "calls_offered", "answering_agents",
         "sl_sim_mean", "sl_sim_lo95", "sl_sim_hi95", "asa_sim_s", "abandon_sim",
         "occupancy_sim", "sl_erlang", "p_abandon_erlang", "sl_target", "within_2pp",
         "meets_target_2pp"]
@@ -359,8 +359,8 @@ def test_settings_come_from_option_manifest_then_scenario():
 
 def test_bad_coverage_is_an_input_error():
     plan = steady_plan(10, 180, 2, 3)
-    with pytest.raises(simulate.InputError, match="field 'staffed_agents'"):
-        simulate_plan(plan.drop(columns="staffed_agents"), workers=1)
+    with pytest.raises(simulate.InputError, match="field 'answering_agents'"):
+        simulate_plan(plan.drop(columns="answering_agents"), workers=1)
     with pytest.raises(simulate.InputError, match="row 2, field 'aht_s'"):
         simulate_plan(plan.assign(aht_s=[180.0, -1.0, 180.0]), workers=1)
     with pytest.raises(simulate.InputError, match="aht_s"):
@@ -374,7 +374,7 @@ def make_run(path, *, xlsx=True):
                      steady_plan(40, 360, 10, 6, plateau="fixed")], ignore_index=True)
     cov.insert(0, "scenario", "demo")
     cov["callback_calls"] = 1.0
-    cov["required_agents"] = cov["staffed_agents"].round()
+    cov["required_agents"] = cov["answering_agents"].round()
     cov["shortfall_agents"] = 0.0
     cov["service_level"], cov["asa_s"], cov["occupancy"], cov["p_abandon"] = 0.9, 5.0, 0.7, np.nan
     manifest = {"schema_version": 1, "scenario": "demo", "tables": ["coverage"],
@@ -400,7 +400,7 @@ def test_command_writes_tables_into_run_folder(tmp_path, capsys):
     assert "internet" in out and "answer time 20.0 s (manifest)" in out
     sim = pd.read_csv(run / "simulation.csv")
     assert len(sim) == 12 and set(sim["plateau"]) == {"internet", "fixed"}
-    assert (sim["staffed_agents"].isin([14, 10])).all()
+    assert (sim["answering_agents"].isin([14, 10])).all()
     summary = pd.read_csv(run / "simulation_summary.csv")
     assert list(summary["plateau"]) == ["fixed", "internet", "all"]
     manifest = json.loads((run / "manifest.json").read_text())
@@ -453,7 +453,7 @@ def test_repeated_hour_of_the_fall_back_day_runs_in_real_time():
     cov = pd.DataFrame({
         "slot_start": pd.to_datetime([f"2009-10-25 {w}" for w in walls]), "fold": folds,
         "slot_minutes": 30, "plateau": "p", "calls": 20.0, "aht_s": 180.0,
-        "callback_calls": 0.0, "staffed_agents": 4.0, "sl_target": 0.8,
+        "callback_calls": 0.0, "answering_agents": 4.0, "sl_target": 0.8,
         "service_level": 0.9, "p_abandon": np.nan})
     checked = simulate._validate(cov, "coverage")
     elapsed = simulate._elapsed_s(checked, "Europe/Paris")

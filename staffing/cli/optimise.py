@@ -14,8 +14,11 @@ from .common import plan_options, plan_opts_to_options, refuse_existing
 @click.option("--regime", default=None, help="Pricing regime (its call uplift) [default: the model's].")
 @click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
               help="Largest offshore share of answering hours [default: the model's].")
+@click.option("--charts", type=click.Choice(["slot", "day", "week"]), default=None,
+              help="Time step of plan.xlsx's charts [default: slot up to a week, day up to 8 weeks, "
+                   "then week].")
 @plan_options
-def optimise_cmd(model, regime, offshore_cap, settings, out_dir, force, **plan_opts):
+def optimise_cmd(model, regime, offshore_cap, charts, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
     from .. import allocation, economics, report, scenario as scenario_mod
 
@@ -28,6 +31,6 @@ def optimise_cmd(model, regime, offshore_cap, settings, out_dir, force, **plan_o
     else:
         plan = allocation.optimise(sc, opts)
     plan = economics.add_to_plan(sc, plan)
-    run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings)
+    run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts)
     click.echo(report.summary_text(sc, plan, run_dir))
     report.raise_if_short(sc, plan)

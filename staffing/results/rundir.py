@@ -1,0 +1,118 @@
+"""Run folders: a fresh path per run, refusal to write over the inputs, and the whole folder
+built beside its destination and renamed into place in one step (it exists complete or not at
+all)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from . import files, workbook
+from .files import _UMASK, require_pyarrow, have_pyarrow
+from .tables import MANIFEST_NAME, WORKBOOK_NAME, column_kinds, normalise_table, ordered
+from .workbook import check_table_names, complete_manifest
+
+def new_run_dir(outputs_root, scenario_name: str, command: str) -> Path:
+    """A fresh path outputs/<scenario>/<YYYYmmdd-HHMMSS>-<command>[-N] (not created)."""
+    safe = lambda s: re.sub(r"[^A-Za-z0-9._-]+", "_", str(s)).strip("._") or "run"  # noqa: E731
+    base = Path(outputs_root) / safe(scenario_name)
+    stem = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{safe(command)}"
+    path, n = base / stem, 1
+    while path.exists():
+        n += 1
+        path = base / f"{stem}-{n}"
+    return path
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    child, parent = child.resolve(), parent.resolve()
+    return child == parent or parent in child.parents
+
+
+def check_destination(run_dir: Path, manifest: dict, forbidden_dirs) -> None:
+    for d in forbidden_dirs or ():
+        if _inside(run_dir, Path(d)) or _inside(Path(d), run_dir):
+            raise InputError(f"refusing to write outputs inside or over the inputs folder {d}",
+                             file=str(run_dir))
+    for f in (manifest.get("inputs") or {}):
+        if _inside(Path(f), run_dir):
+            raise InputError(f"refusing to write over input file {f}", file=str(run_dir))
+
+
+def default_formats() -> tuple[str, ...]:
+    return ("csv", "xlsx", "parquet") if have_pyarrow() else ("csv", "xlsx")
+
+
+def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force: bool = False,
+              formats=None, forbidden_dirs=()) -> Path:
+    """Write a complete run folder (tables as CSV / Parquet, plan.xlsx, manifest.json) atomically.
+
+    Everything is built in a hidden sibling folder and renamed into place at the end. An existing
+    run_dir is refused (InputError) unless `force`; so is a run_dir inside or over a forbidden dir
+    (the scenario's inputs) or over an input file named in the manifest.
+    """
+    run_dir = Path(run_dir).absolute()
+    formats = tuple(default_formats() if formats is None else formats)
+    bad = set(formats) - {"csv", "xlsx", "parquet"}
+    if bad:
+        raise InputError(f"unknown output format(s) {sorted(bad)}", field="formats")
+    if "parquet" in formats:
+        require_pyarrow()
+    check_destination(run_dir, manifest, forbidden_dirs)
+    if run_dir.exists() and not force:
+        raise InputError("run folder exists; use --force to replace it", file=str(run_dir))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InputError("exists and is not a folder", file=str(run_dir))
+    check_table_names(tables)
+    declared = manifest.get("columns") or {}
+    tables = {t: normalise_table(t, tables[t], declared.get(t)) for t in ordered(tables)}
+    kinds = {t: column_kinds(t, df) for t, df in tables.items()}
+    manifest = complete_manifest(manifest, tables, kinds)
+    manifest["formats"] = list(formats)
+
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.tmp-", dir=run_dir.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        for t, df in tables.items():
+            if "csv" in formats:
+                files.write_table_csv(df, tmp / f"{t}.csv", table=t)
+            if "parquet" in formats:
+                files.write_table_parquet(df, tmp / f"{t}.parquet", table=t)
+        if "xlsx" in formats:
+            workbook.write_workbook(tmp / WORKBOOK_NAME, tables, manifest)
+        files.write_manifest(manifest, tmp / MANIFEST_NAME)
+        _move_into_place(tmp, run_dir, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def _move_into_place(tmp: Path, run_dir: Path, force: bool) -> None:
+    if run_dir.exists():
+        if not force:
+            raise InputError("run folder exists; use --force to replace it", file=str(run_dir))
+        old = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.old-", dir=run_dir.parent))
+        os.rename(run_dir, old / "run")
+        try:
+            os.rename(tmp, run_dir)
+        except BaseException:
+            os.rename(old / "run", run_dir)
+            shutil.rmtree(old, ignore_errors=True)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    try:
+        os.rename(tmp, run_dir)
+    except OSError as exc:  # appeared meanwhile
+        raise InputError(f"cannot create run folder: {exc.strerror}", file=str(run_dir)) from exc
+
+
