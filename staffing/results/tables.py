@@ -171,6 +171,9 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
         return s.map(lambda v: v if isinstance(v, (bool, np.bool_)) else
                      str(v).strip().lower() in ("true", "1")).astype(bool)
     # str: numbers that are ids come back from CSV as int; keep their text form
+    if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # text or missing already
+        s = s.astype(_STR_DTYPE)
+        return s.mask(s == "")
     def text(v):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or v == "":
             return np.nan

@@ -191,8 +191,8 @@ def data_sheet(wb, fm: Formats, sheet: str, df: pd.DataFrame, kinds: dict[str, s
         ws.set_column(j, j, widths[j], fmts[j])
     ws.set_row(0, 30 if max((len(c) for c in cols), default=0) > 14 else None)
     ws.freeze_panes(1, 0)
-    if cols:
-        ws.add_table(0, 0, max(n, 1), last, {
+    if cols:  # declared over one data row: XlsxWriter checks overlaps cell by cell; inject_rows sets the ref
+        ws.add_table(0, 0, 1, last, {
             "name": excel_table_name(sheet), "style": "Table Style Light 9",
             "columns": [{"header": c, "format": f, "header_format": fm.get(None, "header")}
                         for c, f in zip(cols, fmts)]})
@@ -200,7 +200,7 @@ def data_sheet(wb, fm: Formats, sheet: str, df: pd.DataFrame, kinds: dict[str, s
     keys = sum(1 for c in cols[:4] if c in ("scenario", "slot_start", "fold", "weekday", "week", "date"))
     pages = max(1, math.ceil(sum(widths) / PAGE_CHARS))
     print_setup(ws, last_row=max(n, 1), last_col=last, pages_wide=pages, repeat_cols=keys if pages > 1 else 0)
-    return Rows(ws, df.iloc[start:stop], [kinds[c] for c in cols], fmts)
+    return Rows(ws, df.iloc[start:stop], [kinds[c] for c in cols], fmts, excel_table_name(sheet) if cols else None)
 
 
 def conditional_formats(ws, fm: Formats, table: str, cols: list[str], n: int):
@@ -226,13 +226,14 @@ class Rows:
 
     CHUNK = 20_000
 
-    def __init__(self, ws, df, kinds, fmts):
-        self.ws, self.df, self.kinds = ws, df, kinds
+    def __init__(self, ws, df, kinds, fmts, table: str | None = None):
+        self.ws, self.df, self.kinds, self.table = ws, df, kinds, table
         self.styles = [None if f is None else f._get_xf_index() for f in fmts]
         ncol = df.shape[1]
         from xlsxwriter.utility import xl_col_to_name
         self.letters = [xl_col_to_name(j) for j in range(ncol)]
         self.ref = f"A1:{self.letters[-1] if ncol else 'A'}{len(df) + 1}"
+        self.table_ref = f"A1:{self.letters[-1] if ncol else 'A'}{max(len(df), 1) + 1}"
 
     def chunks(self):
         n = len(self.df)
@@ -306,7 +307,9 @@ def _any_cell_xml(ref: str, st: str, v) -> str:
 def inject_rows(path: Path, pending: dict[str, Rows]) -> None:
     """Stream each sheet's data rows into the saved workbook (rewrites the zip beside it).
 
-    `pending` maps a worksheet part (xl/worksheets/sheetN.xml) to its rows."""
+    `pending` maps a worksheet part (xl/worksheets/sheetN.xml) to its rows; each sheet's Excel
+    Table (xl/tables/*.xml, found by name) gets the range of those rows."""
+    tables = {r.table: r.table_ref for r in pending.values() if r.table}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -315,6 +318,8 @@ def inject_rows(path: Path, pending: dict[str, Rows]) -> None:
                 data = zin.read(info.filename)
                 rows = pending.get(info.filename)
                 if rows is None:
+                    if info.filename.startswith("xl/tables/"):
+                        data = _table_ref(data.decode("utf-8"), tables).encode("utf-8")
                     zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
                     continue
                 xml = data.decode("utf-8").replace("<sheetData/>", "<sheetData></sheetData>")
@@ -330,6 +335,16 @@ def inject_rows(path: Path, pending: dict[str, Rows]) -> None:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _table_ref(xml: str, refs: dict[str, str]) -> str:
+    """A table part with the ref of its table and of its autofilter set to `refs[name]`."""
+    m = re.search(r'<table [^>]*\bname="([^"]+)"', xml)
+    if not m or m.group(1) not in refs:
+        return xml
+    ref = refs[m.group(1)]
+    xml = re.sub(r'(<table [^>]*\bref=")[^"]*(")', rf"\g<1>{ref}\g<2>", xml, count=1)
+    return re.sub(r'(<autoFilter ref=")[^"]*(")', rf"\g<1>{ref}\g<2>", xml, count=1)
 
 
 # ---------------------------------------------------------------------------------------------
