@@ -436,7 +436,9 @@ def test_simulation_workbook(week1, tmp_path):
     assert summary.cell(2, h2.index("share_slots_within_2pp") + 1).number_format == "0.0%"
     xml = _charts(path)
     sim_chart = [x for x in xml if "Erlang vs simulated" in x]
-    assert len(sim_chart) == 1 and "<c:errBars>" in sim_chart[0]
+    assert len(sim_chart) == 1 and sim_chart[0].count("<c:ser>") == 5
+    r0 = _find(ws, "fixed_line").row
+    assert f"Summary!$E${r0}:$E${r0 + 2}" in sim_chart[0] and f"Summary!$G${r0}:$G${r0 + 2}" in sim_chart[0]
     daily = [x for x in _charts(results.write_workbook(tmp_path / "d.xlsx", tables, _manifest(), charts="day"))
              if "simulated service level" in x]
     assert len(daily) == 3

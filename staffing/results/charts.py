@@ -11,6 +11,8 @@ plateau and block of at most 56 days or 52 weeks. Then logged hours by provider 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from .tables import _EXCEL_EPOCH
@@ -177,39 +179,41 @@ def _cost_chart(wb, place, tables, sheets):
                    "values": [sheet, 1, c, len(prov), c], "fill": {"color": _COLOURS["answering"]}, "gap": 40,
                    "data_labels": {"value": True, "num_format": '#,##0 "€"', "font": {"size": 8}}})
     ch.set_x_axis({"name": "cost (EUR)", "num_format": "#,##0", "min": 0})  # a bar chart's value axis
-    ch.set_y_axis({"name": "provider", "reverse": True, "num_font": {"size": 8}})
+    ch.set_y_axis({"name": "provider", "reverse": True, "crossing": "max", "num_font": {"size": 8}})
     place(ch, "Cost by provider over the horizon (EUR)", {"none": True})
 
 
 def _sim_chart(wb, place, view):
-    rows = getattr(view, "plateau_rows", None)
+    """Erlang and simulated service level per plateau (columns), the simulation's 95 % interval and
+    the target as markers; data from the Summary's plateau table."""
+    rows = view.plateau_rows
     ss = view.tables.get("simulation_summary")
     if not rows or ss is None or not len(ss):
         return
-    r0, r1, sl_col, sim_col = rows
-    sim = ss.set_index("plateau")
-    plateaux = [p for p in view.plateau_ids]
-    plus = [max(float(sim.loc[p, "sl_sim_hi95"] - sim.loc[p, "sl_sim"]), 0.0) if p in sim.index else 0.0
-            for p in plateaux]
-    minus = [max(float(sim.loc[p, "sl_sim"] - sim.loc[p, "sl_sim_lo95"]), 0.0) if p in sim.index else 0.0
-             for p in plateaux]
-    plus = [0.0 if v != v else v for v in plus]
-    minus = [0.0 if v != v else v for v in minus]
+    r0, r1, cols = rows
+    cats = [SUMMARY_SHEET, r0, 0, r1, 0]
     ch = wb.add_chart({"type": "column"})
-    ch.add_series({"name": "Erlang", "categories": [SUMMARY_SHEET, r0, 0, r1, 0],
-                   "values": [SUMMARY_SHEET, r0, sl_col, r1, sl_col], "fill": {"color": _COLOURS["answering"]}})
-    ch.add_series({"name": "simulated (95 % CI)", "categories": [SUMMARY_SHEET, r0, 0, r1, 0],
-                   "values": [SUMMARY_SHEET, r0, sim_col, r1, sim_col], "fill": {"color": _COLOURS["simulated"]},
-                   "y_error_bars": {"type": "custom", "plus_values": plus, "minus_values": minus}})
+    for key, name, colour in (("sl", "Erlang", _COLOURS["answering"]), ("sim", "simulated", _COLOURS["simulated"])):
+        ch.add_series({"name": name, "categories": cats, "values": [SUMMARY_SHEET, r0, cols[key], r1, cols[key]],
+                       "fill": {"color": colour}, "gap": 80})
     line = wb.add_chart({"type": "line"})
-    line.add_series({"name": "SL target", "categories": [SUMMARY_SHEET, r0, 0, r1, 0],
-                     "values": [SUMMARY_SHEET, r0, 3, r1, 3], "line": {"none": True},
-                     "marker": {"type": "dash", "size": 14, "fill": {"color": _COLOURS["target"]},
-                                "border": {"color": _COLOURS["target"]}}})
+    for key, name, colour, size in (("lo", "simulated 95 % CI", "#7F3F00", 9), ("hi", None, "#7F3F00", 9),
+                                    ("target", "SL target", "#000000", 16)):
+        series = {"categories": cats, "values": [SUMMARY_SHEET, r0, cols[key], r1, cols[key]], "line": {"none": True},
+                  "marker": {"type": "dash", "size": size, "fill": {"color": colour}, "border": {"color": colour}}}
+        if name:
+            series["name"] = name
+        line.add_series(series)
     ch.combine(line)
+    values = [float(v) for v in ss["sl_sim_lo95"].tolist() + ss["sl_sim"].tolist()
+              + view.plateaux["service_level"].tolist() if v == v]
+    targets = [view.target(p, "sl_target") for p in view.plateau_ids]
+    lo = min(values + [t for t in targets if t is not None] + [1.0])
     ch.set_x_axis({"name": "plateau"})
-    ch.set_y_axis({"name": "service level", "num_format": "0%", "max": 1})
-    place(ch, "Service level per plateau: Erlang vs simulated, against the target")
+    ch.set_y_axis({"name": "service level", "num_format": "0%", "max": 1,
+                   "min": max(0.0, math.floor((lo - 0.05) * 20) / 20)})
+    place(ch, "Service level per plateau: Erlang vs simulated (95 % interval), against the target",
+          {"position": "bottom", "delete_series": [3]})
 
 
 def _regime_chart(wb, place, view):

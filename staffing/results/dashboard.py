@@ -88,7 +88,7 @@ class View:
     daily_wide: pd.DataFrame | None = None
     weekly_wide: pd.DataFrame | None = None
     plateau_ids: list = field(default_factory=list)
-    plateau_rows: tuple | None = None  # Summary rows of the plateau table (first, last, SL col, sim SL col)
+    plateau_rows: tuple | None = None  # Summary rows of the plateau table: first, last, {measure: column}
     regime_rows: tuple | None = None  # Summary rows of the regimes table (first, last)
     regimes_yearly: bool = False
 
@@ -110,7 +110,14 @@ class View:
         if stamps:
             self.first_day = min(s.min() for s in stamps).normalize()
             self.last_day = max(s.max() for s in stamps).normalize()
-            self.days = int((self.last_day - self.first_day).days) + 1
+        else:  # compare and sweep: the horizon their plans covered, from the options
+            o = self.manifest.get("options") or {}
+            try:
+                self.first_day = pd.Timestamp(str(o["start"])).normalize()
+                self.last_day = self.first_day + pd.Timedelta(days=7 * int(o["weeks"]) - 1)
+            except (KeyError, TypeError, ValueError):
+                return
+        self.days = int((self.last_day - self.first_day).days) + 1
 
     def _service(self, cov: pd.DataFrame):
         self.plateau_ids = sorted(cov["plateau"].dropna().unique())
@@ -210,7 +217,7 @@ class View:
 # the Summary sheet
 
 _COLS = 15  # the dashboard's grid: A..O
-_WIDTHS = [17] + [12] * (_COLS - 1)
+_WIDTHS = [17] + [14] * (_COLS - 1)
 
 
 class _Sheet:
@@ -254,14 +261,17 @@ def write_summary(ws, fm: Formats, view: View, level: str) -> None:
         _kind_table(s, view)
     _regimes(s, view)
     _sweep(s, view)
+    if not len(view.plateaux):
+        _key_figures(s, view)
+    if len(view.weekly) and view.days > 7:  # the shorter table first: a week per row
+        s.section("By week (all plateaux)")
+        _period_table(s, view.weekly, "week")
     if len(view.daily):
         s.section("By day (all plateaux)")
         _period_table(s, view.daily, "date")
-    if len(view.weekly) and view.days > 7:
-        s.section("By week (all plateaux)")
-        _period_table(s, view.weekly, "week")
     s.r += 1
-    ws.write_string(s.r, 0, f"Charts: sheet 'charts' ({level} steps). Run details and options: sheet 'run'. "
+    steps = f" ({level} steps)" if len(view.plateaux) else ""
+    ws.write_string(s.r, 0, f"Charts: sheet 'charts'{steps}. Run details and options: sheet 'run'. "
                     "Words: logged = at work (before shrinkage); answering = after shrinkage.", fm.get(None, "note"))
     ws.hide_gridlines(2)
     print_setup(ws, last_row=s.r, last_col=_COLS - 1, repeat_header=False)
@@ -352,7 +362,9 @@ def _plateau_table(s: _Sheet, view: View):
              ("Answering agent-hours", FMT_INT), ("Shortfall agent-hours", FMT_1), ("Surplus agent-hours", FMT_INT)]
     s.header([c[0] for c in cols])
     if sim is not None:
-        view.plateau_rows = (s.r, s.r + len(view.plateaux) - 2, 2, 3)
+        heads = [c[0] for c in cols]
+        view.plateau_rows = (s.r, s.r + len(view.plateaux) - 2, {
+            "sl": 2, "sim": 3, "lo": 4, "hi": 5, "target": heads.index("SL target")})
     cov = view.tables["coverage"]
     for p, r in view.plateaux.iterrows():
         total = p == "All plateaux"
@@ -457,6 +469,23 @@ def _sweep(s: _Sheet, view: View):
     kinds = column_kinds("sweep", sw)
     for r in sw[cols].itertuples(index=False):
         s.row(list(r), [number_format(c, kinds[c]) for c in cols])
+
+
+_UNIT_FORMATS = {"eur": FMT_EUR, "share": FMT_PCT, "calls": FMT_INT, "hours": FMT_1, "advisers": FMT_INT,
+                 "s": "0.0", "points": "0.0", "ratio": "0.000"}
+
+
+def _key_figures(s: _Sheet, view: View):
+    """The summary table's metrics (compare, sweep: the headlines), each with its unit."""
+    summ = view.tables.get("summary")
+    if summ is None or not len(summ) or not {"metric", "value"} <= set(summ.columns):
+        return
+    s.section("Key figures (sheet summary_table)")
+    s.header(["Metric", "", "", "Value", "Unit"])
+    for r in summ.to_dict("records"):
+        unit = r.get("unit") if isinstance(r.get("unit"), str) else ""
+        s.ws.merge_range(s.r, 0, s.r, 2, str(r["metric"]).replace("_", " "))
+        s.row([None, None, None, r["value"], unit], [None, None, None, _UNIT_FORMATS.get(unit.lower()), None])
 
 
 # ---------------------------------------------------------------------------------------------
