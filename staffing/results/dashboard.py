@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .files import json_default
-from .tables import FMT_1, FMT_DATE, FMT_EUR, FMT_EUR_CENTS, FMT_INT, FMT_PCT, WEEKDAYS
+from .tables import FMT_1, FMT_EUR, FMT_EUR_CENTS, FMT_INT, FMT_PCT, WEEKDAYS
 from .workbook import Formats, print_setup, put
 
 KIND_LABELS = {"inhouse": "In-house", "in_house": "In-house", "subcontractor": "Subcontractors",
@@ -286,7 +286,7 @@ def _subtitle(view: View) -> str:
     if m.get("timezone"):
         parts.append(f"local time {m['timezone']}")
     for key, label in (("regime", "regime"), ("offshore_cap", "offshore cap")):
-        if o.get(key) not in (None, ""):
+        if o.get(key) not in (None, "", "None"):
             v = o[key]
             parts.append(f"{label} {v:.0%}" if key == "offshore_cap" and isinstance(v, (int, float)) else f"{label} {v}")
     if m.get("command"):
@@ -472,7 +472,7 @@ def _sweep(s: _Sheet, view: View):
 
 
 _UNIT_FORMATS = {"eur": FMT_EUR, "share": FMT_PCT, "calls": FMT_INT, "hours": FMT_1, "advisers": FMT_INT,
-                 "s": "0.0", "points": "0.0", "ratio": "0.000"}
+                 "s": "0.0", "points": FMT_INT, "ratio": "0.000"}
 
 
 def _key_figures(s: _Sheet, view: View):

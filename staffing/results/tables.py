@@ -231,8 +231,8 @@ def add_calendar(tables: dict[str, pd.DataFrame], start=None) -> dict[str, pd.Da
         df = df.copy()
         at = 1 + max(df.columns.get_loc(c) for c in _CAL_AFTER if c in df.columns)
         day = w.dt.normalize()
-        df.insert(at, "weekday", pd.Series(np.asarray(WEEKDAYS, dtype=object)[w.dt.day_of_week.to_numpy()],
-                                           index=df.index, dtype=object) if len(df) else pd.Series([], dtype=object))
+        names = np.asarray(WEEKDAYS, dtype=object)[w.dt.day_of_week.to_numpy(dtype="int64")]
+        df.insert(at, "weekday", pd.Series(names, index=df.index, dtype=object))
         df.insert(at + 1, "week", (((day - start).dt.days // 7) + 1).astype("int64"))
         out[name] = df
     return out
@@ -253,7 +253,7 @@ def is_share(column: str) -> bool:
     """A fraction shown as a percentage (service levels, occupancy, shares, probabilities)."""
     c = column.lower()
     return (c in _SHARE_NAMES or c.startswith("p_") or c.endswith("_share") or c.endswith(" share")
-            or c.startswith("sl_") or c.startswith("share_") or c.startswith("abandon")
+            or c.startswith("sl_") or c.endswith("sl_target") or c.startswith("share_") or c.startswith("abandon")
             or c.startswith("occupancy") or c.endswith("service level") or c.endswith("sl target")
             or c.endswith(" occupancy") or c.endswith(" abandonment"))
 

@@ -388,6 +388,21 @@ def staffing_wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # the workbook
 
+def _manifest_sheet(wb, manifest: dict) -> None:
+    """The hidden `manifest` sheet: key, value as JSON (split over rows past Excel's cell limit)."""
+    ms = wb.add_worksheet(MANIFEST_SHEET)
+    ms.hide()
+    ms.write_string(0, 0, "key")
+    ms.write_string(0, 1, "value_json")
+    r = 1
+    for k, v in manifest.items():
+        text = json.dumps(v, default=json_default)
+        for i in range(0, max(len(text), 1), 32000):  # Excel's cell limit is 32,767 characters
+            ms.write_string(r, 0, k)
+            ms.write_string(r, 1, text[i:i + 32000])
+            r += 1
+
+
 def write_workbook(path, tables: dict[str, pd.DataFrame], manifest: dict, *, charts: str | None = None) -> Path:
     """Write plan.xlsx (see the module docstring); returns its path.
 
@@ -440,17 +455,7 @@ def write_workbook(path, tables: dict[str, pd.DataFrame], manifest: dict, *, cha
         charts_mod.add_charts(wb, chart_ws, fm, view, level, wide=wide, sheets=sheets, tables=tables)
         run = wb.add_worksheet(RUN_SHEET)
         dashboard.write_run_sheet(run, fm, manifest, notes)
-        ms = wb.add_worksheet(MANIFEST_SHEET)
-        ms.hide()
-        ms.write_string(0, 0, "key")
-        ms.write_string(0, 1, "value_json")
-        r = 1
-        for k, v in manifest.items():
-            text = json.dumps(v, default=json_default)
-            for i in range(0, max(len(text), 1), 32000):  # Excel's cell limit is 32,767 characters
-                ms.write_string(r, 0, k)
-                ms.write_string(r, 1, text[i:i + 32000])
-                r += 1
+        _manifest_sheet(wb, manifest)
         summary.activate()
         wb.close()
         inject_rows(tmp, pending)
