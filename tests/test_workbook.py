@@ -210,7 +210,7 @@ def test_summary_service_by_plateau_against_targets(book1, week1):
     tables, ws = week1[0], book1["Summary"]
     cov = tables["coverage"]
     head = _find(ws, "Plateau")
-    cols = {ws.cell(head.row, j).value: j for j in range(1, 20) if ws.cell(head.row, j).value}
+    cols = {ws.cell(head.row, j).value.replace("\n", " "): j for j in range(1, 20) if ws.cell(head.row, j).value}
     rows = {ws.cell(r, 1).value: r for r in range(head.row + 1, head.row + 5)}
     assert list(rows) == ["fixed_line", "internet", "iptv", "All plateaux"]
     for p, g in list(cov.groupby("plateau")) + [("All plateaux", cov)]:
@@ -277,7 +277,7 @@ def test_summary_daily_and_weekly_tables(week4):
     wk = [ws.cell(weekly.row + 2 + i, 1).value for i in range(4)]
     assert wk == [1, 2, 3, 4] and ws.cell(weekly.row + 6, 1).value is None
     short = cov.groupby((day - day.min()).dt.days // 7)["shortfall_agents"].sum() / 2
-    j = [ws.cell(weekly.row + 1, k).value for k in range(1, 15)].index("Shortfall agent-hours") + 1
+    j = [ws.cell(weekly.row + 1, k).value for k in range(1, 15)].index("Shortfall\nagent-hours") + 1
     assert np.allclose([ws.cell(weekly.row + 2 + i, j).value for i in range(4)], short.to_numpy())
 
 

@@ -232,9 +232,12 @@ class _Sheet:
         self.r += 1
 
     def header(self, labels: list[str]):
+        """Bold header row; columns after the first (numbers) right-aligned, units on a second line."""
         self.ws.set_row(self.r, 30)
         for c, lab in enumerate(labels):
-            self.ws.write_string(self.r, c, lab, self.fm.get(None, "header"))
+            lab = lab.replace(" agent-hours", "\nagent-hours")
+            self.ws.write_string(self.r, c, lab, self.fm.get(None, "header", "right") if c else
+                                 self.fm.get(None, "header"))
         self.r += 1
 
     def row(self, values: list, fmts: list, styles=None, bold=False):

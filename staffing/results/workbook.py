@@ -107,6 +107,7 @@ class Formats:
                       "bg_color": "#F2F2F2", "align": "center"},
         "kpi": {"bold": True, "font_size": 14, "bg_color": "#F2F2F2", "align": "center"},
         "bold": {"bold": True},
+        "right": {"align": "right"},
         "total": {"bold": True, "top": 1},
         "note": {"font_color": "#595959", "italic": True},
         "green": {"bg_color": "#C6EFCE", "font_color": "#006100"},
