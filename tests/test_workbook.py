@@ -552,3 +552,53 @@ def test_libreoffice_pdf_summary_one_page_wide(weeks, week1, week4, tmp_path):
     assert 1 <= len(charts) <= 4
     # the whole 1-week workbook prints in a couple of hundred pages, not thousands
     assert len(pages) < 250 * weeks
+
+
+# ------------------------------------------------------------------ a real plan, and older runs
+
+def test_default_scenario_week_summary_agrees_with_the_optimiser(tmp_path):
+    """The dashboard's aggregates, computed from the tidy tables, equal the optimiser's own summary."""
+    from staffing.cli import main
+
+    out = tmp_path / "run"
+    assert main(["optimise", "--weeks", "1", "--out", str(out)]) == 0
+    metric = results.load(out)["summary"].set_index("metric")["value"]
+    ws = load_workbook(out / "plan.xlsx")["Summary"]
+    head = _find(ws, "Plateau")
+    cols = {ws.cell(head.row, j).value.replace("\n", " "): j for j in range(1, 16) if ws.cell(head.row, j).value}
+    plateaux = ["expert", "fixed", "internet", "iptv", "pro"]
+    for i, p in enumerate(plateaux + ["All plateaux"]):
+        r = head.row + 1 + i
+        assert ws.cell(r, 1).value == p
+        sl = metric[f"service_level[{p}]"] if p in plateaux else metric["service_level"]
+        assert ws.cell(r, cols["Service level"]).value == pytest.approx(sl, rel=1e-12)
+        if p in plateaux:
+            assert ws.cell(r, cols["ASA (s)"]).value == pytest.approx(metric[f"asa_s[{p}]"], rel=1e-12)
+            assert ws.cell(r, cols["Occupancy cap"]).value == 0.88
+    assert ws.cell(head.row + 6, cols["Required agent-hours"]).value == pytest.approx(metric["required_agent_hours"])
+    for label, key in (("Total cost", "staffing_cost"), ("Cost per call", "cost_per_call"),
+                       ("In-house headcount (advisers)", "inhouse_headcount"),
+                       ("Offshore share (cap 20%)", "offshore_share")):
+        c = _find(ws, label)
+        assert ws.cell(c.row + 1, c.column).value == pytest.approx(metric[key]), label
+    m = results.load_manifest(out)
+    assert m["timezone"] == "Europe/Paris" and m["charts"] == "slot"
+    assert m["targets"]["expert"] == {"sl_target": 0.8, "answer_s": 120.0, "max_occupancy": 0.88}
+    xml = _charts(out / "plan.xlsx")
+    assert sum("<c:scatterChart>" in x for x in xml) == 5
+    for x in xml:
+        _check_chart(x)
+
+
+def test_runs_written_before_the_logged_and_answering_names_read_under_them(tmp_path):
+    tables = make_tables(weeks=1, n_plateaux=1, n_providers=2)
+    old = {"allocation": tables["allocation"].rename(columns={"logged_agents": "agents"}),
+           "coverage": tables["coverage"].rename(columns={"answering_agents": "staffed_agents"}),
+           "providers": tables["providers"].rename(columns={"logged_hours": "staffed_hours",
+                                                            "answering_share": "share"})}
+    for name, df in old.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    got = results.load(tmp_path)
+    assert "logged_agents" in got["allocation"] and "agents" not in got["allocation"]
+    assert got["coverage"]["answering_agents"].tolist() == pytest.approx(tables["coverage"]["answering_agents"].tolist())
+    assert {"logged_hours", "answering_share"} <= set(got["providers"].columns)

@@ -139,6 +139,21 @@ def load(path, *, format: str | None = None) -> dict[str, pd.DataFrame]:  # noqa
         else:
             raise InputError(f"unknown format {fmt!r}", field="format")
     order = [t for t in (listed or []) if t in raw] + [t for t in ordered(raw) if t not in (listed or [])]
-    return {t: normalise_table(t, raw[t], declared_all.get(t)) for t in order}
+    return {t: normalise_table(t, _renamed(t, raw[t]), declared_all.get(t)) for t in order}
+
+
+# Columns of runs written before the logged / answering names (schema 1 too): read under today's.
+RENAMED = {"allocation": {"agents": "logged_agents"},
+           "coverage": {"staffed_agents": "answering_agents"},
+           "diagnostics": {"staffed_agents": "answering_agents"},
+           "simulation": {"staffed_agents": "answering_agents"},
+           "providers": {"staffed_hours": "logged_hours", "share": "answering_share"},
+           "plateau_economics": {"staffed_hours": "logged_hours"},
+           "regimes": {f"staffed_hours_{k}": f"logged_hours_{k}" for k in ("inhouse", "subcontractor", "offshore")}}
+
+
+def _renamed(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    old = {a: b for a, b in RENAMED.get(table, {}).items() if a in df.columns and b not in df.columns}
+    return df.rename(columns=old) if old else df
 
 
