@@ -358,6 +358,11 @@ def test_charts_one_week_slots_on_a_time_axis(week1):
     # provider hours grouped by kind: three stacked series
     kind = [x for x in xml if "logged hours by provider kind" in x.lower()]
     assert len(kind) == 1 and 'grouping val="stacked"' in kind[0] and len(re.findall(r"<c:ser>", kind[0])) == 3
+    names = re.findall(r"<c:tx><c:strRef><c:f>daily!\$([A-Z]+)\$1</c:f>", kind[0])
+    daily = [c.value for c in load_workbook(week1[1], read_only=True)["daily"][1]]
+    from openpyxl.utils import column_index_from_string
+    assert [daily[column_index_from_string(c) - 1] for c in names] == [
+        "In-house logged hours", "Subcontractors logged hours", "Offshore logged hours"]
 
 
 def test_charts_four_weeks_daily(week4):

@@ -33,6 +33,12 @@ _STAT_COLS = ["calls", "service_level", "asa_s", "p_abandon", "occupancy", "requ
               "answering_hours", "shortfall_hours", "surplus_hours"]
 
 
+def _kind_order(kinds) -> list:
+    """In-house, subcontractors, offshore, then any other kind."""
+    first = [x for x in ("inhouse", "in_house", "subcontractor", "offshore") if x in kinds]
+    return first + [x for x in kinds if x not in first]
+
+
 def status(value, target, *, higher_is_better: bool) -> str | None:
     """'green', 'amber' or 'red' for a value against its target (None when either is missing)."""
     if value is None or target is None or not np.isfinite(value) or not np.isfinite(target):
@@ -149,8 +155,11 @@ class View:
         d = pd.to_datetime(alloc["slot_start"]).dt.normalize()
         h = alloc["logged_agents"] * alloc["slot_minutes"] / 60.0
         wk = 1 + (d - self.first_day).dt.days // 7
-        return (h.groupby([d.rename("date"), alloc["kind"]]).sum().unstack(fill_value=0.0),
-                h.groupby([wk.rename("week"), alloc["kind"]]).sum().unstack(fill_value=0.0))
+        out = []
+        for key in (d.rename("date"), wk.rename("week")):
+            g = h.groupby([key, alloc["kind"]]).sum().unstack(fill_value=0.0)
+            out.append(g[_kind_order(g.columns)])
+        return tuple(out)
 
     def _simulated(self):
         """Simulated service level per (day, plateau) and (week, plateau), weighted by calls."""
@@ -195,8 +204,7 @@ class View:
         g = prov.groupby("kind", sort=False)
         k = g[num].sum()
         k.insert(0, "providers", g.size())
-        order = [x for x in ("inhouse", "in_house", "subcontractor", "offshore") if x in k.index]
-        self.kinds = k.reindex(order + [x for x in k.index if x not in order])
+        self.kinds = k.reindex(_kind_order(k.index))
 
     # figures -------------------------------------------------------------------------------
 
