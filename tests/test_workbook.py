@@ -607,3 +607,13 @@ def test_runs_written_before_the_logged_and_answering_names_read_under_them(tmp_
     assert "logged_agents" in got["allocation"] and "agents" not in got["allocation"]
     assert got["coverage"]["answering_agents"].tolist() == pytest.approx(tables["coverage"]["answering_agents"].tolist())
     assert {"logged_hours", "answering_share"} <= set(got["providers"].columns)
+
+
+def test_columns_wide_enough_for_their_largest_value(tmp_path):
+    """No ### in a data sheet: each column is wider than its largest value as formatted."""
+    df = pd.DataFrame({"scenario": "s", "regime": ["R0", "R1"], "cost_eur_year": [3.54036617e8, 1.2e10],
+                       "cost_per_call_eur": [10.9, 123456.78], "calls": [3.3e7, 1.0]})
+    path = results.write_workbook(tmp_path / "plan.xlsx", {"regimes": df}, {})
+    ws = load_workbook(path)["regimes"]
+    for col, shown in (("C", "12,000,000,000 €"), ("D", "123,456.78 €"), ("E", "33,000,000")):
+        assert ws.column_dimensions[col].width >= len(shown) + 1, col

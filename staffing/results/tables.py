@@ -298,6 +298,13 @@ def number_format(column: str, kind: str, values: pd.Series | None = None) -> st
 def width(header: str, kind: str, s: pd.Series) -> float:
     """Column width in characters: wide enough for the header (it wraps at two lines) and values."""
     base = {_DT: 16, "date": 11, "time": 7, _I: 9, _F: 11, "bool": 7}.get(kind)
+    if kind in (_I, _F) and len(s):  # the largest value as its format shows it: 354,036,617 €
+        v = pd.to_numeric(s, errors="coerce").abs()
+        v = v[np.isfinite(v)]
+        if len(v):
+            fmt = number_format(header, kind) or ""
+            digits = len(f"{float(v.max()):,.0f}")
+            base = max(base, digits + (2 if "€" in fmt else 0) + (3 if ".00" in fmt else 2 if ".0" in fmt else 0))
     if base is None:
         sample = s.head(2000).dropna().astype(str)
         base = int(sample.str.len().max()) if len(sample) else 8

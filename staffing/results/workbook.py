@@ -258,18 +258,11 @@ def _text_xml(v: str) -> str:
 def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range) -> list[str]:
     """`<c>` elements of one column: numbers and dates as numbers, text inline, inf as #NUM!."""
     st = f' s="{style}"' if style is not None else ""
-    if kind == _S:
-        cache: dict = {}
-        out = []
-        for r, v in zip(rows, s.tolist()):
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                out.append("")
-                continue
-            x = cache.get(v)
-            if x is None:
-                x = cache[v] = _text_xml(str(v))
-            out.append(f'<c r="{letter}{r}"{st} t="inlineStr">{x}</c>')
-        return out
+    if kind == _S:  # each distinct text serialised once; missing (code -1) is no cell
+        cat = pd.Categorical(s)
+        tail = np.asarray([f'{st} t="inlineStr">{_text_xml(str(v))}</c>' for v in cat.categories] + [None],
+                          dtype=object)[cat.codes]
+        return [f'<c r="{letter}{r}"{x}' if x is not None else "" for r, x in zip(rows, tail.tolist())]
     if kind == "bool":
         return [f'<c r="{letter}{r}"{st} t="b"><v>{int(bool(v))}</v></c>' for r, v in zip(rows, s.tolist())]
     if kind == "time":
@@ -280,7 +273,10 @@ def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range) -> list
     elif kind == _I and pd.api.types.is_integer_dtype(s):
         return [f'<c r="{letter}{r}"{st}><v>{v}</v></c>' for r, v in zip(rows, s.tolist())]
     elif pd.api.types.is_numeric_dtype(s):
-        vals = s.astype("float64").tolist()
+        f = s.to_numpy(dtype="float64")
+        vals = f.tolist()
+        if np.isfinite(f).all():  # the common case: every value a plain number
+            return [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, vals)]
     else:  # a column that holds mixed values: let each value say what it is
         return [_any_cell_xml(f"{letter}{r}", st, v) for r, v in zip(rows, s.tolist())]
     out = []
