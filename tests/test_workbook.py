@@ -619,3 +619,17 @@ def test_columns_wide_enough_for_their_largest_value(tmp_path):
     ws = load_workbook(path)["regimes"]
     for col, shown in (("C", "12,000,000,000 €"), ("D", "123,456.78 €"), ("E", "33,000,000")):
         assert ws.column_dimensions[col].width >= len(shown) + 1, col
+
+
+def test_export_charts_option(tmp_path):
+    from staffing.cli import main
+
+    run = results.write_run(tmp_path / "run", make_tables(weeks=1, n_plateaux=2, n_providers=3), _manifest(),
+                            formats=("csv",))
+    assert main(["export", str(run), "--format", "xlsx", "--out", str(tmp_path / "day"), "--charts", "day"]) == 0
+    xml = _charts(tmp_path / "day" / "plan.xlsx")
+    assert sum("agent-hours and service level per day" in x for x in xml) == 2
+    assert not any("<c:scatterChart>" in x for x in xml)
+    assert main(["export", str(run), "--format", "xlsx", "--out", str(tmp_path / "slot")]) == 0
+    assert sum("<c:scatterChart>" in x for x in _charts(tmp_path / "slot" / "plan.xlsx")) == 2
+    assert main(["export", str(run), "--format", "xlsx", "--out", str(tmp_path / "bad"), "--charts", "hour"]) == 2
