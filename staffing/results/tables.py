@@ -35,8 +35,7 @@ SCHEMA: dict[str, dict[str, str]] = {
                      "scheduled": _I, "service_level": _F, "asa_s": _F, "occupancy": _F,
                      "p_wait": _F, "p_abandon": _F},
     "allocation": {**_SLOT, "provider": _S, "kind": _S, "logged_agents": _F},
-    "demand": {"scenario": _S, "plateau": _S, "slot_start": _DT, "weekday": _S, "week": _I, "calls": _F,
-               "aht_s": _F},
+    "demand": {"scenario": _S, "plateau": _S, "slot_start": _DT, "calls": _F, "aht_s": _F},
     "coverage": {**_SLOT, "calls": _F, "aht_s": _F, "live_aht_s": _F, "callback_calls": _F, "required_agents": _I,
                  "answering_agents": _F, "shortfall_agents": _F, "sl_target": _F,
                  "service_level": _F, "asa_s": _F, "occupancy": _F, "p_abandon": _F},
@@ -202,12 +201,14 @@ def normalise_table(table: str, df: pd.DataFrame, declared: dict[str, str] | Non
 # calendar columns
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NO_CALENDAR = {"demand"}  # in the forecast input's own format, read back by `forecast` and optimise
 _CAL_AFTER = ("fold", "slot_start", "date")
 
 
 def add_calendar(tables: dict[str, pd.DataFrame], start=None) -> dict[str, pd.DataFrame]:
     """Tables with `weekday` (Mon..Sun) and `week` (horizon week: 1 for the 7 days from `start`,
-    as in the tours table) after their slot_start / fold or date column.
+    as in the tours table) after their slot_start / fold or date column; not `demand`, which keeps
+    the forecast input's format.
 
     `start` defaults to the earliest day in the tables. Tables without such a column, or that
     already have both, are returned unchanged. Raises nothing.
@@ -225,7 +226,7 @@ def add_calendar(tables: dict[str, pd.DataFrame], start=None) -> dict[str, pd.Da
     out = {}
     for name, df in tables.items():
         w = when(df)
-        if w is None or {"weekday", "week"} <= set(df.columns):
+        if w is None or name in NO_CALENDAR or {"weekday", "week"} <= set(df.columns):
             out[name] = df
             continue
         df = df.copy()
