@@ -23,6 +23,7 @@ from scipy import special
 
 from .errors import InputError
 
+_P_FULL_PRECISION = 1e-290  # a gammainc value below this is (nearly) subnormal: too few digits
 _TOL = 1e-9  # relative slack on targets so exact ratios (4.8/6 = 0.8) are not lost to rounding
 
 
@@ -116,10 +117,12 @@ def _log_kummer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     pos = y > 0
     xs, ys = x[pos], y[pos]
     with np.errstate(divide="ignore", under="ignore"):
-        logk = np.log(special.gammainc(xs, ys)) - _log_poisson(xs, ys)
-    # P(x, y) underflows far in its lower tail (y << x), where the series converges fast;
-    # near K = 1 the closed form loses digits to the subtraction, the series does not
-    redo = ~np.isfinite(logk) | (ys < 0.25 * (xs + 1))
+        p = special.gammainc(xs, ys)
+        logk = np.log(p) - _log_poisson(xs, ys)
+    # P(x, y) underflows far in its lower tail (y << x), where the series converges fast, and
+    # below ~1e-290 it is subnormal and carries only a few digits; near K = 1 the closed form
+    # loses digits to the subtraction, the series does not
+    redo = ~np.isfinite(logk) | (p < _P_FULL_PRECISION) | (ys < 0.25 * (xs + 1))
     if redo.any():
         logk[redo] = _kummer_series(xs[redo], ys[redo], want_h=False)[0]
     out[pos] = logk
