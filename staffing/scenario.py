@@ -164,14 +164,30 @@ SCHEMA: dict = {
     "service": {"sl_scope": "str", "queueing": "str", **_TARGETS, "plateaux": {"*": _TARGETS}},
     "shifts": {"paid_hours": "floats", "unpaid_break_minutes": "int", "break_after_hours": "float",
                "start_step_minutes": "int", "weekly_hours": "float", "days_per_week": "int"},
-    "pricing": {"active": "str", "base": "str", "regimes": {"*": _REGIME}},
+    "pricing": {"active": "str", "base": "str", "regimes": {"*": _REGIME},
+                "timeline": [{"regime": "str", "from": "date", "until": "date", "source": "str"}]},
     "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
                "max_shortfall_share": "float"},
     "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str"},
 }
+# the long-range capacity plan (`staffing capacity`, staffing/capacity/): read by that command
+_TEAM = {"attrition_per_year": "float", "training_weeks": "int", "training_cost_eur_per_hire": "float",
+         "hiring_cost_eur_per_hire": "float", "class_min": "int", "class_max": "int",
+         "max_classes_per_week": "int", "ramp_up": "floats", "headcount_min": "int",
+         "headcount_max": "int"}
+_CONTRACT = {"initial_weekly_hours": "float", "min_weekly_hours": "float",
+             "max_weekly_hours": "float", "notice_weeks": "int", "step_hours": "float"}
+SCHEMA["capacity"] = {
+    "start": "date", "weeks": "int", "representative_week": "date", "gap": "float",
+    "time_limit_s": "float",
+    "hiring_freeze": [{"from": "date", "until": "date", "teams": "strs"}],
+    "transfers": {"enabled": "bool", "cost_eur_per_transfer": "float", "max_per_week": "int"},
+    "inhouse": _TEAM, "teams": {"*": _TEAM}, "contracts": _CONTRACT, "providers": {"*": _CONTRACT},
+}
 _TYPE_WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
                "date": "a date (YYYY-MM-DD)", "time": "a time \"HH:MM\"",
-               "floats": "a list of numbers", "hours": "[\"HH:MM\", \"HH:MM\"] or \"closed\""}
+               "floats": "a list of numbers", "hours": "[\"HH:MM\", \"HH:MM\"] or \"closed\"",
+               "strs": "a list of strings"}
 
 
 def _check_type(kind: str, value) -> bool:
@@ -190,6 +206,8 @@ def _check_type(kind: str, value) -> bool:
         return _parse_time(value) is not None
     if kind == "floats":
         return isinstance(value, list) and len(value) > 0 and all(_check_type("float", v) for v in value)
+    if kind == "strs":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if kind == "hours":
         if isinstance(value, str):
             return value.strip().lower() == "closed"
@@ -204,6 +222,13 @@ def _check_against_schema(data: dict, schema: dict, file, errors: _Errors, prefi
         spec = schema.get(key, schema.get("*"))
         if spec is None:
             errors.add(f"unknown key '{dotted}'", file=file, field=dotted)
+        elif isinstance(spec, list):  # an array of tables ([[dotted]]), each checked against spec[0]
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                errors.add(f"'{dotted}' must be an array of tables ([[{dotted}]])", file=file,
+                           field=dotted)
+            else:
+                for i, item in enumerate(value):
+                    _check_against_schema(item, spec[0], file, errors, f"{dotted}[{i + 1}].")
         elif isinstance(spec, dict):
             if not isinstance(value, dict):
                 errors.add(f"'{dotted}' must be a table ([{dotted}])", file=file, field=dotted)
@@ -1117,6 +1142,48 @@ def _check_intraday(profiles: Profiles, opening: dict, file, errors: _Errors):
                            f"{WEEKDAYS[d]}", file=file, field="weight")
 
 
+# --------------------------------------------------------------------------- pricing timeline
+
+def regime_timeline(config: dict, regimes, file=None) -> list[tuple[dt.date | None, dt.date | None, str]]:
+    """`[[pricing.timeline]]` as (from, until, regime) spans, sorted; None = open-ended.
+
+    Days no span covers keep `pricing.active`. InputError (file, `pricing.timeline[i].key`) for an
+    unknown regime, from after until, or spans that overlap.
+    """
+    errors = _Errors()
+    spans = []
+    for i, item in enumerate(config.get("pricing", {}).get("timeline", []), start=1):
+        key = f"pricing.timeline[{i}]"
+        rid = item.get("regime")
+        lo, hi = _parse_date(item.get("from")), _parse_date(item.get("until"))
+        if rid is None:
+            errors.add("missing value", file=file, field=f"{key}.regime")
+        elif rid not in regimes:
+            errors.add(f"unknown regime '{rid}' (have {', '.join(regimes)})", file=file,
+                       field=f"{key}.regime")
+        if lo is not None and hi is not None and lo > hi:
+            errors.add(f"from {lo} is after until {hi}", file=file, field=f"{key}.from")
+        spans.append((lo, hi, rid, key))
+    spans.sort(key=lambda t: t[0] or dt.date.min)
+    for (lo1, hi1, _, _), (lo2, _, _, key2) in zip(spans, spans[1:]):
+        if hi1 is None or lo2 is None or lo2 <= hi1:
+            errors.add(f"overlaps the span before it (until {hi1 or 'open'})", file=file,
+                       field=f"{key2}.from")
+    errors.raise_if_any()
+    return [(lo, hi, rid) for lo, hi, rid, _ in spans]
+
+
+def regime_on(scenario: Scenario, dates) -> np.ndarray:
+    """The pricing regime in force on each date (array of ids): the timeline's, else the active."""
+    days = pd.to_datetime(pd.Series(dates)).dt.date.to_numpy()
+    out = np.full(len(days), scenario.active_regime, dtype=object)
+    for lo, hi, rid in regime_timeline(scenario.config, scenario.regimes.index, scenario.path):
+        inside = np.array([(lo is None or d >= lo) and (hi is None or d <= hi) for d in days],
+                          dtype=bool)
+        out[inside] = rid
+    return out
+
+
 # --------------------------------------------------------------------------- load
 
 def load(path_or_name: str | Path | None = None, overrides: dict | None = None) -> Scenario:
@@ -1143,6 +1210,7 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
                                   s["timezone"], errors)
     targets = _targets(s, ids, path, errors)
     errors.raise_if_any()
+    regime_timeline(data, s["regimes"].index, path)
 
     input_files = {"model": path}
     for i, parent in enumerate(model_files[1:], start=1):

@@ -1,0 +1,62 @@
+"""Long-range capacity plan: hiring classes, training, attrition, subcontractor contracts and
+offshore hours, week by week over up to three years, at least cost with the requirement met.
+
+`plan(scenario, start=None, weeks=None, offshore_cap=None) -> CapacityPlan` composes the stages:
+settings (`[capacity]` of the model file), the weekly requirement under the pricing timeline
+and the measured scheduling efficiency (requirement.py), the integer program (model.py) and the
+tables (tables.py). docs/capacity.md writes the model as math.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pandas as pd
+
+from . import model, requirement, settings, tables
+
+
+@dataclasses.dataclass
+class CapacityPlan:
+    tables: dict  # capacity, capacity_requirement, capacity_summary
+    manifest: dict
+    settings: settings.Settings
+    efficiency: requirement.Efficiency
+    shortfall_share: float
+
+
+def plan(scenario, start=None, weeks=None, offshore_cap=None, efficiency=None) -> CapacityPlan:
+    """Solve the capacity plan; `efficiency` (a requirement.Efficiency) skips its measurement."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    st = settings.read(scenario, start, weeks, offshore_cap)
+    weekly = requirement.weekly_requirement(scenario, st.start, st.weeks)
+    eff = efficiency or requirement.measure_efficiency(scenario, st)
+    need = weekly.assign(need=weekly["required_agent_hours"] / weekly["plateau"].map(eff.eta))
+    need = need.pivot(index="plateau", columns="week", values="need")
+    m = model.build(st, need, st.weeks)
+    solved = model.solve(m, st.gap, st.time_limit_s)
+    cap = tables.capacity_table(scenario, st, m, st.weeks)
+    req = tables.requirement_table(scenario, weekly, eff.eta, m, st)
+    summary = tables.summary_table(scenario, cap, req)
+    needed = float(req["answering_hours_needed"].sum())
+    short = float(req["shortfall_hours"].sum())
+    share = short / needed if needed > 0 else 0.0
+    manifest = {
+        "command": "capacity",
+        "options": {"start": str(st.start), "weeks": st.weeks, "offshore_cap": st.offshore_cap,
+                    "gap": st.gap, "time_limit_s": st.time_limit_s},
+        "solver": "highs", **solved, "shortfall_share": share,
+        "efficiency": eff.manifest(), "integer": True,
+        "wall_time_s": time.perf_counter() - t0, "cpu_time_s": time.process_time() - c0,
+    }
+    return CapacityPlan(tables={"capacity": cap, "capacity_requirement": req,
+                                "capacity_summary": summary},
+                        manifest=manifest, settings=st, efficiency=eff, shortfall_share=share)
+
+
+def year_figures(p: CapacityPlan) -> pd.DataFrame:
+    """The summary's yearly rows, indexed by year."""
+    s = p.tables["capacity_summary"]
+    s = s[s["period"] == "year"]
+    return s.set_index(s["period_start"].dt.year)
