@@ -32,14 +32,13 @@ def plan(scenario, start=None, weeks=None, offshore_cap=None, efficiency=None) -
     st = settings.read(scenario, start, weeks, offshore_cap)
     weekly = requirement.weekly_requirement(scenario, st.start, st.weeks)
     eff = efficiency or requirement.measure_efficiency(scenario, st)
-    need = weekly.assign(need=weekly["required_agent_hours"] / weekly["plateau"].map(eff.eta))
-    need = need.pivot(index="plateau", columns="week", values="need")
-    m = model.build(st, need, st.weeks)
+    need = weekly.pivot(index="plateau", columns="week", values="required_agent_hours")
+    m = model.build(st, need, eff.eta, st.weeks)
     solved = model.solve(m, st.gap, st.time_limit_s)
     cap = tables.capacity_table(scenario, st, m, st.weeks)
     req = tables.requirement_table(scenario, weekly, eff.eta, m, st)
     summary = tables.summary_table(scenario, cap, req)
-    needed = float(req["answering_hours_needed"].sum())
+    needed = float(req["required_agent_hours"].sum())
     short = float(req["shortfall_hours"].sum())
     share = short / needed if needed > 0 else 0.0
     manifest = {
@@ -60,3 +59,27 @@ def year_figures(p: CapacityPlan) -> pd.DataFrame:
     s = p.tables["capacity_summary"]
     s = s[s["period"] == "year"]
     return s.set_index(s["period_start"].dt.year)
+
+
+def week_scenario(scenario, cp: CapacityPlan, week_start):
+    """The scenario as the plan leaves it for one week, for `staffing optimise` on that week:
+    each team's headcount = its productive FTE rounded to whole advisers, each subcontractor's
+    take-or-pay minimum and maximum = its contracted hours, each offshore site's maximum = the
+    hours bought. Returns (scenario, regime in force on the week's Monday)."""
+    from ..scenario import regime_on
+
+    cap = cp.tables["capacity"]
+    week = cap[cap["week_start"] == pd.Timestamp(week_start)].set_index("provider")
+    if not len(week):
+        raise ValueError(f"no week starting {week_start} in the plan")
+    prov = scenario.providers.copy()
+    for k, row in week.iterrows():
+        if row["kind"] == "inhouse":
+            heads = float(int(row["productive_fte"] + 0.5))
+            prov.loc[k, ["headcount", "headcount_min", "headcount_max"]] = heads
+        elif row["kind"] == "subcontractor":
+            prov.loc[k, ["min_weekly_hours", "max_weekly_hours"]] = float(row["contracted_hours"])
+        else:
+            prov.loc[k, "min_weekly_hours"] = 0.0
+            prov.loc[k, "max_weekly_hours"] = float(row["contracted_hours"])
+    return scenario.replace(providers=prov), str(regime_on(scenario, [week_start])[0])

@@ -142,8 +142,9 @@ def service_first_penalty(st: Settings) -> float:
     return max(st.penalty_eur_per_hour, 1.5 * dearest)
 
 
-def build(st: Settings, need, W: int) -> Model:
-    """The model; need: DataFrame-like (plateau x week) of answering hours to supply, R / eta."""
+def build(st: Settings, need, eta, W: int) -> Model:
+    """The model; need: DataFrame (plateau x week) of required answering agent-hours R;
+    eta: Series plateau -> the in-house scheduling efficiency."""
     t0 = time.perf_counter()
     prob = pulp.LpProblem("capacity", pulp.LpMinimize)
     newvar = getattr(prob, "add_variable", pulp.LpVariable)
@@ -158,6 +159,7 @@ def build(st: Settings, need, W: int) -> Model:
     for o in st.offshore:
         _offshore(prob, st, o, W, newvar, plateaux, obj, m)
     per_hour = {x.id: x.answer_per_hour for x in st.teams + st.contracts + st.offshore}
+    team_ids = {t.id for t in st.teams}
     offshore_ids = {o.id for o in st.offshore}
     by_pw: dict = {}
     for (k, p, w), v in m.A.items():
@@ -170,7 +172,8 @@ def build(st: Settings, need, W: int) -> Model:
             work = by_pw.get((p, w), [])
             m.S[p, w] = newvar(f"S_{p}_{w}", 0)
             obj.append(penalty * m.S[p, w])
-            terms = [(v, per_hour[k]) for k, v in work] + [(m.S[p, w], 1.0)]
+            useful = {k: per_hour[k] * (float(eta[p]) if k in team_ids else 1.0) for k, _ in work}
+            terms = [(v, useful[k]) for k, v in work] + [(m.S[p, w], 1.0)]
             prob += (pulp.LpAffineExpression(terms) >= float(need.at[p, w]), f"cover_{p}_{w}")
             for k, v in work:
                 off = k in offshore_ids

@@ -12,12 +12,14 @@ imported forecast replaces the rows it covers. The hotline revenue of each week 
 operator's share of the callers' charges (staffing.economics.slot_revenue) under that day's
 regime, at the service the requirement gives.
 
-The scheduling efficiency eta[p] = (R[p] - shortfall[p]) / (answering hours staffed on p) is
-measured by running the weekly optimiser (staffing.allocation) on a representative week: shift
-patterns, whole agents and seat caps make the hours staffed exceed the requirement they cover;
-eta is the ratio it achieves, not a guess. The week is planned twice: the LP relaxation with
-the in-house headcount free chooses each team's size, and the integer plan at those sizes
-(rounded up) is the one measured.
+The scheduling efficiency eta[p] = (R[p] - shortfall[p]) / (in-house answering hours staffed
+on p) is measured by running the weekly optimiser (staffing.allocation) on a representative
+week with the in-house teams alone: shift patterns (whole shifts of fixed length, whole
+advisers, days per week) make the hours staffed exceed the requirement they cover; eta is the
+ratio the optimiser achieves, not a guess. Outsourced agents are placed slot by slot by the
+optimiser and count at face value. The week is planned twice: the LP relaxation with each
+team's headcount free chooses its size, and the integer plan at those sizes (rounded up) is
+the one measured.
 """
 
 from __future__ import annotations
@@ -122,16 +124,14 @@ class Efficiency:
 
 
 def _measurement_scenario(scenario, settings):
-    """The scenario as the weekly optimiser sees it for the measurement: in-house headcount
-    free between the capacity bounds, outsourced hours within the contracts' bounds."""
-    prov = scenario.providers.copy()
+    """The scenario as the weekly optimiser sees it for the measurement: the in-house teams
+    alone (outsourced agents are placed slot by slot and need no efficiency), their headcount
+    free up to three times today's."""
+    prov = scenario.providers[scenario.providers["kind"] == "inhouse"].copy()
     for t in settings.teams:
         prov.at[t.id, "headcount_min"] = 0.0
         prov.at[t.id, "headcount_max"] = float(t.headcount_max if t.headcount_max is not None
-                                               else max(2 * t.headcount, 10))
-    for c in settings.contracts + settings.offshore:
-        prov.at[c.id, "min_weekly_hours"] = c.min_weekly_hours
-        prov.at[c.id, "max_weekly_hours"] = c.max_weekly_hours
+                                               else max(3 * t.headcount, 10))
     return scenario.replace(providers=prov)
 
 
@@ -158,7 +158,7 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     plan = allocation.optimise(sc, dataclasses.replace(opts, headcount="fixed", relax=False,
                                                        gap=MEASURE_GAP))
     alloc = plan.tables["allocation"]
-    per_hour = {t.id: t.answer_per_hour for t in settings.teams + settings.contracts + settings.offshore}
+    per_hour = {t.id: t.answer_per_hour for t in settings.teams}
     slot_h = alloc["slot_minutes"].to_numpy(float) / 60.0
     answering = alloc["agents"].to_numpy(float) * alloc["provider"].map(per_hour).to_numpy(float) * slot_h
     staffed = pd.Series(answering, index=alloc["plateau"].to_numpy()).groupby(level=0).sum()

@@ -96,19 +96,20 @@ def capacity_table(scenario, st, m: Model, W: int) -> pd.DataFrame:
 def requirement_table(scenario, weekly: pd.DataFrame, eta: pd.Series, m: Model, st) -> pd.DataFrame:
     """Per week and plateau: requirement, efficiency, hours planned, shortfall, revenue."""
     per_hour = {x.id: x.answer_per_hour for x in st.teams + st.contracts + st.offshore}
+    teams = {t.id for t in st.teams}
     planned: dict = {}
     for (k, p, w), v in m.A.items():
-        planned[p, w] = planned.get((p, w), 0.0) + _val(v) * per_hour[k]
+        useful = per_hour[k] * (float(eta[p]) if k in teams else 1.0)
+        planned[p, w] = planned.get((p, w), 0.0) + _val(v) * useful
     out = weekly.copy()
     out["efficiency"] = out["plateau"].map(eta).astype(float)
-    out["answering_hours_needed"] = out["required_agent_hours"] / out["efficiency"]
     keys = list(zip(out["plateau"], out["week"]))
     out["answering_hours_planned"] = [planned.get(key, 0.0) for key in keys]
     short = np.array([_val(m.S[key]) for key in keys])
     out["shortfall_hours"] = np.where(short > 1e-6, short, 0.0)
     out.insert(0, "scenario", scenario.name)
     return out[["scenario", "week_start", "plateau", "regime", "calls", "required_agent_hours",
-                "efficiency", "answering_hours_needed", "answering_hours_planned",
+                "efficiency", "answering_hours_planned",
                 "shortfall_hours", "revenue_eur"]]
 
 
