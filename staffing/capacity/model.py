@@ -18,6 +18,8 @@ import pulp
 from ..errors import SolverError
 from .settings import Settings, month_index
 
+ASSIGN_EUR_PER_HOUR = 1e-6  # assign no more hours than cover needs (paid hours are paid anyway)
+
 
 @dataclasses.dataclass
 class Model:
@@ -174,6 +176,7 @@ def build(st: Settings, need, eta, W: int) -> Model:
             obj.append(penalty * m.S[p, w])
             useful = {k: per_hour[k] * (float(eta[p]) if k in team_ids else 1.0) for k, _ in work}
             terms = [(v, useful[k]) for k, v in work] + [(m.S[p, w], 1.0)]
+            obj += [ASSIGN_EUR_PER_HOUR * v for _, v in work]
             prob += (pulp.LpAffineExpression(terms) >= float(need.at[p, w]), f"cover_{p}_{w}")
             for k, v in work:
                 off = k in offshore_ids

@@ -44,7 +44,6 @@ def team_rows(st, m: Model, W: int) -> list[dict]:
             trainees = sum(hires[max(0, w - T + 1): w + 1])
             ramp = sum((1.0 - f) * (grads[w - j] if w - j >= 0 else 0)
                        for j, f in enumerate(t.ramp_up, start=1))
-            answering = sum(_val(v) for (kk, p, ww), v in m.A.items() if kk == k and ww == w)
             paid = st.weekly_hours * (h + trainees)
             cost = (paid * t.cost_eur_per_hour + hires[w] * (t.training_cost_eur_per_hire
                                                               + t.hiring_cost_eur_per_hire)
@@ -54,7 +53,8 @@ def team_rows(st, m: Model, W: int) -> list[dict]:
                          "hires": hires[w], "in_training": trainees, "graduates": grads[w],
                          "leavers": leavers, "transfers_in": t_in, "transfers_out": t_out,
                          "productive_fte": h - ramp, "contracted_hours": 0.0, "paid_hours": paid,
-                         "answering_hours": answering * t.answer_per_hour, "cost_eur": cost})
+                         "answering_hours": (h - ramp) * st.weekly_hours * t.answer_per_hour,
+                         "cost_eur": cost})
             h = h - leavers + grads[w] + t_in - t_out
     return rows
 
@@ -65,18 +65,16 @@ def outsourced_rows(st, m: Model, W: int) -> list[dict]:
     for c in st.contracts:
         for w in range(W):
             hours = _val(m.C[c.id, m.months[w]])
-            work = sum(_val(v) for (kk, p, ww), v in m.A.items() if kk == c.id and ww == w)
             rows.append({"week": w, "provider": c.id, "kind": "subcontractor", **zero,
                          "productive_fte": 0.0, "contracted_hours": hours, "paid_hours": hours,
-                         "answering_hours": work * c.answer_per_hour,
+                         "answering_hours": hours * c.answer_per_hour,
                          "cost_eur": hours * c.cost_eur_per_hour})
     for o in st.offshore:
         for w in range(W):
             hours = _val(m.Q[o.id, w])
-            work = sum(_val(v) for (kk, p, ww), v in m.A.items() if kk == o.id and ww == w)
             rows.append({"week": w, "provider": o.id, "kind": "offshore", **zero,
                          "productive_fte": 0.0, "contracted_hours": hours, "paid_hours": hours,
-                         "answering_hours": work * o.answer_per_hour,
+                         "answering_hours": hours * o.answer_per_hour,
                          "cost_eur": hours * o.cost_eur_per_hour})
     return rows
 

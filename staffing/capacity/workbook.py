@@ -93,6 +93,11 @@ def add_charts(path: Path, tables: dict) -> None:
 def write(run_dir: Path, tables: dict, manifest: dict, *, force: bool, forbidden_dirs) -> Path:
     """The whole run folder, built beside run_dir and renamed into place in one step."""
     run_dir = Path(run_dir).absolute()
+    for d in forbidden_dirs or ():
+        d = Path(d).resolve()
+        if d == run_dir.resolve() or d in run_dir.resolve().parents:
+            raise InputError(f"refusing to write outputs inside the inputs folder {d}",
+                             file=str(run_dir))
     if run_dir.exists() and not force:
         raise InputError("run folder exists; use --force to replace it", file=str(run_dir))
     run_dir.parent.mkdir(parents=True, exist_ok=True)
