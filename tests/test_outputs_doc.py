@@ -17,13 +17,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from capacity_helpers import write_small
 from economics_helpers import write_tiny
 from staffing import economics, sweep
 from staffing.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = {"str", "datetime", "date", "time", "int", "float", "bool"}
-COMMANDS = ("optimise", "compare", "sweep", "simulate")
+COMMANDS = ("optimise", "compare", "sweep", "simulate", "capacity")
 PLACEHOLDER = re.compile(r"<\w+>")
 
 
@@ -123,6 +124,7 @@ def runs(tmp_path_factory):
         "sweep": ["sweep", str(model), "--param", "service.sl_target=0.7,0.8", "--regimes",
                   "R0,R1", "--workers", "1"],
     }
+    argv["capacity"] = ["capacity", str(write_small(root / "small", weeks=8))]
     out = {}
     for name, args in argv.items():
         out[name] = root / name
@@ -287,3 +289,10 @@ def test_a_column_without_documentation_fails(doc, runs, tmp_path):
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(AssertionError, match="extra_agents"):
         _check_tables(doc, run)
+
+
+def test_capacity(doc, runs):
+    run = runs["capacity"]
+    _check_tables(doc, run)
+    _check_manifest(doc, run, {"capacity"})
+    assert _manifest(run)["tables"] == ["capacity", "capacity_requirement", "capacity_summary"]
