@@ -7,7 +7,7 @@ import click
 from .app import cli
 from .common import refuse_existing
 
-SHORT_TOLERANCE = 1e-6  # share of the answering hours needed: below this the plan counts as covered
+SHORT_TOLERANCE = 1e-4  # share of the required hours: below this the plan counts as covered (first weeks)
 
 
 def _eur(v: float) -> str:
