@@ -89,6 +89,25 @@ def test_attrition_and_ramp_up_in_the_table():
         assert b["productive_fte"] * 10 >= 100 - 1e-6  # the requirement is met every week
 
 
+def test_hand_solved_transfer_instead_of_hiring():
+    """Team b (plateaux p, q) has nobody; q needs 50 h from week 1. Moving 5 advisers from team
+    a (150 h of p still covered by the 15 left) costs 10 EUR each; a class would cost training
+    and more salaries. Plan: X[a,b,0] = 5, cost 20 x 100 x 4 + 5 x 10."""
+    a = _team(id="a", headcount=20, plateaux=("p",))
+    b = _team(id="b", headcount=0, plateaux=("p", "q"))
+    st = dataclasses.replace(_settings(dt.date(2008, 1, 7), 4, teams=[a, b]), transfers=True,
+                             transfer_cost_eur=10.0, transfers_per_week=10)
+    need = pd.DataFrame([[150, 150, 150, 150], [0, 50, 50, 50]], index=["p", "q"], columns=range(4))
+    m = model.build(st, need, pd.Series({"p": 1.0, "q": 1.0}), 4)
+    res = model.solve(m, gap=0.0, time_limit=60.0)
+    assert m.X["a", "b", 0].varValue == pytest.approx(5)
+    assert sum(v.varValue for v in m.y.values()) == pytest.approx(0)
+    assert res["objective_eur"] == pytest.approx(8000 + 50, abs=1e-3)
+    rows = pd.DataFrame(tables.team_rows(st, m, 4))
+    b_rows = rows[rows["provider"] == "b"].reset_index(drop=True)
+    assert list(b_rows["headcount"]) == [0, 5, 5, 5] and b_rows.loc[0, "transfers_in"] == 5
+
+
 def test_offshore_cap_bounds_the_share():
     off = settings.Offshore(id="o", plateaux=("p",), cost_eur_per_hour=1.0, answer_per_hour=1.0,
                             min_weekly_hours=0.0, max_weekly_hours=1000.0)

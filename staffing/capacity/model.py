@@ -42,7 +42,7 @@ def graduates(y: dict, k: str, w: int, T: int):
 
 
 def _team(prob, st: Settings, t, W, newvar, plateaux, obj, m: Model):
-    """Variables and constraints of one in-house team; returns its paid hours at work by week."""
+    """Variables, constraints and costs of one in-house team (hiring, headcount flow, work)."""
     k, T, r = t.id, t.training_weeks, t.weekly_attrition
     cap = t.class_max * t.max_classes_per_week
     for w in range(W):
