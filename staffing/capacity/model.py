@@ -54,15 +54,21 @@ def _team(prob, st: Settings, t, W, newvar, plateaux, obj, m: Model):
     m.H[k, 0] = float(t.headcount)
     lo = float(t.headcount_min)
     hi = None if t.headcount_max is None else float(t.headcount_max)
+    moves_in: dict = {}
+    moves_out: dict = {}
+    for (a, b, ww), v in m.X.items():
+        if b == k:
+            moves_in.setdefault(ww, []).append(v)
+        if a == k:
+            moves_out.setdefault(ww, []).append(v)
     for w in range(W):
         h = m.H[k, w]
-        moves = [(v, 1.0) for (a, b, ww), v in m.X.items() if b == k and ww == w]
-        moves += [(v, -1.0) for (a, b, ww), v in m.X.items() if a == k and ww == w]
+        out = moves_out.get(w, [])
+        moves = [(v, 1.0) for v in moves_in.get(w, [])] + [(v, -1.0) for v in out]
         m.H[k, w + 1] = newvar(f"H_{k}_{w + 1}", lo, hi)
         # expected leavers r x H: who leaves is random, the plan carries the expectation
         prob += (m.H[k, w + 1] - (1.0 - r) * h - graduates(m.y, k, w, T)
                  - pulp.LpAffineExpression(moves) == 0, f"flow_{k}_{w}")
-        out = [v for (a, _, ww), v in m.X.items() if a == k and ww == w]
         if out:
             prob += (pulp.lpSum(out) <= (1.0 - r) * h, f"out_{k}_{w}")
         trainees = pulp.lpSum(m.y[k, v] for v in range(max(0, w - T + 1), w + 1))
