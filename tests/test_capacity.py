@@ -274,3 +274,21 @@ def test_default_model_copies_are_one_file():
                                          "fr-nancy", "fr-montigny"}
     assert len(st.contracts) == 6 and len(st.offshore) == 1
     assert st.teams[0].attrition_per_year == 0.30
+
+
+def test_workbook_has_the_plan_charts_and_reads_back(run):
+    from openpyxl import load_workbook
+
+    from staffing import results
+
+    _, out = run
+    wb = load_workbook(out / "plan.xlsx")
+    ws = wb["charts"]
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in ws._charts]
+    assert len(titles) == 3 and "headcount" in titles[0] and "Hires" in titles[1]
+    assert ws.cell(row=1, column=30).value == "week_start" and ws.cell(row=1, column=31).value == "team"
+    from_xlsx = results.load(out, format="xlsx")
+    from_csv = results.load(out, format="csv")
+    assert list(from_xlsx) == ["capacity", "capacity_requirement", "capacity_summary"]
+    for t in from_csv:
+        pd.testing.assert_frame_equal(from_xlsx[t], from_csv[t], check_exact=False, rtol=1e-12)
