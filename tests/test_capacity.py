@@ -250,6 +250,14 @@ def test_bad_capacity_keys_exit_2(tmp_path, capsys, setting, field):
     assert not out.exists()
 
 
+def test_validate_checks_the_capacity_keys(tmp_path, capsys):
+    model_path = write_small(tmp_path / "m")
+    assert main(["validate", str(model_path)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(model_path), "--set", "capacity.inhouse.class_max=1"]) == 2
+    assert "capacity.inhouse.class_min" in capsys.readouterr().err
+
+
 def test_bad_timeline_is_refused_on_load(tmp_path):
     model_path = write_small(tmp_path / "m")
     text = model_path.read_text().replace('until = 2008-05-31', 'until = 2008-06-05')

@@ -24,6 +24,10 @@ def validate_cmd(model, settings, as_json):
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     demand.check_forecast_horizon(sc, sc.start, sc.end - dt.timedelta(days=1))
+    if "capacity" in sc.config:  # the long-range plan's keys, as `staffing capacity` reads them
+        from ..capacity import settings as capacity_settings
+
+        capacity_settings.read(sc)
     info = scenario_report.summary(sc)
     if as_json:
         click.echo(json.dumps(info, indent=2))
