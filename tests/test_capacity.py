@@ -250,6 +250,13 @@ def test_bad_capacity_keys_exit_2(tmp_path, capsys, setting, field):
     assert not out.exists()
 
 
+def test_start_on_a_tuesday_exit_2(tmp_path, capsys):
+    model_path = write_small(tmp_path / "m")
+    assert main(["capacity", str(model_path), "--start", "2008-04-08", "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "field '--start'" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 def test_validate_checks_the_capacity_keys(tmp_path, capsys):
     model_path = write_small(tmp_path / "m")
     assert main(["validate", str(model_path)]) == 0

@@ -225,12 +225,14 @@ def _date(scenario, value, field):
 def read(scenario, start=None, weeks=None, offshore_cap=None) -> Settings:
     """The capacity settings of a scenario; start/weeks/offshore_cap override the model's."""
     cfg = scenario.config.get("capacity", {})
+    start_key = "--start" if start is not None else "capacity.start"
     start = _date(scenario, start if start is not None else cfg.get("start", scenario.start),
-                  "capacity.start")
+                  start_key)
     if start.weekday() != 0:
-        raise _err(scenario, f"{start} is a {start:%A}: weeks start on Mondays", "capacity.start")
+        raise _err(scenario, f"{start} is a {start:%A}: weeks start on Mondays", start_key)
+    weeks_key = "--weeks" if weeks is not None else "capacity.weeks"
     weeks = int(weeks if weeks is not None else cfg.get("weeks", 104))
-    _check(scenario, weeks, "capacity.weeks", low=1, high=MAX_WEEKS)
+    _check(scenario, weeks, weeks_key, low=1, high=MAX_WEEKS)
     rep = _date(scenario, cfg.get("representative_week", start), "capacity.representative_week")
     rep = rep - dt.timedelta(days=rep.weekday())
     cap = scenario.offshore_cap if offshore_cap is None else float(offshore_cap)
