@@ -56,8 +56,9 @@ def slot_requirement(scenario, first: dt.date, weeks: int) -> pd.DataFrame:
     """Per open slot x plateau from `first` over `weeks` weeks: the demand under the regime in
     force that day, the Erlang agents, the callback agents and the revenue at that service.
 
-    Columns: slot_start, fold, slot_minutes, date, plateau, regime, calls, aht_s (live),
-    agents, callback_agents, asa_s, revenue_eur.
+    Columns: slot_start, fold, slot_minutes, date, plateau, regime, calls, aht_s (full handle
+    time), live_aht_s (after the callback cut; the queue and the talk minutes use it), agents,
+    callback_agents, asa_s, revenue_eur.
     """
     parts = []
     for lo, hi, regime in _segments(scenario, first, 7 * weeks):
@@ -68,14 +69,17 @@ def slot_requirement(scenario, first: dt.date, weeks: int) -> pd.DataFrame:
         req = demand_mod.requirements(scenario, live)
         if "fold" not in req.columns:
             req["fold"] = 0
-        part = live[KEY + ["slot_minutes", "date", "calls", "aht_s", "callback_agents"]].merge(
+        if "live_aht_s" not in live.columns:
+            live["live_aht_s"] = live["aht_s"]
+        part = live[KEY + ["slot_minutes", "date", "calls", "aht_s", "live_aht_s",
+                           "callback_agents"]].merge(
             req[KEY + ["agents", "asa_s", "service_level"]], on=KEY, how="left", validate="one_to_one")
         cov = part.assign(staffed_agents=part["agents"].astype(float))
         part["revenue_eur"] = economics.slot_revenue(scenario, cov, regime)["revenue_eur"].to_numpy()
         part["regime"] = regime
         parts.append(part)
     cols = ["slot_start", "fold", "slot_minutes", "date", "plateau", "regime", "calls", "aht_s",
-            "agents", "callback_agents", "asa_s", "revenue_eur"]
+            "live_aht_s", "agents", "callback_agents", "asa_s", "revenue_eur"]
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
