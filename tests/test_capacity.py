@@ -307,3 +307,23 @@ def test_workbook_has_the_plan_charts_and_reads_back(run):
     assert list(from_xlsx) == ["capacity", "capacity_requirement", "capacity_summary"]
     for t in from_csv:
         pd.testing.assert_frame_equal(from_xlsx[t], from_csv[t], check_exact=False, rtol=1e-12)
+
+
+def test_forecast_rows_replace_the_generated_demand(tmp_path):
+    """An imported forecast row replaces its slot's generated calls in the weekly requirement
+    (as given: no uplift), the other weeks keep the generated demand."""
+    from staffing import demand
+
+    model_path = write_small(tmp_path / "m", weeks=3)
+    (model_path.parent / "forecast.csv").write_text(
+        "plateau,slot_start,calls,aht_s\np,2008-04-14 09:00,400,300\n", encoding="utf-8")
+    model_path.write_text(model_path.read_text().replace(
+        'profiles = "profiles.csv"', 'profiles = "profiles.csv"\nforecast = "forecast.csv"'))
+    sc = scenario.load(model_path)
+    plain = demand.demand_between(sc.replace(forecast=None), dt.date(2008, 4, 14),
+                                  dt.date(2008, 4, 14), "R1")
+    slot = plain.loc[plain["slot_start"] == pd.Timestamp("2008-04-14 09:00"), "calls"].item()
+    weekly = capacity.requirement.weekly_requirement(sc, dt.date(2008, 4, 7), 3)
+    calls = weekly.set_index("week")["calls"]
+    assert calls[1] == pytest.approx(calls[0] - slot + 400)
+    assert calls[2] == pytest.approx(calls[0])

@@ -10,10 +10,12 @@ tables (tables.py). docs/capacity.md writes the model as math.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 
 import pandas as pd
 
+from .. import demand
 from . import model, requirement, settings, tables
 
 
@@ -30,6 +32,8 @@ def plan(scenario, start=None, weeks=None, offshore_cap=None, efficiency=None) -
     """Solve the capacity plan; `efficiency` (a requirement.Efficiency) skips its measurement."""
     t0, c0 = time.perf_counter(), time.process_time()
     st = settings.read(scenario, start, weeks, offshore_cap)
+    last = st.start + dt.timedelta(weeks=st.weeks) - dt.timedelta(days=1)
+    demand.check_forecast_horizon(scenario, st.start, last)  # as optimise: none inside is an error
     weekly = requirement.weekly_requirement(scenario, st.start, st.weeks)
     eff = efficiency or requirement.measure_efficiency(scenario, st)
     need = weekly.pivot(index="plateau", columns="week", values="required_agent_hours")
