@@ -16,6 +16,8 @@ from .. import results
 from ..errors import InputError
 
 DATA_COLUMN = 30  # chart data start in column AD of the charts sheet, beside the charts
+CHARTS_SHEET = getattr(results, "CHARTS_SHEET", "charts")
+WORKBOOK_NAME = getattr(results, "WORKBOOK_NAME", "plan.xlsx")
 
 
 def chart_data(tables: dict) -> dict[str, pd.DataFrame]:
@@ -72,7 +74,7 @@ def add_charts(path: Path, tables: dict) -> None:
 
     data = chart_data(tables)
     wb = load_workbook(path)
-    ws = wb[results.CHARTS_SHEET]
+    ws = wb[CHARTS_SHEET]
     col = DATA_COLUMN
     cols = {}
     for name, fmt in (("headcount", "yyyy-mm-dd"), ("hires", "mmm yyyy"), ("mix", "yyyy-mm-dd")):
@@ -104,8 +106,8 @@ def write(run_dir: Path, tables: dict, manifest: dict, *, force: bool, forbidden
     box = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.stage-", dir=run_dir.parent))
     try:
         stage = results.write_run(box / "run", tables, manifest, forbidden_dirs=forbidden_dirs)
-        if (stage / results.WORKBOOK_NAME).exists():
-            add_charts(stage / results.WORKBOOK_NAME, tables)
+        if (stage / WORKBOOK_NAME).exists():
+            add_charts(stage / WORKBOOK_NAME, tables)
         if run_dir.exists():
             os.rename(run_dir, box / "old")
         os.rename(stage, run_dir)
