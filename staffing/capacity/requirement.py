@@ -164,7 +164,7 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     alloc = plan.tables["allocation"]
     per_hour = {t.id: t.answer_per_hour for t in settings.teams}
     slot_h = alloc["slot_minutes"].to_numpy(float) / 60.0
-    answering = alloc["agents"].to_numpy(float) * alloc["provider"].map(per_hour).to_numpy(float) * slot_h
+    answering = alloc["logged_agents"].to_numpy(float) * alloc["provider"].map(per_hour).to_numpy(float) * slot_h
     staffed = pd.Series(answering, index=alloc["plateau"].to_numpy()).groupby(level=0).sum()
     req = weekly_requirement(scenario, week, 1).set_index("plateau")["required_agent_hours"]
     staffed = staffed.reindex(req.index, fill_value=0.0)
