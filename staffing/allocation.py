@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ import pulp
 from . import demand as demand_mod
 from . import queueing, shifts
 from .errors import InfeasiblePlan, InputError, SolverError
+from .parallel import run_jobs
 
 SHORTFALL_TOL = 1e-4  # agents: below this a slot counts as covered (solver tolerances)
 DAY_SCOPE_FLOOR = 0.5  # day scope: no slot below this share of the SL target
@@ -950,24 +950,6 @@ def _extract(m: _Model, week: int, status: str, lp_bound: float, solve_s: float,
         paid_hours={k: val(v) for k, v in m.paid.items()},
         u=np.array([val(v) for v in m.u]), cb=np.array([val(v) for v in m.cb]),
         day_short=float(sum(val(v) for v in m.day_short)))
-
-
-def run_jobs(func, jobs: list, workers: int, progress=None) -> list:
-    """func(job) for every job, in order; in `workers` processes when there are several
-    jobs and workers. progress(1) is called as each finishes."""
-    out = []
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for r in pool.map(func, jobs):
-                out.append(r)
-                if progress:
-                    progress(1)
-        return out
-    for job in jobs:
-        out.append(func(job))
-        if progress:
-            progress(1)
-    return out
 
 
 def _solve_week_job(args):

@@ -277,7 +277,7 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
     """Re-optimise each regime (its call uplift included) x offshore cap; one row per case."""
     import os
 
-    from . import allocation
+    from .parallel import run_jobs
 
     for r in regimes:
         _regime(scenario, r)
@@ -287,7 +287,7 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
                              field="--offshore-caps")
     jobs = [(scenario, dataclasses.replace(base_opts, regime=r, offshore_cap=c, workers=1))
             for r in regimes for c in caps]
-    rows = allocation.run_jobs(_compare_job, jobs, workers or os.cpu_count() or 1, progress)
+    rows = run_jobs(_compare_job, jobs, workers or os.cpu_count() or 1, progress)
     table = pd.DataFrame(rows)
     out = table[REGIME_COLUMNS].copy()
     # how the cases were solved, for the run's manifest

@@ -55,7 +55,6 @@ from __future__ import annotations
 import heapq
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +62,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .errors import InputError
+from .parallel import run_jobs
 
 CAP_S = 2700.0  # 45-minute limit on a call
 _EPS = 1e-9  # slack (in slots) when locating a time on slot boundaries
@@ -394,24 +394,19 @@ def simulate_plan(coverage: pd.DataFrame, *, scenario: str = "", replications: i
                    patience_s=np.where(np.isnan(pat), np.inf, pat), answer_s=ans, cap_s=cap_s)
     seeds = np.random.SeedSequence(seed).spawn(replications)
     workers = min(workers or os.cpu_count() or 1, replications)
-    results: list = [None] * replications
     bar = _progress(replications, progress)
-    if workers == 1:
-        for r, ss in enumerate(seeds):
-            results[r] = _replicate(plan, opt, ss)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_replicate, plan, opt, ss): r for r, ss in enumerate(seeds)}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                bar.update()
+    results = run_jobs(_replicate_job, [(plan, opt, ss) for ss in seeds], workers,
+                       progress=lambda k: bar.update(k))
     bar.close()
     counters = {name: np.vstack([res[name] for res in results]) for name in _COUNTERS}
     slots = _slot_table(cov, plan, counters, scenario)  # coverage row order
     summary = _summary_table(cov, slots, counters, scenario)
     slots = slots.sort_values(["plateau", "slot_start"], kind="stable").reset_index(drop=True)
     return Simulation(simulation=slots, summary=summary, counters=counters)
+
+
+def _replicate_job(args) -> dict[str, np.ndarray]:
+    return _replicate(*args)
 
 
 def _progress(total: int, enabled: bool):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, StaffingError
+from .parallel import run_jobs
 
 ALIASES = {"service_level.target": "service.sl_target", "service_level.answer_s": "service.answer_s"}
 POINT_COLUMNS = ["regime", "calls", "cost_eur", "revenue_eur", "net_cost_eur", "wait_hours",
@@ -142,8 +143,6 @@ def finished_points(points_dir: Path | None, previous: Path | None) -> dict[str,
 def run(points: list[Point], points_dir: Path | None, previous: Path | None = None,
         workers: int | None = None, progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """Optimise the points not finished yet; returns the table (grid order) and failures."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     from tqdm import tqdm
 
     done = finished_points(points_dir, previous)
@@ -165,14 +164,7 @@ def run(points: list[Point], points_dir: Path | None, previous: Path | None = No
 
     workers = max(1, min(len(todo), workers or os.cpu_count() or 1))
     try:
-        if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_run_point, p): p for p in todo}
-                for fut in as_completed(futures):
-                    keep(futures[fut], fut.result()[1])
-        else:
-            for p in todo:
-                keep(p, _run_point(p)[1])
+        run_jobs(_run_point, todo, workers, on_result=lambda i, res: keep(todo[i], res[1]))
     finally:
         bar.close()
     rows = [done[p.key] for p in points if p.key in done]
