@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import queueing, scenario_report
+from . import queueing, scenario_report, tables
 from .errors import InputError
 
 RESULT_COLUMNS = ["agents", "scheduled", "service_level", "asa_s", "occupancy", "p_wait",
@@ -70,6 +71,7 @@ OPTION_NAMES = {"calls": "--calls", "aht_s": "--aht", "slot_minutes": "--slot-mi
 
 def single(calls: float, aht_s: float, opts: dict, agents: str | None) -> pd.DataFrame:
     """Rows for one slot: the required staffing, or the given agent count(s)."""
+    check_options(opts)
     try:
         n = _required(calls, aht_s, opts) if agents is None else _parse_agents(agents)
         return _metrics(calls, aht_s, opts, np.atleast_1d(n))
@@ -113,78 +115,123 @@ def _sec(v) -> str:
     return "inf" if v is None else f"{v:.1f}"
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or xlsx table; InputError for a missing file or an unknown extension."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file does not exist", file=str(path))
-    ext = path.suffix.lower()
-    try:
-        if ext == ".csv":
-            return pd.read_csv(path)
-        if ext in (".xlsx", ".xlsm"):
-            return pd.read_excel(path)
-    except Exception as exc:  # unreadable content: say so in one line
-        raise InputError(f"cannot read table: {exc}", file=str(path)) from None
-    raise InputError(f"unsupported extension {ext!r} (use .csv or .xlsx)", file=str(path))
+# Batch columns besides calls, aht_s and the overrides above: labels copied through as text.
+LABEL_COLUMNS = ("id", "label", "name", "plateau", "queue", "slot_start", "date", "time",
+                 "note", "scenario")
 
 
-def _column(df: pd.DataFrame, col: str, path: Path, low, high, low_open) -> np.ndarray:
-    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-    raw_missing = df[col].isna().to_numpy()
-    bad = np.isnan(values) & ~raw_missing
-    if low is not None:
-        bad |= (values <= low) if low_open else (values < low)
-    if high is not None:
-        bad |= values > high
-    if col in ("calls", "aht_s"):
-        bad |= raw_missing
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+def check_options(opts: dict, file: str | None = None) -> None:
+    """Refuse option combinations that would be silently ignored: an abandonment cap without
+    a patience (Erlang A). `opts` values are scalars or per-row arrays (NaN: not set)."""
+    ab, pat = opts.get("max_abandon"), opts.get("patience_s")
+    set_ab = ab is not None and bool(np.any(~np.isnan(np.asarray(ab, dtype=float))))
+    if not set_ab:
+        return
+    no_pat = pat is None or bool(np.any(np.isnan(np.asarray(pat, dtype=float))
+                                        & ~np.isnan(np.asarray(ab, dtype=float))))
+    if no_pat:
+        if file:
+            raise InputError("max_abandon needs patience_s (Erlang A) on the same rows, or "
+                             "--patience", file=file, field="max_abandon")
+        raise InputError("needs --patience (the abandonment cap is an Erlang A target)",
+                         field="--max-abandon")
+
+
+def _check_columns(header: list[str], file: str) -> None:
+    """Known batch columns only: a misspelt override would silently fall back to the default."""
+    import difflib
+
+    known = ["calls", "aht_s", *_OPTIONAL, *RESULT_COLUMNS, *LABEL_COLUMNS]
+    for col in ("calls", "aht_s"):
+        if col not in header:
+            raise InputError("missing column", file=file, row=1, field=col)
+    for col in header:
+        if col not in known:
+            close = difflib.get_close_matches(col, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise InputError(f"unknown column '{col}': {hint}batch columns are calls, aht_s, "
+                             f"{', '.join(_OPTIONAL)}, and labels {', '.join(LABEL_COLUMNS)}",
+                             file=file, row=1, field=col)
+
+
+def _column(records, col: str, file: str, low, high, low_open) -> np.ndarray:
+    """A numeric column (NaN where blank); InputError naming the first bad row."""
+    values = np.full(len(records), np.nan)
+    for i, (line, rec) in enumerate(records):
+        v = rec.get(col)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            if col in ("calls", "aht_s"):
+                raise InputError("missing value", file=file, row=line, field=col)
+            continue
+        try:
+            x = tables.to_float(v)
+        except ValueError:
+            raise InputError(tables.not_a_number(v), file=file, row=line, field=col) from None
         lo = "(" if low_open else "["
-        rng = f"{lo}{low}, {high}]" if high is not None else f">{'=' if not low_open else ''} {low}"
-        raise InputError(f"expected a number {rng}, got {df[col].iloc[i]!r}", file=str(path),
-                         row=i + 2, field=col)
+        rng = f"in {lo}{low:g}, {high:g}]" if high is not None else f"{'>' if low_open else '>='} {low:g}"
+        out = (not np.isfinite(x) or (x <= low if low_open else x < low)
+               or (high is not None and x > high))
+        if out:
+            raise InputError(f"{v} is out of range: must be a finite number {rng}", file=file,
+                             row=line, field=col)
+        values[i] = x
     return values
 
 
+def _input_frame(header, records) -> pd.DataFrame:
+    """The input rows as read, labels as text, for copying through to the output."""
+    data = {c: [rec.get(c) for _, rec in records] for c in header if c not in RESULT_COLUMNS}
+    frame = pd.DataFrame(data, dtype=object)
+    for c in frame.columns:
+        if c not in LABEL_COLUMNS:
+            continue
+        frame[c] = frame[c].map(lambda v: None if v is None else str(v))
+    return frame
+
+
 def batch(input_path: str, output_path: str, defaults: dict) -> int:
-    """Read rows (calls, aht_s, optional per-row targets), write them with results added."""
+    """Read rows (calls, aht_s, optional per-row targets), write them with results added.
+
+    Input columns: calls, aht_s, the overrides in _OPTIONAL (blank: the option's value), labels
+    (LABEL_COLUMNS, copied through as text); result columns of an earlier output are replaced.
+    """
     src, dst = Path(input_path), Path(output_path)
+    file = str(src)
     if dst.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError("unsupported extension (use .csv or .xlsx)", file=str(dst))
-    if dst.resolve() == src.resolve():
-        raise InputError("output would overwrite the input file", file=str(dst))
-    df = read_table(src)
-    for col in ("calls", "aht_s"):
-        if col not in df.columns:
-            raise InputError("missing column", file=str(src), field=col)
-    calls = _column(df, "calls", src, 0, None, False)
-    aht = _column(df, "aht_s", src, 0, None, True)
+    with suppress(OSError):
+        if dst.resolve() == src.resolve():
+            raise InputError("output would overwrite the input file", file=str(dst))
+    header, records = tables.read_table(src)
+    _check_columns(header, file)
+    calls = _column(records, "calls", file, 0, None, False)
+    aht = _column(records, "aht_s", file, 0, None, True)
     opts = {}
     for col, (key, low, high, low_open) in _OPTIONAL.items():
         default = defaults.get(key)
-        if col in df.columns:
-            values = _column(df, col, src, low, high, low_open)
+        if col in header:
+            values = _column(records, col, file, low, high, low_open)
             if default is not None:
                 values = np.where(np.isnan(values), default, values)
             elif col in ("patience_s",) and np.isnan(values).any():
                 i = int(np.flatnonzero(np.isnan(values))[0])
                 raise InputError("empty patience_s: set it on every row or give --patience",
-                                 file=str(src), row=i + 2, field=col)
+                                 file=file, row=records[i][0], field=col)
             opts[key] = values
         else:
             opts[key] = default
+    check_options(opts, file)
     try:
         n = _required(calls, aht, opts)
         res = _metrics(calls, aht, opts, n)
     except InputError as exc:
-        raise InputError(exc.problem, file=str(src), field=exc.field) from None
-    out = df.copy()
+        raise InputError(exc.problem, file=file, field=exc.field) from None
+    out = _input_frame(header, records)
+    for c in ("calls", "aht_s", *(c for c in _OPTIONAL if c in header)):
+        out[c] = calls if c == "calls" else aht if c == "aht_s" else opts[_OPTIONAL[c][0]]
     for col in res.columns:
         out[col] = res[col].to_numpy()
     if opts.get("patience_s") is None:
         out["p_abandon"] = np.nan
     scenario_report.write_table(out, dst)
     return len(out)
-

@@ -24,6 +24,8 @@ from scipy import special
 from .errors import InputError
 
 _P_FULL_PRECISION = 1e-290  # a gammainc value below this is (nearly) subnormal: too few digits
+MAX_LOAD_ERLANGS = 1e7  # ten million agents busy at once: beyond any call centre
+_ABS_TOL_AGENTS = 1e-6  # agents: rounding slack of scheduled_staff
 _TOL = 1e-9  # relative slack on targets so exact ratios (4.8/6 = 0.8) are not lost to rounding
 
 
@@ -57,8 +59,9 @@ def _check(name: str, value, *, low=None, high=None, low_open=False, high_open=F
 
 
 def offered_load(calls, aht_s, slot_minutes) -> np.ndarray:
-    """Offered load in Erlangs: calls x aht_s / (slot_minutes x 60)."""
-    return _f(calls) * _f(aht_s) / (_f(slot_minutes) * 60.0)
+    """Offered load in Erlangs: calls x aht_s / (slot_minutes x 60) (inf beyond float range)."""
+    with np.errstate(over="ignore"):
+        return _f(calls) * _f(aht_s) / (_f(slot_minutes) * 60.0)
 
 
 def _stirling_corr(x: np.ndarray) -> np.ndarray:
@@ -311,6 +314,9 @@ def required_agents(calls, aht_s, slot_minutes, sl_target, answer_s, asa_target_
     _reject_impossible(sl_t, answer, asa_t, pat, ab, calls)
 
     a = offered_load(calls, aht, slot)
+    if (a > MAX_LOAD_ERLANGS).any():
+        raise InputError(f"gives an offered load of {float(a.max()):.3g} erlangs, beyond what "
+                         f"can be staffed (at most {MAX_LOAD_ERLANGS:g})", field="calls")
     result = np.zeros(a.shape, dtype=np.int64)
     busy = a > 0
     if not busy.any():
@@ -394,20 +400,24 @@ def _sel(tgt, where):
 def _reject_impossible(sl_t, answer, asa_t, pat, ab, calls):
     """Targets no finite staffing meets: SL 1 at answer time 0, ASA 0, no abandonment."""
     busy = calls > 0
-    if (busy & (sl_t >= 1.0) & (answer <= 0)).any():
-        raise InputError("sl_target 1.0 with answer_s 0 cannot be met by any finite staffing",
+    # P(wait > t) = C(n, a) exp(-(n - a) t / aht) > 0 for every finite n (Erlang C), and with
+    # abandonment SL(t) < 1 too: a service level of 1 is out of reach whatever the answer time
+    if (busy & (sl_t >= 1.0)).any():
+        why = "callers abandon (patience_s set)" if pat is not None else \
+            "some calls always wait longer than the answer time"
+        raise InputError(f"sl_target 1.0 cannot be met by any finite staffing: {why}",
                          field="sl_target")
     if pat is not None:
-        # with abandonment, SL(t) < 1 and P(abandon) > 0 for every finite n
-        if (busy & (sl_t >= 1.0)).any():
-            raise InputError("sl_target 1.0 cannot be met when callers abandon (patience_s set)",
-                             field="sl_target")
         if ab is not None and (busy & (ab <= 0)).any():
             raise InputError("max_abandon 0 cannot be met when callers abandon", field="max_abandon")
 
 
 def scheduled_staff(agents, shrinkage) -> np.ndarray:
-    """Staff to schedule so that agents remain after shrinkage: ceil(n / (1 - shrinkage))."""
+    """Staff to schedule so that agents remain after shrinkage: ceil(n / (1 - shrinkage)).
+
+    The slack for rounding is absolute (1e-6 agent): a relative one would swallow a real
+    fraction of an agent at tens of thousands of agents.
+    """
     n = _check("agents", agents, low=0)
     s = _check("shrinkage", shrinkage, low=0, high=1, high_open=True)
-    return np.ceil(n / (1.0 - s) * (1 - _TOL)).astype(np.int64)
+    return np.ceil(n / (1.0 - s) - _ABS_TOL_AGENTS).astype(np.int64)

@@ -7,7 +7,6 @@ an `InputError` naming file, row (the line number, the header being line 1) and 
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
 import datetime as dt
 import math
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import tables
 from .errors import InputError
 
 DEFAULT_MODEL = "orange-2009"
@@ -376,64 +376,11 @@ def _apply_overrides(data: dict, overrides: dict) -> dict:
 # --------------------------------------------------------------------------- tables
 
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    """Header and (row number, {column: raw value}) of a CSV or xlsx file; blank rows skipped."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                reader = csv.reader(fh)
-                header = next(reader, None)
-                rows = []
-                for raw in reader:
-                    line = reader.line_num
-                    if all(not c.strip() for c in raw):
-                        continue
-                    rows.append((line, raw))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text: {exc}", file=str(path)) from None
-        except csv.Error as exc:
-            raise InputError(f"bad CSV: {exc}", file=str(path)) from None
-    elif suffix == ".xlsx":
-        import openpyxl
+    """Header and (row number, {column: raw value}) of a CSV or xlsx file; blank rows skipped.
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is bad input
-            raise InputError(f"cannot read workbook: {exc}", file=str(path)) from None
-        sheet = book.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
-        first = next(it, None)
-        header = None if first is None else ["" if v is None else str(v) for v in first]
-        rows = []
-        for line, raw in enumerate(it, start=2):
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
-                continue
-            rows.append((line, list(raw)))
-        book.close()
-    else:
-        raise InputError("input tables must be .csv or .xlsx", file=str(path))
-    if not header or all(not str(h).strip() for h in header):
-        raise InputError("empty table: no header line", file=str(path))
-    header = [str(h).strip() for h in header]
-    errors = _Errors()
-    seen = set()
-    for name in header:
-        if name in seen:
-            errors.add(f"duplicate column '{name}'", file=path, row=1, field=name)
-        seen.add(name)
-    errors.raise_if_any()
-    out = []
-    for line, raw in rows:
-        if len(raw) > len(header) and any(str(v).strip() for v in raw[len(header):] if v is not None):
-            errors.add(f"{len(raw)} values for {len(header)} columns", file=path, row=line)
-            continue
-        record = {name: (raw[i] if i < len(raw) else None) for i, name in enumerate(header)}
-        out.append((line, record))
-    errors.raise_if_any()
-    return header, out
+    See staffing.tables: French CSV (`;`, decimal commas, Windows-1252), bounded xlsx reading.
+    """
+    return tables.read_table(path)
 
 
 def _blank(value) -> bool:
@@ -442,11 +389,7 @@ def _blank(value) -> bool:
 
 
 def _as_float(value) -> float:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, (int, float)):
-        return float(value)
-    return float(str(value).strip().replace("_", ""))
+    return tables.to_float(value)
 
 
 class _Column:
@@ -473,7 +416,7 @@ class _Column:
             try:
                 x = _as_float(value)
             except ValueError:
-                raise ValueError(f"'{value}' is not a number") from None
+                raise ValueError(tables.not_a_number(value)) from None
             if not math.isfinite(x):
                 raise ValueError(f"'{value}' is not a finite number")
             if self.integer and x != int(x):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from . import safe_text
 from .errors import InputError
 from .scenario import WEEKDAYS, Scenario
 
@@ -106,7 +108,11 @@ def render_summary(scenario: Scenario, info: dict) -> str:
 
 
 def write_table(frame: pd.DataFrame, path) -> Path:
-    """Write CSV or xlsx (by extension) atomically: a temp file in the same folder, then rename."""
+    """Write CSV or xlsx (by extension) atomically: a temp file in the same folder, then rename.
+
+    Text is written as text: CSV cells led by = + - @ are neutralised, workbook cells holding
+    text are text cells (staffing.safe_text).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -114,16 +120,51 @@ def write_table(frame: pd.DataFrame, path) -> Path:
                          file=str(path), field="--output")
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=suffix, dir=folder)
     os.close(fd)
     try:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+            safe_text.escape_frame(frame).to_csv(tmp, index=False,
+                                                 date_format="%Y-%m-%dT%H:%M:%S")
         else:
-            frame.to_excel(tmp, index=False, sheet_name=path.stem[:31] or "table")
+            _write_xlsx(frame, tmp, sheet_title(path.stem))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def sheet_title(stem: str) -> str:
+    """An Excel sheet title from a file stem: no []:*?/\\, no leading or trailing ', 31 chars."""
+    title = re.sub(r"[\[\]:*?/\\]", "_", stem).strip("'")[:31]
+    return title or "table"
+
+
+def _write_xlsx(frame: pd.DataFrame, path, title: str) -> None:
+    """One sheet: a header row, then the rows; text in text cells, datetimes as Excel dates."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title)
+    ws.append([safe_text.text_cell(ws, str(c)) for c in frame.columns])
+    date_cols = {j for j, c in enumerate(frame.columns)
+                 if pd.api.types.is_datetime64_any_dtype(frame[c])}
+    for row in frame.itertuples(index=False, name=None):
+        cells = []
+        for j, v in enumerate(row):
+            v = safe_text.excel_value(v)
+            if isinstance(v, str):
+                cells.append(safe_text.text_cell(ws, v))
+            elif isinstance(v, float) and v in (float("inf"), float("-inf")):
+                cells.append("#NUM!")  # an error cell, as in plan.xlsx
+            elif j in date_cols and v is not None:
+                c = WriteOnlyCell(ws, value=pd.Timestamp(v).to_pydatetime())
+                c.number_format = "yyyy-mm-dd hh:mm"
+                cells.append(c)
+            else:
+                cells.append(v)
+        ws.append(cells)
+    wb.save(path)

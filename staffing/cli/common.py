@@ -9,6 +9,23 @@ import click
 from ..errors import InputError
 
 
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses nan and inf (click's FLOAT reads both), within a range."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        x = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(x):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(x, param, ctx)
+
+
+FINITE = FiniteFloat()
+
+
 def plan_options(f):
     """The optimiser options shared by optimise, compare and sweep (regime and cap excluded)."""
     options = [
@@ -24,9 +41,9 @@ def plan_options(f):
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan)."),
         click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
                      show_default=True),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=120.0,
+        click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=120.0,
                      show_default=True, help="Seconds per week's integer solve."),
-        click.option("--gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
+        click.option("--gap", type=FiniteFloat(min=0), default=0.005, show_default=True,
                      help="Relative gap to the LP bound accepted for the integer plan."),
         click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
                      help="Override a model key, e.g. --set policy.offshore_cap=0.1 (repeatable)."),

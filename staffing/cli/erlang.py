@@ -6,22 +6,23 @@ import click
 
 from ..errors import InputError
 from .app import cli
+from .common import FINITE
 
 @cli.command("erlang")
-@click.option("--calls", type=float, help="Calls offered in the slot.")
-@click.option("--aht", "aht_s", type=float, help="Average handle time, seconds.")
-@click.option("--slot-minutes", type=float, default=30.0, show_default=True)
-@click.option("--sl", "sl_target", type=float, default=0.8, show_default=True,
+@click.option("--calls", type=FINITE, help="Calls offered in the slot.")
+@click.option("--aht", "aht_s", type=FINITE, help="Average handle time, seconds.")
+@click.option("--slot-minutes", type=FINITE, default=30.0, show_default=True)
+@click.option("--sl", "sl_target", type=FINITE, default=0.8, show_default=True,
               help="Service-level target: share answered within --answer-time.")
-@click.option("--answer-time", "answer_s", type=float, default=20.0, show_default=True,
+@click.option("--answer-time", "answer_s", type=FINITE, default=20.0, show_default=True,
               help="Answer-time threshold of the service level, seconds.")
-@click.option("--shrinkage", type=float, default=0.0, show_default=True,
+@click.option("--shrinkage", type=FINITE, default=0.0, show_default=True,
               help="Share of paid time not on the phones, in [0, 1).")
-@click.option("--max-occupancy", type=float, default=None, help="Occupancy cap, e.g. 0.85.")
-@click.option("--asa", "asa_s", type=float, default=None, help="ASA target, seconds.")
-@click.option("--patience", "patience_s", type=float, default=None,
+@click.option("--max-occupancy", type=FINITE, default=None, help="Occupancy cap, e.g. 0.85.")
+@click.option("--asa", "asa_s", type=FINITE, default=None, help="ASA target, seconds.")
+@click.option("--patience", "patience_s", type=FINITE, default=None,
               help="Mean caller patience, seconds: Erlang A (abandonment) instead of Erlang C.")
-@click.option("--max-abandon", type=float, default=None, help="Abandonment cap (Erlang A).")
+@click.option("--max-abandon", type=FINITE, default=None, help="Abandonment cap (Erlang A).")
 @click.option("--agents", default=None,
               help="Evaluate this staffing instead (N), or a table over a range (N:M).")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,

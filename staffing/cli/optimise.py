@@ -7,12 +7,12 @@ import sys
 import click
 
 from .app import cli
-from .common import plan_options, plan_opts_to_options, refuse_existing
+from .common import FiniteFloat, plan_options, plan_opts_to_options, refuse_existing
 
 @cli.command("optimise")
 @click.argument("model", required=False)
 @click.option("--regime", default=None, help="Pricing regime (its call uplift) [default: the model's].")
-@click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
+@click.option("--offshore-cap", type=FiniteFloat(0, 1), default=None,
               help="Largest offshore share of answering hours [default: the model's].")
 @click.option("--charts", type=click.Choice(["slot", "day", "week"]), default=None,
               help="Time step of plan.xlsx's charts [default: slot up to a week, day up to 8 weeks, "

@@ -5,20 +5,21 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .common import FiniteFloat
 
 @cli.command("simulate")
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False))
 @click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--forecast-error", type=click.FloatRange(min=0), default=0.1, show_default=True,
+@click.option("--forecast-error", type=FiniteFloat(min=0), default=0.1, show_default=True,
               help="CV of a gamma factor on each plateau-day's volume (0: Poisson only).")
-@click.option("--aht-cv", type=click.FloatRange(min=0, min_open=True), default=1.0,
+@click.option("--aht-cv", type=FiniteFloat(min=0, min_open=True), default=1.0,
               show_default=True, help="CV of the lognormal handle time (capped at 45 min).")
 @click.option("--exponential", is_flag=True,
               help="Exponential handle times instead (the Erlang model; ignores --aht-cv).")
-@click.option("--patience", "patience_s", type=click.FloatRange(min=0, min_open=True),
+@click.option("--patience", "patience_s", type=FiniteFloat(min=0, min_open=True),
               default=None, help="Mean caller patience, seconds [default: the run's, else none].")
-@click.option("--answer-time", "answer_s", type=click.FloatRange(min=0), default=None,
+@click.option("--answer-time", "answer_s", type=FiniteFloat(min=0), default=None,
               help="Answer-time threshold of the SL, seconds [default: the run's, else 60].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes [default: all cores].")

@@ -11,7 +11,7 @@ import click
 
 from ..errors import InputError, SolverError
 from .app import cli
-from .common import csv_list, plan_options, plan_opts_to_options
+from .common import FiniteFloat, csv_list, plan_options, plan_opts_to_options
 
 @cli.command("sweep")
 @click.argument("model", required=False)
@@ -21,7 +21,7 @@ from .common import csv_list, plan_options, plan_opts_to_options
                    "an alias for service.sl_target.")
 @click.option("--regimes", default=None, metavar="R0,R2,...",
               help="Pricing regimes, each point optimised under each [default: the model's active].")
-@click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
+@click.option("--offshore-cap", type=FiniteFloat(0, 1), default=None,
               help="Largest offshore share of answering hours [default: the model's].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes [default: all cores].")
