@@ -30,6 +30,11 @@ PROVIDER_KINDS = ("inhouse", "subcontractor", "offshore")
 TARGET_COLUMNS = ("sl_target", "answer_s", "asa_s", "max_occupancy", "patience_s", "max_abandon")
 MAX_CALL_S = 2700.0  # calls last up to 45 min (reference article)
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+MAX_NUMBER = 1e12  # no setting or table value is larger: beyond it, input is a mistake
+MAX_WEEKS = 520
+MAX_AGENTS = 1e6  # headcount, seats: a million advisers is beyond any call centre
+MAX_EUR_PER_HOUR = 1e4  # ten years of weekly plans
+ID_RULE = "may hold only letters, digits, '_', '-', '.'"
 
 
 # --------------------------------------------------------------------------- errors
@@ -184,9 +189,10 @@ SCHEMA["capacity"] = {
     "transfers": {"enabled": "bool", "cost_eur_per_transfer": "float", "max_per_week": "int"},
     "inhouse": _TEAM, "teams": {"*": _TEAM}, "contracts": _CONTRACT, "providers": {"*": _CONTRACT},
 }
-_TYPE_WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+_TYPE_WORDS = {"str": "a string", "int": "an integer",
+               "float": "a finite number (at most 1e12 in size)", "bool": "true or false",
                "date": "a date (YYYY-MM-DD)", "time": "a time \"HH:MM\"",
-               "floats": "a list of numbers", "hours": "[\"HH:MM\", \"HH:MM\"] or \"closed\"",
+               "floats": "a list of finite numbers", "hours": "[\"HH:MM\", \"HH:MM\"] or \"closed\"",
                "strs": "a list of strings"}
 
 
@@ -195,8 +201,9 @@ def _check_type(kind: str, value) -> bool:
         return isinstance(value, str)
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "float":  # nan and inf are TOML floats, but no setting means them
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value) and abs(value) <= MAX_NUMBER
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "date":
@@ -290,11 +297,22 @@ def resolve_model(path_or_name: str | Path | None = None) -> Path:
 
 
 def _read_toml(path: Path) -> dict:
+    """A model file's TOML: UTF-8, a byte-order mark allowed; InputError for anything else."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=str(path)) from None
+    except OSError as exc:  # permission denied, a folder, a symlink loop...
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
+                         f"save the model file as UTF-8", file=str(path)) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
 
@@ -419,6 +437,8 @@ class _Column:
                 raise ValueError(tables.not_a_number(value)) from None
             if not math.isfinite(x):
                 raise ValueError(f"'{value}' is not a finite number")
+            if abs(x) > MAX_NUMBER:
+                raise ValueError(f"{x:g} is out of range: no value here exceeds {MAX_NUMBER:g}")
             if self.integer and x != int(x):
                 raise ValueError(f"'{value}' is not a whole number")
             self._check_range(x)
@@ -483,7 +503,7 @@ _PLATEAU_COLUMNS = {
     "customers": _Column("float", default=_NAN, low=0),
     "contact_rate": _Column("float", default=_NAN, low=0),
     "calls_per_caller": _Column("float", default=_NAN, low=0, low_open=True),
-    "aht_s": _Column("float", required=True, low=0, low_open=True),
+    "aht_s": _Column("float", required=True, low=0, low_open=True, high=MAX_CALL_S),
     "callback_share": _Column("float", default=0.0, low=0, high=1, high_open=True),
     "callback_threshold_s": _Column("float", default=1800.0, low=0, low_open=True),
     "long_call_aht_s": _Column("float", default=_NAN, low=0, low_open=True, high=MAX_CALL_S),
@@ -556,11 +576,11 @@ _PROVIDER_COLUMNS = {
     "kind": _Column("str", required=True, choices=PROVIDER_KINDS),
     "site": _Column("str", default=""),
     "plateaux": _Column("str", required=True),
-    "cost_eur_per_hour": _Column("float", required=True, low=0),
-    "headcount": _Column("float", default=_NAN, low=0, integer=True),
-    "headcount_min": _Column("float", default=_NAN, low=0, integer=True),
-    "headcount_max": _Column("float", default=_NAN, low=0, integer=True),
-    "seats": _Column("float", default=_NAN, low=0, integer=True),
+    "cost_eur_per_hour": _Column("float", required=True, low=0, high=MAX_EUR_PER_HOUR),
+    "headcount": _Column("float", default=_NAN, low=0, high=MAX_AGENTS, integer=True),
+    "headcount_min": _Column("float", default=_NAN, low=0, high=MAX_AGENTS, integer=True),
+    "headcount_max": _Column("float", default=_NAN, low=0, high=MAX_AGENTS, integer=True),
+    "seats": _Column("float", default=_NAN, low=0, high=MAX_AGENTS, integer=True),
     "min_weekly_hours": _Column("float", default=0.0, low=0),
     "max_weekly_hours": _Column("float", default=_NAN, low=0),
     "shrinkage": _Column("float", required=True, low=0, high=1, high_open=True),
@@ -862,8 +882,15 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     if need(start is not None, "missing value", "horizon.start"):
         out["start"] = _parse_date(start)
     weeks = get("horizon", "weeks", 1)
-    need(weeks >= 1, f"{weeks} is out of range: must be >= 1", "horizon.weeks")
+    need(1 <= weeks <= MAX_WEEKS, f"{weeks} is out of range: must be in [1, {MAX_WEEKS}]",
+         "horizon.weeks")
     out["weeks"] = weeks
+    if out.get("start") and 1 <= weeks <= MAX_WEEKS:
+        try:
+            out["start"] + dt.timedelta(weeks=weeks + 1)
+        except OverflowError:
+            errors.add(f"the horizon from {out['start']} runs past the year 9999", file=file,
+                       field="horizon.start")
     slot = get("horizon", "slot_minutes", 30)
     need(slot in (15, 30, 60), f"{slot} is not one of 15, 30, 60", "horizon.slot_minutes")
     out["slot_minutes"] = slot
@@ -963,6 +990,9 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     records = []
     for rid, reg in regimes.items():
         key = f"pricing.regimes.{rid}"
+        if not _ID_RE.match(rid):
+            errors.add(f"regime id '{rid}' {ID_RULE}", file=file, field=key)
+            continue
         eur = reg.get("eur_per_min")
         if not need(eur is not None, "missing value", f"{key}.eur_per_min"):
             continue
@@ -1006,7 +1036,8 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     cap = float(policy.get("offshore_cap", 1.0))
     need(0 <= cap <= 1, f"{cap:g} is out of range: must be in [0, 1]", "policy.offshore_cap")
     pen = float(policy.get("shortfall_penalty_eur_per_agent_hour", 500.0))
-    need(pen >= 0, f"{pen:g} is out of range: must be >= 0", "policy.shortfall_penalty_eur_per_agent_hour")
+    need(0 <= pen <= 1e6, f"{pen:g} is out of range: must be in [0, 1e6]",
+         "policy.shortfall_penalty_eur_per_agent_hour")
     share = float(policy.get("max_shortfall_share", 0.0))
     need(0 <= share <= 1, f"{share:g} is out of range: must be in [0, 1]", "policy.max_shortfall_share")
     out["offshore_cap"], out["shortfall_penalty_eur_per_agent_hour"] = cap, pen
@@ -1127,6 +1158,53 @@ def regime_on(scenario: Scenario, dates) -> np.ndarray:
     return out
 
 
+# --------------------------------------------------------------------------- cross checks
+
+def _open_days(s: dict) -> list[tuple[int, int]]:
+    return [(_minutes(h[0]), _minutes(h[1])) for h in s["opening"].values() if h is not None]
+
+
+def _check_shift_lengths(s: dict, file, errors: _Errors) -> None:
+    """Every shift length must fit the opening hours of at least one day (with its break)."""
+    from . import shifts as shifts_mod
+
+    rules, days = s["shifts"], _open_days(s)
+    longest = max((b - a for a, b in days), default=0)
+    for h in rules.paid_hours:
+        one = dataclasses.replace(rules, paid_hours=(h,))
+        if not any(shifts_mod.day_patterns(a, b, s["slot_minutes"], one) for a, b in days):
+            brk = (f" plus a {rules.unpaid_break_minutes} min unpaid break"
+                   if h > rules.break_after_hours and rules.unpaid_break_minutes else "")
+            errors.add(f"a {h:g} h shift{brk} fits no day's opening hours (longest day "
+                       f"{longest / 60:g} h)", file=file, field="shifts.paid_hours")
+
+
+def _check_take_or_pay(providers: pd.DataFrame, s: dict, file, errors: _Errors) -> None:
+    """A take-or-pay minimum must be workable: at most seats x the week's opening hours."""
+    week_h = sum(b - a for a, b in _open_days(s)) / 60
+    for pid, r in providers.iterrows():
+        if r["kind"] == "inhouse" or not r["min_weekly_hours"] > 0 or math.isnan(r["seats"]):
+            continue
+        most = r["seats"] * week_h
+        if r["min_weekly_hours"] > most + 1e-9:
+            errors.add(f"provider '{pid}': take-or-pay minimum of {r['min_weekly_hours']:g} h a "
+                       f"week, but {r['seats']:g} seats x {week_h:g} opening hours allow only "
+                       f"{most:g} h", file=file, field="min_weekly_hours")
+
+
+def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Errors) -> None:
+    """A forecast must cover some of the horizon; rows outside it are counted, not used."""
+    start = pd.Timestamp(s["start"])
+    end = start + pd.Timedelta(weeks=s["weeks"])
+    inside = (forecast["slot_start"] >= start) & (forecast["slot_start"] < end)
+    forecast.attrs["rows_in_horizon"] = int(inside.sum())
+    if len(forecast) and not inside.any():
+        first, last = forecast["slot_start"].min(), forecast["slot_start"].max()
+        errors.add(f"none of its {len(forecast)} rows ({first:%Y-%m-%d} to {last:%Y-%m-%d}) falls "
+                   f"in the horizon {start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d} "
+                   f"(horizon.start, horizon.weeks)", file=file, field="slot_start")
+
+
 # --------------------------------------------------------------------------- load
 
 def load(path_or_name: str | Path | None = None, overrides: dict | None = None) -> Scenario:
@@ -1154,6 +1232,11 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     targets = _targets(s, ids, path, errors)
     errors.raise_if_any()
     regime_timeline(data, s["regimes"].index, path)
+    _check_shift_lengths(s, path, errors)
+    _check_take_or_pay(providers, s, inputs["providers"], errors)
+    if forecast is not None:
+        _check_forecast_horizon(forecast, s, inputs["forecast"], errors)
+    errors.raise_if_any()
 
     input_files = {"model": path}
     for i, parent in enumerate(model_files[1:], start=1):

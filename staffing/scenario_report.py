@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import safe_text
+from . import safe_text, tempfiles
 from .errors import InputError
 from .scenario import WEEKDAYS, Scenario
 
@@ -120,7 +120,8 @@ def write_table(frame: pd.DataFrame, path) -> Path:
                          file=str(path), field="--output")
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=suffix, dir=folder)
+    tempfiles.clean_stale(folder)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(path.name), suffix=suffix, dir=folder)
     os.close(fd)
     try:
         if suffix == ".csv":

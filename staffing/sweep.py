@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, StaffingError
+from . import tempfiles
 from .parallel import run_jobs
 
 ALIASES = {"service_level.target": "service.sl_target", "service_level.answer_s": "service.answer_s"}
@@ -113,7 +114,7 @@ def _run_point(point: Point) -> tuple[str, dict]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(path.name), dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)

@@ -48,7 +48,7 @@ def test_validate_with_set(capsys):
     assert code == 0 and info["calls_per_year"] == pytest.approx(30e6) and info["slots"] == 14 * 28
 
 
-def test_validate_bad_model_one_line_per_problem(capsys, tmp_path):
+def test_validate_bad_model_one_line_for_all_problems(capsys, tmp_path):
     model = copy_default(tmp_path)
     providers = tmp_path / "inputs" / "orange-2009" / "providers.csv"
     edit(providers, "fr-bordeaux,inhouse,Bordeaux,fixed,55,700,,,,,,0.30",
@@ -57,8 +57,8 @@ def test_validate_bad_model_one_line_per_problem(capsys, tmp_path):
     code, out, err = run(capsys, "validate", str(model))
     assert code == 2 and out == ""
     assert err.splitlines() == [
-        f"error: {providers}, row 4, field 'shrinkage': 1.3 is out of range: must be in [0, 1)",
-        f"error: {providers}, row 10, field 'plateaux': unknown plateau id(s) fax",
+        f"error: {providers}, row 4, field 'shrinkage': 1.3 is out of range: must be in [0, 1) "
+        f"(and 1 more problem in the input)",
     ]
     assert "Traceback" not in err
 

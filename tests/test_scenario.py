@@ -346,7 +346,7 @@ CSV_CASES = [
     ("providers.csv", "fr-bordeaux,inhouse,Bordeaux,fixed,55,700,,,,,,0.30",
      "fr-bordeaux,inhouse,Bordeaux,fixed,55,700,,,,,,1.0", 4, "shrinkage", "out of range: must be in [0, 1)"),
     ("providers.csv", "fr-bordeaux,inhouse,Bordeaux,fixed,55,", "fr-bordeaux,inhouse,Bordeaux,fixed,-55,",
-     4, "cost_eur_per_hour", "out of range: must be >= 0"),
+     4, "cost_eur_per_hour", "out of range: must be in [0, 10000]"),
     ("providers.csv", "fr-bordeaux,inhouse,Bordeaux,fixed,55,", "fr-bordeaux,inhouse,Bordeaux,fixd,55,",
      4, "plateaux", "unknown plateau id(s) fixd"),
     ("providers.csv", "fr-bordeaux,inhouse,", "fr-lyon,inhouse,", 4, "id", "duplicate id 'fr-lyon' (first on row 3)"),
@@ -375,7 +375,7 @@ CSV_CASES = [
     ("plateaux.csv", ",1000000,0.54,3.1,", ",1000000,,3.1,", 3, "contact_rate",
      "give annual_calls, or customers, contact_rate and calls_per_caller"),
     ("plateaux.csv", "fixed,Fixed-line telephony,10000000,,,,360,", "fixed,Fixed-line telephony,10000000,,,,0,",
-     6, "aht_s", "out of range: must be > 0"),
+     6, "aht_s", "out of range: must be in (0, 2700]"),
     ("plateaux.csv", "360,0.01,1800,2400", "360,0.01,1800,3000", 6, "long_call_aht_s", "out of range"),
     ("plateaux.csv", "360,0.01,1800,2400", "360,0.01,1800,1700", 6, "long_call_aht_s",
      "must exceed callback_threshold_s"),
@@ -429,7 +429,7 @@ def test_all_errors_of_a_table_at_once(model):
     lines = str(load_error(model)).splitlines()
     assert lines == [
         f"{path}, row 4, field 'shrinkage': 1.3 is out of range: must be in [0, 1)",
-        f"{path}, row 12, field 'cost_eur_per_hour': -28 is out of range: must be >= 0",
+        f"{path}, row 12, field 'cost_eur_per_hour': -28 is out of range: must be in [0, 10000]",
     ]
 
 

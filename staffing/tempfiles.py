@@ -1,0 +1,125 @@
+"""Temporary siblings of outputs, tagged with the writer's process id; run-id reservations.
+
+Every output is written under a hidden sibling name `.<name>.tmp-<pid>-<random>` and renamed
+into place. A process killed by SIGKILL (or a power cut) cannot remove its temporary files, so
+each writer first removes the tagged siblings of processes that no longer exist on this machine
+(`clean_stale`). Automatic run folders are reserved with an exclusive marker file
+`.<run id>.run` (holding the pid) so that two commands started in the same second never pick the same
+folder; markers are removed when the folder is written or the process ends.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+from contextlib import suppress
+from pathlib import Path
+
+_TAGGED = re.compile(r"^\..*\.(?:tmp|old)-(\d+)-.*$")
+_NAME_KEEP = 80  # characters of the output's name kept in a temporary name (NAME_MAX is 255)
+_reserved: set[Path] = set()
+
+
+def prefix(name: str) -> str:
+    """Prefix for a temporary sibling of the output `name` (mkstemp / mkdtemp `prefix=`)."""
+    return f".{name[:_NAME_KEEP]}.tmp-{os.getpid()}-"
+
+
+def old_prefix(name: str) -> str:
+    """Prefix for the folder that holds a replaced run folder until the new one is in place."""
+    return f".{name[:_NAME_KEEP]}.old-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_stale(folder) -> list[Path]:
+    """Remove tagged temporary siblings in `folder` left by processes that are gone."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TAGGED.match(entry.name)
+        if not m or _alive(int(m.group(1))):
+            continue
+        path = Path(entry.path)
+        with suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _marker(path: Path) -> Path:
+    return path.parent / f".{path.name[:_NAME_KEEP]}.run"
+
+
+def reserve(path: Path) -> bool:
+    """Reserve a run folder name for this process; False if taken (by a folder or a live
+    process's reservation). The marker is created exclusively: one process wins."""
+    path = Path(path)
+    marker = _marker(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(path.parent)
+    for _ in range(2):
+        if path.exists():
+            return False
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(marker.read_text().strip() or 0)
+            except (OSError, ValueError):
+                return False
+            if holder and _alive(holder):
+                return False
+            with suppress(OSError):  # a dead process's reservation
+                marker.unlink()
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        if path.exists():  # written meanwhile by a process that did not reserve it
+            release(path)
+            return False
+        _reserved.add(marker)
+        return True
+    return False
+
+
+def release(path: Path) -> None:
+    """Drop this process's reservation of a run folder name (after writing it, or on exit)."""
+    marker = _marker(Path(path))
+    if marker in _reserved or _holder(marker) == os.getpid():
+        with suppress(OSError):
+            marker.unlink()
+    _reserved.discard(marker)
+
+
+def _holder(marker: Path) -> int | None:
+    try:
+        return int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+@atexit.register
+def _release_all() -> None:
+    for marker in list(_reserved):
+        with suppress(OSError):
+            marker.unlink()
+    _reserved.clear()
