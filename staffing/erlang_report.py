@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import suppress
+import os
 from pathlib import Path
 
 import numpy as np
@@ -199,9 +199,8 @@ def batch(input_path: str, output_path: str, defaults: dict) -> int:
     file = str(src)
     if dst.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError("unsupported extension (use .csv or .xlsx)", file=str(dst))
-    with suppress(OSError):
-        if dst.resolve() == src.resolve():
-            raise InputError("output would overwrite the input file", file=str(dst))
+    if os.path.realpath(dst) == os.path.realpath(src):
+        raise InputError("output would overwrite the input file", file=str(dst))
     header, records = tables.read_table(src)
     _check_columns(header, file)
     calls = _column(records, "calls", file, 0, None, False)

@@ -1063,7 +1063,7 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
 
 
 _TARGET_RANGES = {  # (low, high, low_open, high_open)
-    "sl_target": (0, 1, True, False), "answer_s": (0, None, False, False),
+    "sl_target": (0, 1, True, True), "answer_s": (0, None, False, False),  # SL 1: out of reach
     "asa_s": (0, None, True, False), "max_occupancy": (0, 1, True, False),
     "patience_s": (0, None, True, False), "max_abandon": (0, 1, True, True),
 }

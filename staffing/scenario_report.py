@@ -119,6 +119,7 @@ def write_table(frame: pd.DataFrame, path) -> Path:
         raise InputError(f"unknown output format '{suffix or path.name}': use .csv or .xlsx",
                          file=str(path), field="--output")
     folder = path.parent if str(path.parent) else Path(".")
+    tempfiles.check_name(path)
     folder.mkdir(parents=True, exist_ok=True)
     tempfiles.clean_stale(folder)
     fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(path.name), suffix=suffix, dir=folder)

@@ -509,22 +509,42 @@ def load_run(run_dir) -> tuple[pd.DataFrame, dict]:
     import json
     from pathlib import Path
 
+    from . import results
+    from .safe_text import unescape_series
+
     run = Path(run_dir)
     manifest_path, coverage_path = run / "manifest.json", run / "coverage.csv"
     if not manifest_path.is_file():
         raise InputError("no manifest.json: not a run folder", file=str(run))
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", file=str(manifest_path)) from None
-    if not isinstance(manifest, dict):
-        raise InputError("not a JSON object", file=str(manifest_path))
+    manifest = results.load_manifest(run)
+    options = manifest.get("options") or {}
+    for key in ("answer_s", "patience_s"):
+        v = options.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                              or not math.isfinite(v) or v < 0):
+            raise InputError(f"must be a number >= 0 or null, got {v!r}", file=str(manifest_path),
+                             field=f"options.{key}")
     if not coverage_path.is_file():
         raise InputError("no coverage table in the run folder", file=str(coverage_path))
     try:
-        coverage = pd.read_csv(coverage_path)
-    except (ValueError, pd.errors.ParserError) as exc:
+        raw = coverage_path.read_bytes()
+        if raw and not raw.endswith(b"\n"):
+            raise InputError("truncated: the last line is incomplete", file=str(coverage_path))
+        coverage = pd.read_csv(coverage_path, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(f"unreadable CSV ({exc})", file=str(coverage_path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(coverage_path)) from None
+    if coverage.empty:
+        raise InputError("no rows: the plan is empty", file=str(coverage_path))
+    expected = (manifest.get("rows") or {}).get("coverage")
+    if expected is not None and expected != len(coverage):
+        raise InputError(f"{len(coverage)} rows where the manifest records {expected}: the table "
+                         f"is incomplete or was edited", file=str(coverage_path))
+    if "plateau" in coverage.columns:
+        coverage["plateau"] = unescape_series(coverage["plateau"].astype(str))
     return coverage, manifest
 
 
@@ -600,7 +620,7 @@ def write_tables(result: Simulation, out_dir, *, run_dir=None, options: dict | N
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = {"simulation": result.simulation, "simulation_summary": result.summary}
-    in_run = run_dir is not None and Path(run_dir).resolve() == out.resolve()
+    in_run = run_dir is not None and os.path.realpath(run_dir) == os.path.realpath(out)
     manifest = results.load_manifest(out) if in_run else {}
     if in_run and manifest:  # the run's horizon: weekday and horizon week as in its tables
         start = (manifest.get("options") or {}).get("start")

@@ -27,6 +27,22 @@ def prefix(name: str) -> str:
     return f".{name[:_NAME_KEEP]}.tmp-{os.getpid()}-"
 
 
+def check_name(path) -> None:
+    """InputError when an output's file or folder name is longer than the file system allows."""
+    from .errors import InputError
+
+    path = Path(path)
+    folder = next((p for p in path.parents if p.exists()), Path("."))
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > limit:
+            raise InputError(f"a file or folder name is longer than {limit} bytes: "
+                             f"'{part[:40]}...'", file=str(path)[:120] + "...")
+
+
 def old_prefix(name: str) -> str:
     """Prefix for the folder that holds a replaced run folder until the new one is in place."""
     return f".{name[:_NAME_KEEP]}.old-{os.getpid()}-"

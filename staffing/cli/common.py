@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from ..scenario import MAX_WEEKS
 
 
 class FiniteFloat(click.FloatRange):
@@ -31,8 +32,8 @@ def plan_options(f):
     options = [
         click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
                      help="First day of the horizon [default: the model's]."),
-        click.option("--weeks", type=click.IntRange(min=1), default=None,
-                     help="Weeks to plan [default: the model's]."),
+        click.option("--weeks", type=click.IntRange(min=1, max=MAX_WEEKS), default=None,
+                     help=f"Weeks to plan, at most {MAX_WEEKS} [default: the model's]."),
         click.option("--sl-scope", type=click.Choice(["slot", "day"]), default=None,
                      help="Meet the SL in every slot, or call-weighted over each day."),
         click.option("--queueing", type=click.Choice(["erlang_c", "erlang_a"]), default=None),
@@ -58,7 +59,16 @@ def plan_options(f):
 
 def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap, **kw):
     """allocation.Options from the shared command-line options."""
+    import datetime as dt
+
     from .. import allocation
+
+    if start is not None:
+        try:
+            start.date() + dt.timedelta(weeks=(weeks or MAX_WEEKS) + 1)
+        except OverflowError:
+            raise InputError(f"the horizon from {start:%Y-%m-%d} runs past the year 9999",
+                             field="--start") from None
 
     return allocation.Options(start=start.date() if start else None, weeks=weeks,
                               sl_scope=sl_scope, queueing=queueing, headcount=headcount,
