@@ -26,7 +26,12 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+_interrupted = False
+
+
 def _on_signal(signum, frame):
+    global _interrupted
+    _interrupted = True
     # the first signal unwinds; more of them while cleaning up would interrupt the cleaning
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -37,7 +42,7 @@ def _quiet_unraisable(hook):
     """After an interrupt, finalisers interrupted half-way (zip files, generators) would each
     print an "Exception ignored" block: say nothing, the one line is enough."""
     def quiet(unraisable):
-        if isinstance(unraisable.exc_value, (Interrupted, KeyboardInterrupt)):
+        if _interrupted or isinstance(unraisable.exc_value, (Interrupted, KeyboardInterrupt)):
             return
         hook(unraisable)
     return quiet
@@ -81,6 +86,8 @@ def _main(argv: list[str] | None) -> int:
     Exit codes: 0 ok, 2 bad input or an output that cannot be written, 3 infeasible, 4 solver
     failure, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
+    global _interrupted
+    _interrupted = False
     handlers = {}
     if threading.current_thread() is threading.main_thread():
         handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -94,7 +101,8 @@ def _main(argv: list[str] | None) -> int:
     finally:
         for sig, old in handlers.items():
             signal.signal(sig, old)
-        sys.unraisablehook = hook
+        if not _interrupted:  # else finalisers still to run at exit stay quiet too
+            sys.unraisablehook = hook
 
 
 def _run(argv) -> int:
