@@ -1180,16 +1180,16 @@ def _check_shift_lengths(s: dict, file, errors: _Errors) -> None:
 
 
 def _check_take_or_pay(providers: pd.DataFrame, s: dict, file, errors: _Errors) -> None:
-    """A take-or-pay minimum must be workable: at most seats x the week's opening hours."""
-    week_h = sum(b - a for a, b in _open_days(s)) / 60
+    """A take-or-pay minimum needs seats: with none, its hours are paid for no agent at all.
+
+    (A minimum above seats x opening hours is a contract's price, paid in part for nothing;
+    the optimiser prices it as such.)"""
     for pid, r in providers.iterrows():
-        if r["kind"] == "inhouse" or not r["min_weekly_hours"] > 0 or math.isnan(r["seats"]):
+        if r["kind"] == "inhouse" or not r["min_weekly_hours"] > 0 or not r["seats"] == 0:
             continue
-        most = r["seats"] * week_h
-        if r["min_weekly_hours"] > most + 1e-9:
-            errors.add(f"provider '{pid}': take-or-pay minimum of {r['min_weekly_hours']:g} h a "
-                       f"week, but {r['seats']:g} seats x {week_h:g} opening hours allow only "
-                       f"{most:g} h", file=file, field="min_weekly_hours")
+        errors.add(f"provider '{pid}' has a take-or-pay minimum of {r['min_weekly_hours']:g} h a "
+                   f"week but 0 seats: hours paid that no agent can work", file=file,
+                   field="min_weekly_hours")
 
 
 def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Errors) -> None:

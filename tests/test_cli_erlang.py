@@ -115,4 +115,4 @@ def test_bad_batch_file_names_row_and_column(tmp_path, capsys, content, fragment
 def test_batch_missing_file(tmp_path, capsys):
     code, _, err = run(capsys, "erlang", "--input", str(tmp_path / "nope.csv"), "--output",
                        str(tmp_path / "o.csv"))
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "file not found" in err

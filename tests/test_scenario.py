@@ -265,7 +265,7 @@ TOML_CASES = [
     ("weeks = 1 ", "weeks = 0 ", "horizon.weeks", "out of range"),
     ("start = 2009-03-02 ", 'start = "2009-02-30" ', "horizon.start", "must be a date"),
     ("sl_target = 0.80         # ASSUMPTION: 80 %", "sl_target = 1.2 #", "service.sl_target",
-     "out of range: must be in (0, 1]"),
+     "out of range: must be in (0, 1)"),
     ("sl_target = 0.80         # ASSUMPTION: 80 %", "sl_target = 0 #", "service.sl_target",
      "out of range"),
     ("max_occupancy = 0.88", "max_occupancy = 1.5", "service.max_occupancy", "out of range"),
