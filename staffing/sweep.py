@@ -28,6 +28,9 @@ POINT_COLUMNS = ["regime", "calls", "cost_eur", "revenue_eur", "net_cost_eur", "
                  "service_level", "asa_s", "offshore_share", "shortfall_share", "net_cost_eur_year"]
 
 
+MAX_POINTS = 10_000  # values per grid axis
+
+
 def parse_param(text: str) -> tuple[str, list]:
     """"key=lo:hi:step" | "key=a,b,c" | "key=v" -> (key, values)."""
     from .scenario import parse_set
@@ -44,11 +47,15 @@ def parse_param(text: str) -> tuple[str, list]:
             lo, hi, step = (float(p) for p in parts) if len(parts) == 3 else (None,) * 3
         except ValueError:
             lo = None
-        if lo is None:
-            raise InputError(f"range must be LO:HI:STEP numbers, got '{spec}'", field="--param")
+        if lo is None or not all(map(math.isfinite, (lo, hi, step))):
+            raise InputError(f"range must be LO:HI:STEP finite numbers, got '{spec}'",
+                             field="--param")
         if step <= 0 or hi < lo:
             raise InputError(f"range {spec}: need STEP > 0 and HI >= LO", field="--param")
         n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        if n > MAX_POINTS:
+            raise InputError(f"range {spec} has {n:,} values: at most {MAX_POINTS:,} per axis",
+                             field="--param")
         values = [round(lo + i * step, 10) for i in range(n)]
         if all(float(v).is_integer() for v in (lo, hi, step)) and not any("." in p for p in parts):
             values = [int(v) for v in values]

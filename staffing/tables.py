@@ -169,27 +169,41 @@ def _bound(rows: int, cells: int, file: str) -> None:
                          f"as an input table", file=file)
 
 
-def _check_zip(path: Path) -> bool:
-    """Refuse workbooks whose parts would be too large uncompressed; True if formulas appear."""
+def check_workbook_size(path, max_bytes: int | None = None, max_shared: int | None = None,
+                        ) -> list[zipfile.ZipInfo]:
+    """The parts of an xlsx; InputError when it is not a zip file, or when its parts would
+    exceed `max_bytes` uncompressed or its shared strings `max_shared` (a zip bomb is refused
+    from the zip directory, before anything is decompressed)."""
     file = str(path)
+    max_bytes = MAX_XLSX_UNCOMPRESSED_BYTES if max_bytes is None else max_bytes
+    max_shared = MAX_SHARED_STRINGS_BYTES if max_shared is None else max_shared
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > MAX_XLSX_UNCOMPRESSED_BYTES:
-                raise InputError(f"{total / 2**20:,.0f} MB uncompressed: too large to read as an "
-                                 f"input table (at most {MAX_XLSX_UNCOMPRESSED_BYTES / 2**20:,.0f} "
-                                 f"MB)", file=file)
-            for i in infos:
-                if i.filename.lower().endswith("sharedstrings.xml") and \
-                        i.file_size > MAX_SHARED_STRINGS_BYTES:
-                    raise InputError(f"{i.file_size / 2**20:,.0f} MB of shared strings: too large "
-                                     f"to read (at most {MAX_SHARED_STRINGS_BYTES / 2**20:,.0f} MB)",
-                                     file=file)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise InputError(f"not a readable xlsx workbook ({exc})", file=file) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+    total = sum(i.file_size for i in infos)
+    if total > max_bytes:
+        raise InputError(f"{total / 2**20:,.0f} MB uncompressed: too large to read (at most "
+                         f"{max_bytes / 2**20:,.0f} MB)", file=file)
+    for i in infos:
+        if i.filename.lower().endswith("sharedstrings.xml") and i.file_size > max_shared:
+            raise InputError(f"{i.file_size / 2**20:,.0f} MB of shared strings: too large to "
+                             f"read (at most {max_shared / 2**20:,.0f} MB)", file=file)
+    return infos
+
+
+def _check_zip(path: Path) -> bool:
+    """Refuse workbooks whose parts would be too large uncompressed; True if formulas appear."""
+    infos = check_workbook_size(path)
+    try:
+        with zipfile.ZipFile(path) as z:
             return any(_has_formula(z, i) for i in infos
                        if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise InputError(f"not a readable xlsx workbook ({exc})", file=file) from None
+        raise InputError(f"not a readable xlsx workbook ({exc})", file=str(path)) from None
 
 
 def _has_formula(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

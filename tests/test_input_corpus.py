@@ -246,6 +246,13 @@ OPTION_CASES = {
     "optimise time limit nan": (["optimise", "--time-limit", "nan"], ["'--time-limit'"]),
     "optimise gap inf": (["optimise", "--gap", "inf"], ["'--gap'"]),
     "set nan": (["validate", "--set", "service.sl_target=nan"], ["--set", "'service.sl_target'"]),
+    "sweep range to inf": (["sweep", "--param", "policy.offshore_cap=0:inf:0.1"], ["'--param'"]),
+    "sweep range of a billion": (["sweep", "--param", "policy.offshore_cap=0:1:1e-9"],
+                                 ["'--param'"]),
+    "sweep value nan": (["sweep", "--param", "service.sl_target=nan,0.8"],
+                        ["'service.sl_target'"]),
+    "compare cap nan": (["compare", "--offshore-caps", "nan"], ["'--offshore-caps'"]),
+    "simulate patience inf": (["simulate", "nowhere", "--patience", "inf"], ["'--patience'"]),
 }
 
 
