@@ -5,6 +5,10 @@ Workers die with their parent: each worker asks Linux to send it SIGKILL when it
 exits when it is gone. A `kill -9` of the command therefore leaves no solver running. On an
 exception or an interrupt (Ctrl-C, SIGTERM) in the parent, pending tasks are cancelled and the
 workers are terminated before the exception goes on.
+
+Tasks are CPU-bound solves on one machine, so a process pool from the standard library is
+enough: no scheduler process to start or to leave behind. A distributed backend would plug in
+here, behind `run_jobs`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_workers_die_when_the_parent_is_killed(tmp_path):
             run_jobs(job, [1, 2], 2)
     """)
     (tmp_path / "parent.py").write_text(script)
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")], env=env,
                             start_new_session=True)
     try:
