@@ -1,8 +1,8 @@
 """Temporary siblings of outputs, tagged with the writer's process id; run-id reservations.
 
-Every output is written under a hidden sibling name `.<name>.tmp-<pid>-<random>` and renamed
-into place. A process killed by SIGKILL (or a power cut) cannot remove its temporary files, so
-each writer first removes the tagged siblings of processes that no longer exist on this machine
+Every output is written under a hidden sibling name `.<name>.tmp-<pid>@<host>-<random>` and
+renamed into place. A process killed by SIGKILL (or a power cut) cannot remove its temporary files, so
+each writer first removes the tagged siblings of processes of this machine that no longer exist
 (`clean_stale`). Automatic run folders are reserved with an exclusive marker file
 `.<run id>.run` (holding the pid) so that two commands started in the same second never pick the same
 folder; markers are removed when the folder is written or the process ends.
@@ -11,20 +11,28 @@ folder; markers are removed when the folder is written or the process ends.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import re
 import shutil
+import socket
 from contextlib import suppress
 from pathlib import Path
 
-_TAGGED = re.compile(r"^\..*\.(?:tmp|old)-(\d+)-.*$")
+_TAGGED = re.compile(r"^\..*\.(?:tmp|old)-(\d+)@([0-9a-f]{8})-.*$")
 _NAME_KEEP = 80  # characters of the output's name kept in a temporary name (NAME_MAX is 255)
 _reserved: set[Path] = set()
 
 
+def _host() -> str:
+    """8 hex digits naming this machine: a pid means something only on the machine it runs on
+    (a folder shared over the network may hold temporaries of live processes elsewhere)."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
 def prefix(name: str) -> str:
     """Prefix for a temporary sibling of the output `name` (mkstemp / mkdtemp `prefix=`)."""
-    return f".{name[:_NAME_KEEP]}.tmp-{os.getpid()}-"
+    return f".{name[:_NAME_KEEP]}.tmp-{os.getpid()}@{_host()}-"
 
 
 def check_name(path) -> None:
@@ -45,7 +53,7 @@ def check_name(path) -> None:
 
 def old_prefix(name: str) -> str:
     """Prefix for the folder that holds a replaced run folder until the new one is in place."""
-    return f".{name[:_NAME_KEEP]}.old-{os.getpid()}-"
+    return f".{name[:_NAME_KEEP]}.old-{os.getpid()}@{_host()}-"
 
 
 def _alive(pid: int) -> bool:
@@ -62,14 +70,14 @@ def _alive(pid: int) -> bool:
 
 def clean_stale(folder) -> list[Path]:
     """Remove tagged temporary siblings in `folder` left by processes that are gone."""
-    removed = []
+    removed, host = [], _host()
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
         m = _TAGGED.match(entry.name)
-        if not m or _alive(int(m.group(1))):
+        if not m or m.group(2) != host or _alive(int(m.group(1))):
             continue
         path = Path(entry.path)
         with suppress(OSError):

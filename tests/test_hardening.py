@@ -87,14 +87,16 @@ def test_sigkill_debris_is_cleaned_by_the_next_run(tmp_path):
 
 
 def test_live_writers_temporaries_are_kept(tmp_path):
-    mine = tmp_path / f".x.tmp-{os.getpid()}-abc"
+    mine = tmp_path / (tempfiles.prefix("x") + "abc")
     mine.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
-    stale = tmp_path / f".x.tmp-{dead}-abc"
+    stale = tmp_path / (tempfiles.prefix("x").replace(f"-{os.getpid()}@", f"-{dead}@") + "abc")
     stale.write_text("half")
+    elsewhere = tmp_path / f".x.tmp-{dead}@00000000-abc"  # another machine's: left alone
+    elsewhere.write_text("theirs")
     assert tempfiles.clean_stale(tmp_path) == [stale]
-    assert mine.exists() and not stale.exists()
+    assert mine.exists() and not stale.exists() and elsewhere.exists()
 
 
 # --------------------------------------------------------------------------- outputs that fail
