@@ -35,6 +35,7 @@ RESAVE = ("re-save it as \"CSV UTF-8 (comma delimited)\" or \"CSV (semicolon del
 
 _FRENCH_NUMBER = re.compile(r"^\s*[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?"
                             r"(?:[eE][+-]?\d+)?\s*$")
+_FRENCH_MARKS = re.compile(r"[, \u00a0\u202f]")  # only such cells need reading the French way
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
@@ -156,7 +157,8 @@ def _read_csv(path: Path) -> tuple[list | None, list[tuple[int, list]]]:
             cells += len(raw)
             _bound(len(rows) + 1, cells, file)
             if sep == ";":
-                raw = [DecimalComma(c) if _FRENCH_NUMBER.match(c) else c for c in raw]
+                raw = [DecimalComma(c) if _FRENCH_MARKS.search(c) and _FRENCH_NUMBER.match(c)
+                       else c for c in raw]
             rows.append((reader.line_num, raw))
     except csv.Error as exc:
         raise InputError(f"bad CSV: {exc}", file=file, row=reader.line_num) from None
