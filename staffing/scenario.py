@@ -1192,7 +1192,8 @@ def _check_take_or_pay(providers: pd.DataFrame, s: dict, file, errors: _Errors) 
                    field="min_weekly_hours")
 
 
-def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Errors) -> None:
+def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Errors,
+                            field: str = "slot_start") -> None:
     """A forecast must cover some of the horizon; rows outside it are counted, not used."""
     start = pd.Timestamp(s["start"])
     end = start + pd.Timedelta(weeks=s["weeks"])
@@ -1202,7 +1203,18 @@ def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Erro
         first, last = forecast["slot_start"].min(), forecast["slot_start"].max()
         errors.add(f"none of its {len(forecast)} rows ({first:%Y-%m-%d} to {last:%Y-%m-%d}) falls "
                    f"in the horizon {start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d} "
-                   f"(horizon.start, horizon.weeks)", file=file, field="slot_start")
+                   f"(horizon.start, horizon.weeks)", file=file, field=field)
+
+
+def check_forecast_horizon(scenario: "Scenario", start: dt.date, weeks: int) -> None:
+    """InputError when the scenario has a forecast and none of it falls in the horizon planned
+    (`--start`, `--weeks` may move it away from the model's)."""
+    if scenario.forecast is None:
+        return
+    errors = _Errors()
+    _check_forecast_horizon(scenario.forecast.copy(), {"start": start, "weeks": weeks},
+                            scenario.input_files.get("forecast"), errors)
+    errors.raise_if_any()
 
 
 # --------------------------------------------------------------------------- load

@@ -256,6 +256,15 @@ OPTION_CASES = {
 }
 
 
+def test_start_moves_the_horizon_off_the_forecast(capsys, tmp_path):
+    model = ss.write(tmp_path / "m", providers=[
+        {"id": "a", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 20,
+         "seats": 100, "shrinkage": 0}], forecast=ss.monday_slots([20, 30]))
+    _check(capsys, tmp_path, ["optimise", str(model), "--start", "2009-03-09", "--out",
+                              str(tmp_path / "out")],
+           ["forecast.csv", "field 'slot_start'", "horizon 2009-03-09 to 2009-03-15"])
+
+
 @pytest.mark.parametrize("case", list(OPTION_CASES))
 def test_bad_option(capsys, tmp_path, case):
     args, fragments = OPTION_CASES[case]
