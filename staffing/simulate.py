@@ -198,6 +198,10 @@ def round_agents(answering_agents) -> np.ndarray:
     return np.floor(np.asarray(answering_agents, dtype=float) + 0.5).astype(np.int64)
 
 
+MAX_SLOT_CALLS = 1e6  # calls (or agents) in one plateau x slot
+MAX_PLAN_CALLS = 2e8  # calls per replication: several years of a national hotline
+
+
 def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
     if "answering_agents" not in coverage.columns and "staffed_agents" in coverage.columns:
         coverage = coverage.rename(columns={"staffed_agents": "answering_agents"})  # runs before the rename
@@ -215,8 +219,20 @@ def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
     for col in ("service_level", "p_abandon"):
         if col not in cov.columns:
             cov[col] = np.nan
-    checks = {"slot_minutes": (1, None), "calls": (0, None), "aht_s": (None, None),
-              "callback_calls": (0, None), "answering_agents": (0, None), "sl_target": (0, 1)}
+    for col in ("service_level", "p_abandon", "answer_s", "patience_s"):  # optional: may be empty
+        if col not in cov.columns:
+            continue
+        values = pd.to_numeric(cov[col], errors="coerce")
+        bad = values.isna() & cov[col].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"not a number: {cov[col].iloc[row]!r}", file=file, row=row + 1,
+                             field=col)
+        cov[col] = values.astype(float)
+    # upper bounds keep a damaged table from asking for billions of simulated calls
+    checks = {"slot_minutes": (1, 1440), "calls": (0, MAX_SLOT_CALLS), "aht_s": (0, 86400),
+              "callback_calls": (0, MAX_SLOT_CALLS), "answering_agents": (0, MAX_SLOT_CALLS),
+              "sl_target": (0, 1)}
     for col, (low, high) in checks.items():
         values = pd.to_numeric(cov[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values)
@@ -228,11 +244,15 @@ def _validate(coverage: pd.DataFrame, file: str) -> pd.DataFrame:
             bad |= values <= 0
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            what = {"aht_s": "must be a number > 0", "sl_target": "must be in [0, 1]"}.get(
-                col, f"must be a number >= {low}")
+            what = {"aht_s": "must be a number in (0, 86400]"}.get(
+                col, f"must be a number in [{low:g}, {high:g}]")
             raise InputError(f"{what}, got {cov[col].iloc[row]!r}", file=file, row=row + 1,
                              field=col)
         cov[col] = values
+    total = float((cov["calls"] + cov["callback_calls"]).sum())
+    if total > MAX_PLAN_CALLS:
+        raise InputError(f"{total:,.0f} calls to simulate per replication: at most "
+                         f"{MAX_PLAN_CALLS:,.0f}", file=file, field="calls")
     cov["plateau"] = cov["plateau"].astype(str)
     if "fold" not in cov.columns:  # only a clock-change day has the repeated hour twice
         cov["fold"] = 0

@@ -352,6 +352,12 @@ RUN_CASES = {
         b.splitlines(keepends=True)[:3])), ["coverage.csv", "rows"], ("simulate",)),
     "coverage header only": (_bytes("coverage.csv", lambda b: b.splitlines(keepends=True)[0]),
                              ["coverage.csv", "no rows"], ("simulate",)),
+    "coverage a billion callbacks": (_bytes("coverage.csv", lambda b: _cell(b, "callback_calls",
+                                                                           b"999999792")),
+                                     ["coverage", "field 'callback_calls'"], ("simulate",)),
+    "coverage service level text": (_bytes("coverage.csv", lambda b: _cell(b, "service_level",
+                                                                           b"0.9true1")),
+                                    ["coverage", "field 'service_level'"], ("simulate",)),
     "coverage calls text": (_bytes("coverage.csv", lambda b: _cell(b, "calls", b"many")),
                             ["coverage", "field 'calls'"], ("simulate",)),
 }
