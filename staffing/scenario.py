@@ -33,7 +33,8 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 MAX_NUMBER = 1e12  # no setting or table value is larger: beyond it, input is a mistake
 MAX_WEEKS = 520
 MAX_AGENTS = 1e6  # headcount, seats: a million advisers is beyond any call centre
-MAX_EUR_PER_HOUR = 1e4  # ten years of weekly plans
+MAX_EUR_PER_HOUR = 1e4
+MAX_ANNUAL_CALLS = 1e10  # per plateau: a hundred times the largest national hotline  # ten years of weekly plans
 ID_RULE = "may hold only letters, digits, '_', '-', '.'"
 
 
@@ -499,7 +500,7 @@ _NAN = float("nan")
 _PLATEAU_COLUMNS = {
     "id": _Column("str", required=True),
     "name": _Column("str"),
-    "annual_calls": _Column("float", default=_NAN, low=0),
+    "annual_calls": _Column("float", default=_NAN, low=0, high=MAX_ANNUAL_CALLS),
     "customers": _Column("float", default=_NAN, low=0),
     "contact_rate": _Column("float", default=_NAN, low=0),
     "calls_per_caller": _Column("float", default=_NAN, low=0, low_open=True),
@@ -531,6 +532,11 @@ def _load_plateaux(path, errors: _Errors) -> pd.DataFrame | None:
             calls = r["annual_calls"]
         elif all(given):
             calls = triple[0] * triple[1] * triple[2]
+            if calls > MAX_ANNUAL_CALLS:
+                errors.add(f"customers x contact_rate x calls_per_caller = {calls:.3g} calls a "
+                           f"year: at most {MAX_ANNUAL_CALLS:g}", file=path, row=line,
+                           field="customers")
+                bad = True
         else:
             absent = [n for n, g in zip(("customers", "contact_rate", "calls_per_caller"), given) if not g]
             errors.add("missing value: give annual_calls, or customers, contact_rate and "

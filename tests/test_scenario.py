@@ -367,7 +367,7 @@ CSV_CASES = [
     ("providers.csv", "shrinkage,aht_factor", "shrinkage,aht_factr", 1, "aht_factr", "unknown column 'aht_factr'"),
     ("providers.csv", "cost_eur_per_hour,", "cost_per_hour,", 1, "cost_eur_per_hour", "missing column"),
     ("plateaux.csv", "fixed,Fixed-line telephony,10000000,", "fixed,Fixed-line telephony,-5,", 6,
-     "annual_calls", "out of range: must be >= 0"),
+     "annual_calls", "out of range: must be in [0, 1e+10]"),
     ("plateaux.csv", "fixed,Fixed-line telephony,10000000,", "fixed,Fixed-line telephony,,", 6,
      "annual_calls", "give annual_calls, or customers, contact_rate and calls_per_caller"),
     ("plateaux.csv", "fixed,Fixed-line telephony,10000000,,", "fixed,Fixed-line telephony,10000000,5,", 6,
