@@ -1198,31 +1198,6 @@ def _check_take_or_pay(providers: pd.DataFrame, s: dict, file, errors: _Errors) 
                    field="min_weekly_hours")
 
 
-def _check_forecast_horizon(forecast: pd.DataFrame, s: dict, file, errors: _Errors,
-                            field: str = "slot_start") -> None:
-    """A forecast must cover some of the horizon; rows outside it are counted, not used."""
-    start = pd.Timestamp(s["start"])
-    end = start + pd.Timedelta(weeks=s["weeks"])
-    inside = (forecast["slot_start"] >= start) & (forecast["slot_start"] < end)
-    forecast.attrs["rows_in_horizon"] = int(inside.sum())
-    if len(forecast) and not inside.any():
-        first, last = forecast["slot_start"].min(), forecast["slot_start"].max()
-        errors.add(f"none of its {len(forecast)} rows ({first:%Y-%m-%d} to {last:%Y-%m-%d}) falls "
-                   f"in the horizon {start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d} "
-                   f"(horizon.start, horizon.weeks)", file=file, field=field)
-
-
-def check_forecast_horizon(scenario: "Scenario", start: dt.date, weeks: int) -> None:
-    """InputError when the scenario has a forecast and none of it falls in the horizon planned
-    (`--start`, `--weeks` may move it away from the model's)."""
-    if scenario.forecast is None:
-        return
-    errors = _Errors()
-    _check_forecast_horizon(scenario.forecast.copy(), {"start": start, "weeks": weeks},
-                            scenario.input_files.get("forecast"), errors)
-    errors.raise_if_any()
-
-
 # --------------------------------------------------------------------------- load
 
 def load(path_or_name: str | Path | None = None, overrides: dict | None = None) -> Scenario:
@@ -1252,8 +1227,6 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     regime_timeline(data, s["regimes"].index, path)
     _check_shift_lengths(s, path, errors)
     _check_take_or_pay(providers, s, inputs["providers"], errors)
-    if forecast is not None:
-        _check_forecast_horizon(forecast, s, inputs["forecast"], errors)
     errors.raise_if_any()
 
     input_files = {"model": path}

@@ -90,6 +90,44 @@ def read_table(path) -> tuple[list[str], list[tuple[int, dict]]]:
     return _records(path, header, rows)
 
 
+def read_frame(path) -> "pd.DataFrame":
+    """A CSV or xlsx table as a pandas frame, by the same rules as `read_table` (encoding,
+    separator, bounds, formulas, duplicate columns): for long tables such as call logs.
+
+    CSV cells are text (blank: missing); in a `;` file, cells that read as decimal-comma numbers
+    are `DecimalComma` text. Workbook cells keep their types. Blank rows are skipped.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise InputError(f"unsupported extension '{suffix or path.name}': use .csv or .xlsx",
+                         file=str(path))
+    _check_readable(path)
+    if suffix != ".csv":
+        header, records = _records(path, *_read_xlsx(path))
+        return pd.DataFrame([[rec[c] for c in header] for _, rec in records], columns=header,
+                            dtype=object)
+    file = str(path)
+    text = decode_text(_read_bytes(path), file)
+    sep = sniff_separator(text, file)
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), None)
+    _records(path, first, [])  # the header's checks: present, named, no duplicate
+    try:
+        frame = pd.read_csv(io.StringIO(text, newline=""), sep=sep, dtype=str,
+                            keep_default_na=False, na_values=[""], skip_blank_lines=True)
+    except (ValueError, csv.Error) as exc:  # pandas' ParserError is a ValueError
+        raise InputError(f"bad CSV: {str(exc).splitlines()[0]}", file=file) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _bound(len(frame), frame.size, file)
+    if sep == ";":
+        frame = frame.apply(lambda col: col.map(
+            lambda c: DecimalComma(c) if isinstance(c, str) and _FRENCH_MARKS.search(c)
+            and _FRENCH_NUMBER.match(c) else c))
+    return frame
+
+
 def _check_readable(path: Path) -> None:
     try:
         st = path.stat()

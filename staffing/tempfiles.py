@@ -106,11 +106,10 @@ def reserve(path: Path) -> bool:
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try:
-                holder = int(marker.read_text().strip() or 0)
-            except (OSError, ValueError):
-                return False
-            if holder and _alive(holder):
+            holder = _holder(marker)
+            if holder is None and _age_s(marker) < 60:
+                return False  # being written by its creator this instant: taken
+            if holder is not None and _alive(holder):
                 return False
             with suppress(OSError):  # a dead process's reservation
                 marker.unlink()
@@ -132,6 +131,15 @@ def release(path: Path) -> None:
         with suppress(OSError):
             marker.unlink()
     _reserved.discard(marker)
+
+
+def _age_s(path: Path) -> float:
+    import time
+
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _holder(marker: Path) -> int | None:

@@ -254,6 +254,8 @@ OPTION_CASES = {
                                  ["'--param'"]),
     "sweep value nan": (["sweep", "--param", "service.sl_target=nan,0.8"],
                         ["'service.sl_target'"]),
+    "calibrate answer time nan": (["calibrate", "calls.csv", "--answer-s", "nan"],
+                                  ["'--answer-s'"]),
     "compare cap nan": (["compare", "--offshore-caps", "nan"], ["'--offshore-caps'"]),
     "simulate patience inf": (["simulate", "nowhere", "--patience", "inf"], ["'--patience'"]),
 }
@@ -265,7 +267,7 @@ def test_start_moves_the_horizon_off_the_forecast(capsys, tmp_path):
          "seats": 100, "shrinkage": 0}], forecast=ss.monday_slots([20, 30]))
     _check(capsys, tmp_path, ["optimise", str(model), "--start", "2009-03-09", "--out",
                               str(tmp_path / "out")],
-           ["forecast.csv", "field 'slot_start'", "horizon 2009-03-09 to 2009-03-15"])
+           ["forecast.csv", "field 'slot_start'", "horizon 2009-03-09..2009-03-15"])
 
 
 @pytest.mark.parametrize("case", list(OPTION_CASES))

@@ -220,3 +220,19 @@ def test_a_run_workbook_read_back_is_bounded_too(tmp_path, monkeypatch):
     p = _bomb(tmp_path / "plan.xlsx", "xl/worksheets/sheet1.xml", 3 * 2**20)
     with pytest.raises(InputError, match="uncompressed: too large"):
         results.load(p)
+
+
+def test_call_history_reads_through_the_shared_reader(tmp_path):
+    """`forecast`'s history: Windows-1252 ';' CSV with decimal commas and CRLF, as the rest."""
+    from staffing.forecasting import history
+
+    std = ("plateau,slot_start,calls,aht_s\nsupport é,2024-01-08 08:00,12,310.5\n"
+           "support é,2024-01-08 08:30,20,290.25\n")
+    (tmp_path / "h.csv").write_text(std, encoding="utf-8")
+    (tmp_path / "fr.csv").write_bytes(french(std))
+    a, b = history.load_history(tmp_path / "h.csv"), history.load_history(tmp_path / "fr.csv")
+    pd.testing.assert_frame_equal(a, b)
+    assert a["aht_s"].tolist() == [310.5, 290.25]
+    (tmp_path / "bad.csv").write_text("plateau,slot_start;calls\nx,2024-01-08 08:00;1\n")
+    with pytest.raises(InputError, match="ambiguous"):
+        history.load_history(tmp_path / "bad.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .common import FiniteFloat
 
 TABLES = ("history", "handle_times", "profiles", "patience", "patience_curve", "service",
           "erlang_a", "erlang_a_summary")
@@ -19,7 +20,7 @@ TABLES = ("history", "handle_times", "profiles", "patience", "patience_curve", "
               help="Folder for the tables (CSV).")
 @click.option("--slot-minutes", type=click.Choice(["15", "30", "60"]), default="30",
               show_default=True)
-@click.option("--answer-s", type=click.FloatRange(min=0), default=20.0, show_default=True,
+@click.option("--answer-s", type=FiniteFloat(min=0), default=20.0, show_default=True,
               help="Service-level threshold: answered within this many seconds.")
 @click.option("--force", is_flag=True, help="Replace --output if it exists.")
 def calibrate_cmd(calls_path, map_path, out_dir, slot_minutes, answer_s, force):

@@ -30,7 +30,6 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
     caps = (csv_list(offshore_caps, "--offshore-caps", float) if offshore_caps
             else [sc.offshore_cap])
     base = plan_opts_to_options(**plan_opts).resolved(sc)
-    scenario_mod.check_forecast_horizon(sc, base.start, base.weeks)
     from tqdm import tqdm
 
     started = time.perf_counter()

@@ -15,37 +15,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import tables
 from ..errors import InputError
 
 HISTORY_COLUMNS = ["plateau", "slot_start", "calls", "aht_s"]
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """Raw table of a CSV, xlsx or Parquet file (all cells as read; CSV cells as text)."""
+    """Raw table of a CSV, xlsx or Parquet file (all cells as read; CSV cells as text).
+
+    CSV and xlsx go through the input-table reader (staffing.tables.read_frame): UTF-8 or
+    Windows-1252, `,` or French `;` with decimal commas, bounded size, no uncomputed formulas.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", file=str(path))
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        return tables.read_frame(path)
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        if suffix == ".xlsx":
-            return pd.read_excel(path, sheet_name=0)
-        if suffix == ".csv":
-            return _read_csv(path)
-    except InputError:
-        raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
         raise InputError(f"cannot read table: {exc}".splitlines()[0], file=str(path)) from None
     raise InputError("tables must be .csv, .xlsx or .parquet", file=str(path))
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        first = fh.readline()
-    if first.count(";") > first.count(","):
-        return pd.read_csv(path, sep=";", decimal=",", dtype=str, encoding="utf-8-sig")
-    return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
 
 
 def _numbers(df: pd.DataFrame, col: str, path, low_open: bool) -> np.ndarray:
