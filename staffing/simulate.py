@@ -525,8 +525,12 @@ DEFAULT_ANSWER_S = 60.0
 
 
 def load_run(run_dir) -> tuple[pd.DataFrame, dict]:
-    """The coverage table and manifest of a run folder (read as the contract's CSV and JSON)."""
-    import json
+    """The coverage table and manifest of a run folder (read as the contract's CSV and JSON).
+
+    InputError, before anything is written, for a manifest that is not a valid JSON object or
+    whose fields have the wrong types, and for a coverage.csv cut short (mid-line, header only,
+    or fewer rows than the manifest records).
+    """
     from pathlib import Path
 
     from . import results
