@@ -54,12 +54,12 @@ def _hidden(folder: Path) -> list[str]:
 
 # the signal arrives while the workbook is being written (after the CSV files)
 _DURING_XLSX = """
-import staffing.results as r
-real = r._inject_rows
+import staffing.results.workbook as r
+real = r.inject_rows
 def _inject(path, pending):
     os.kill(os.getpid(), signal.{sig})
     real(path, pending)
-r._inject_rows = _inject
+r.inject_rows = _inject
 """
 
 
@@ -115,7 +115,7 @@ def test_write_failure_is_one_line_and_leaves_nothing(capsys, tmp_path, monkeypa
     def fail(*a, **k):
         raise OSError(err, os.strerror(err), str(runs / "x"))
 
-    monkeypatch.setattr(results, "write_manifest", fail)
+    monkeypatch.setattr(results.files, "write_manifest", fail)
     code = main(["optimise", str(model), "--out", str(runs / "run")])
     lines = _lines(capsys.readouterr().err)
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ")

@@ -214,9 +214,12 @@ def test_every_table_of_the_default_reads_through_the_shared_reader(tmp_path, mo
 
 
 def test_a_run_workbook_read_back_is_bounded_too(tmp_path, monkeypatch):
-    from staffing import results
+    import importlib
 
-    monkeypatch.setattr(results, "RUN_XLSX_MAX_BYTES", 2 * 2**20)
+    from staffing import results
+    load_mod = importlib.import_module("staffing.results.load")  # the module, not load()
+
+    monkeypatch.setattr(load_mod, "RUN_XLSX_MAX_BYTES", 2 * 2**20)
     p = _bomb(tmp_path / "plan.xlsx", "xl/worksheets/sheet1.xml", 3 * 2**20)
     with pytest.raises(InputError, match="uncompressed: too large"):
         results.load(p)

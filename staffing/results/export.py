@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import InputError
@@ -29,7 +30,7 @@ def export_run(run, fmt: str, *, out=None, force: bool = False, charts: str | No
         targets = [out / WORKBOOK_NAME]
     else:
         targets = [out / f"{t}.{fmt}" for t in tables]
-    if out.resolve() != src_dir.resolve():
+    if os.path.realpath(out) != os.path.realpath(src_dir):
         targets.append(out / MANIFEST_NAME)
     existing = [p for p in targets if p.exists()]
     if existing and not force:
@@ -43,6 +44,6 @@ def export_run(run, fmt: str, *, out=None, force: bool = False, charts: str | No
     else:
         writer = write_table_csv if fmt == "csv" else write_table_parquet
         written += [writer(df, out / f"{t}.{fmt}", table=t) for t, df in tables.items()]
-    if out.resolve() != src_dir.resolve():
+    if os.path.realpath(out) != os.path.realpath(src_dir):
         written.append(write_manifest(m, out / MANIFEST_NAME))
     return written

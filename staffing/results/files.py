@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import tempfiles
 from ..errors import InputError
+from ..safe_text import csv_escape
 from .tables import _DT, column_kinds, normalise_table
 
 def _umask() -> int:
@@ -29,8 +31,10 @@ _UMASK = _umask()
 def atomic(path: Path):
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
     path = Path(path)
+    tempfiles.check_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tempfiles.clean_stale(path.parent)  # what writers killed outright left behind
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tempfiles.prefix(path.name))
     os.close(fd)
     try:
         yield Path(tmp)
@@ -53,7 +57,9 @@ def _csv_frame(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
         elif kind == "time":
             s = s.map(lambda t: None if t is None else t.isoformat(timespec="minutes" if not
                                                                     (t.second or t.microsecond) else "auto"))
-        out[col] = s
+        elif kind == "str":
+            s = s.map(csv_escape, na_action="ignore")  # no formula injection (safe_text)
+        out[csv_escape(col)] = s
     return pd.DataFrame(out)
 
 

@@ -10,44 +10,114 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..safe_text import csv_unescape, unescape_series
 from .files import have_pyarrow, require_pyarrow
 from .tables import (_DT, _S, _XLSX_ERRORS, MANIFEST_NAME, SCHEMA, WORKBOOK_NAME, _name_kind,
                      column_kinds, normalise_table, ordered)
 from .workbook import MANIFEST_SHEET, RESERVED_SHEETS, SHEET_TABLE, TABLE_SHEET
 
+# manifest keys that readers use, and the JSON types they must have
+_MANIFEST_TYPES = {"tables": list, "columns": dict, "formats": list, "options": dict,
+                   "inputs": dict, "settings": list, "rows": dict, "scenario": str,
+                   "command": str}
+# a run's own workbook can be large (a year of allocation rows): bounds above an input table's
+RUN_XLSX_MAX_BYTES = 4 * 2**30
+RUN_XLSX_MAX_SHARED = 256 * 2**20
+
+
+def check_manifest(manifest, file) -> dict:
+    """The manifest if it is a JSON object whose known keys have the right types; else
+    InputError naming the file and the key."""
+    if not isinstance(manifest, dict):
+        raise InputError(f"not a JSON object (got {type(manifest).__name__})", file=str(file))
+    words = {dict: "object", list: "array", str: "string"}
+    for key, kind in _MANIFEST_TYPES.items():
+        value = manifest.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise InputError(f"must be a JSON {words[kind]}, got {type(value).__name__}",
+                             file=str(file), field=key)
+    for key in ("tables", "formats", "settings"):
+        if any(not isinstance(v, str) for v in manifest.get(key) or ()):
+            raise InputError("must be a list of strings", file=str(file), field=key)
+    for table, cols in (manifest.get("columns") or {}).items():
+        if not isinstance(cols, dict) or any(not isinstance(k, str) for k in cols.values()):
+            raise InputError("must map each column to a kind", file=str(file),
+                             field=f"columns.{table}")
+    for table, n in (manifest.get("rows") or {}).items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise InputError("must be a row count", file=str(file), field=f"rows.{table}")
+    return manifest
+
+
+def _read_json(m: Path) -> dict:
+    try:
+        text = m.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(m)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=str(m)) from None
+    try:
+        return check_manifest(json.loads(text), m)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (truncated?): {exc.msg} at line {exc.lineno}",
+                         file=str(m)) from None
+
+
+def open_run_workbook(path: Path):
+    """openpyxl's read-only workbook of a run, bounded (staffing.tables.check_workbook_size)."""
+    from openpyxl import load_workbook
+
+    from ..tables import check_workbook_size
+    check_workbook_size(path, RUN_XLSX_MAX_BYTES, RUN_XLSX_MAX_SHARED)
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is bad input
+        raise InputError(f"cannot read workbook: {exc}", file=str(path)) from None
+
+
 def load_manifest(path) -> dict:
-    """The manifest of a run folder, of a plan.xlsx (its hidden sheet), or {} when there is none."""
+    """The manifest of a run folder, of a plan.xlsx (its hidden sheet), or {} when there is none.
+
+    InputError for a manifest that is not valid JSON, not an object, or whose known keys have
+    the wrong types.
+    """
     path = Path(path)
     if path.is_dir():
         m = path / MANIFEST_NAME
-        return json.loads(m.read_text(encoding="utf-8")) if m.exists() else {}
+        return _read_json(m) if m.exists() else {}
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = open_run_workbook(path)
         try:
             if MANIFEST_SHEET not in wb.sheetnames:
                 return {}
             chunks: dict[str, str] = {}
             for i, (k, v) in enumerate(wb[MANIFEST_SHEET].iter_rows(values_only=True)):
                 if i and k is not None:
-                    chunks[k] = chunks.get(k, "") + (v or "")
-            return {k: json.loads(v) for k, v in chunks.items()}
+                    chunks[str(k)] = chunks.get(str(k), "") + (str(v) if v is not None else "")
+            try:
+                return check_manifest({k: json.loads(v) for k, v in chunks.items()}, path)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"manifest sheet: not valid JSON: {exc.msg}",
+                                 file=str(path)) from None
         finally:
             wb.close()
     m = path.parent / MANIFEST_NAME
-    return json.loads(m.read_text(encoding="utf-8")) if m.exists() else {}
+    return _read_json(m) if m.exists() else {}
 
 
 def _read_csv(path: Path, table: str, declared: dict) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0).columns
     text = [c for c in header if (SCHEMA.get(table, {}).get(c) or declared.get(c) or _name_kind(c)) in (_S, "time")]
-    return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
-                       na_values=[""], encoding="utf-8")
+    df = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
+                     na_values=[""], encoding="utf-8")
+    df.columns = [csv_unescape(c) for c in df.columns]
+    for c in text:
+        df[csv_unescape(c)] = unescape_series(df[csv_unescape(c)])
+    return df
 
 
 def _read_xlsx(path: Path, declared_all: dict, tables: list[str] | None) -> dict[str, pd.DataFrame]:
-    from openpyxl import load_workbook
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = open_run_workbook(path)
     try:
         names = [s for s in wb.sheetnames if s.lower() not in RESERVED_SHEETS]
         groups: dict[str, list[str]] = {}

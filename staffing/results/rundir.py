@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import tempfiles
 from ..errors import InputError
 from . import files, workbook
 from .files import _UMASK, require_pyarrow, have_pyarrow
@@ -20,19 +21,23 @@ from .tables import MANIFEST_NAME, WORKBOOK_NAME, column_kinds, normalise_table,
 from .workbook import check_table_names, complete_manifest
 
 def new_run_dir(outputs_root, scenario_name: str, command: str) -> Path:
-    """A fresh path outputs/<scenario>/<YYYYmmdd-HHMMSS>-<command>[-N] (not created)."""
+    """A fresh path outputs/<scenario>/<YYYYmmdd-HHMMSS>-<command>[-N] (not created).
+
+    The name is reserved for this process (staffing.tempfiles.reserve) until write_run writes it
+    or the process ends: commands started in the same second get different folders.
+    """
     safe = lambda s: re.sub(r"[^A-Za-z0-9._-]+", "_", str(s)).strip("._") or "run"  # noqa: E731
-    base = Path(outputs_root) / safe(scenario_name)
+    base = Path(outputs_root) / safe(scenario_name)[:100]
     stem = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{safe(command)}"
     path, n = base / stem, 1
-    while path.exists():
+    while not tempfiles.reserve(path):
         n += 1
         path = base / f"{stem}-{n}"
     return path
 
 
 def _inside(child: Path, parent: Path) -> bool:
-    child, parent = child.resolve(), parent.resolve()
+    child, parent = Path(os.path.realpath(child)), Path(os.path.realpath(parent))
     return child == parent or parent in child.parents
 
 
@@ -59,6 +64,7 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
     (the scenario's inputs) or over an input file named in the manifest.
     """
     run_dir = Path(run_dir).absolute()
+    tempfiles.check_name(run_dir)
     formats = tuple(default_formats() if formats is None else formats)
     bad = set(formats) - {"csv", "xlsx", "parquet"}
     if bad:
@@ -78,7 +84,8 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
     manifest["formats"] = list(formats)
 
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.tmp-", dir=run_dir.parent))
+    tempfiles.clean_stale(run_dir.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=tempfiles.prefix(run_dir.name), dir=run_dir.parent))
     try:
         os.chmod(tmp, 0o777 & ~_UMASK)
         for t, df in tables.items():
@@ -93,6 +100,8 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        tempfiles.release(run_dir)
     return run_dir
 
 
@@ -100,7 +109,7 @@ def _move_into_place(tmp: Path, run_dir: Path, force: bool) -> None:
     if run_dir.exists():
         if not force:
             raise InputError("run folder exists; use --force to replace it", file=str(run_dir))
-        old = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.old-", dir=run_dir.parent))
+        old = Path(tempfile.mkdtemp(prefix=tempfiles.old_prefix(run_dir.name), dir=run_dir.parent))
         os.rename(run_dir, old / "run")
         try:
             os.rename(tmp, run_dir)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, tempfiles
 from ..errors import InputError
 from .files import atomic, json_default
 from .tables import (_DT, _EXCEL_EPOCH, _I, _S, _TABLE_NAME, EXCEL_MAX_ROWS, SCHEMA_VERSION, add_calendar,
@@ -69,6 +69,7 @@ def complete_manifest(manifest: dict, tables: dict, kinds: dict) -> dict:
                 break
     m["tables"] = list(tables)
     m["columns"] = {t: kinds[t] for t in tables}
+    m["rows"] = {t: int(len(df)) for t, df in tables.items()}
     return m
 
 
@@ -307,7 +308,7 @@ def inject_rows(path: Path, pending: dict[str, Rows]) -> None:
     `pending` maps a worksheet part (xl/worksheets/sheetN.xml) to its rows; each sheet's Excel
     Table (xl/tables/*.xml, found by name) gets the range of those rows."""
     tables = {r.table: r.table_ref for r in pending.values() if r.table}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tempfiles.prefix(path.name))
     os.close(fd)
     try:
         with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
