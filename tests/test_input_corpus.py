@@ -256,6 +256,7 @@ OPTION_CASES = {
                         ["'service.sl_target'"]),
     "calibrate answer time nan": (["calibrate", "calls.csv", "--answer-s", "nan"],
                                   ["'--answer-s'"]),
+    "capacity cap nan": (["capacity", "--offshore-cap", "nan"], ["'--offshore-cap'"]),
     "compare cap nan": (["compare", "--offshore-caps", "nan"], ["'--offshore-caps'"]),
     "simulate patience inf": (["simulate", "nowhere", "--patience", "inf"], ["'--patience'"]),
 }

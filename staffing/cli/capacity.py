@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .common import refuse_existing
+from .common import FiniteFloat, refuse_existing
 
 SHORT_TOLERANCE = 1e-4  # share of the required hours: below this the plan counts as covered (first weeks)
 
@@ -52,7 +52,7 @@ def summary_text(scenario, cp, run_dir) -> str:
               help="First Monday of the plan [default: the model's capacity.start].")
 @click.option("--weeks", type=click.IntRange(1, 156), default=None,
               help="Weeks to plan, at most 156 [default: the model's capacity.weeks, else 104].")
-@click.option("--offshore-cap", type=click.FloatRange(0, 1), default=None,
+@click.option("--offshore-cap", type=FiniteFloat(0, 1), default=None,
               help="Largest offshore share of answering hours [default: the model's].")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Override a model key, e.g. --set capacity.inhouse.attrition_per_year=0.2.")
