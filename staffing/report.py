@@ -86,28 +86,63 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
         short = float((g["shortfall_agents"] * slot_h[g.index]).sum())
         lines.append(f"{p:<12}{w.sum():>12,.0f}{100 * sl:>7.1f}%{100 * g['sl_target'].iloc[0]:>7.0f}%"
                      f"{asa_m:>8.1f}{short:>9.1f}".replace(",", " "))
+    lines += _headcount_lines(m)
     lines.append("")
     gap = m.get("gap")
     lines.append(f"solver {m['solver']} {m['status']}{' (LP relaxation)' if not m['integer'] else ''}"
-                 f", gap to LP bound {100 * gap:.2f} %, build {m['build_s']:.1f} s, solve "
+                 f", gap to the best bound {100 * gap:.4f} %, build {m['build_s']:.1f} s, solve "
                  f"{m['solve_s']:.1f} s, wall {m['wall_time_s']:.1f} s")
+    if "late_calls" in m:
+        lines.append(f"expected late calls (answered after the answer time or lost) "
+                     f"{m['late_calls']:,.0f}".replace(",", " "))
     lines.append(f"shortfall {100 * plan.shortfall_share:.3f} % of required agent-hours "
                  f"(allowed {100 * scenario.max_shortfall_share:.3f} %)")
+    lines += diagnosis_lines(plan.diagnostics)
     if run_dir is not None:
         lines.append(f"results in {run_dir}")
     return "\n".join(lines)
+
+
+def _headcount_lines(m: dict) -> list[str]:
+    """The in-house headcount per team, stated when the optimiser chose it."""
+    if m.get("options", {}).get("headcount") != "optimise" or not m.get("headcount"):
+        return []
+    heads = ", ".join(f"{k} {v:,.0f}".replace(",", " ") for k, v in m["headcount"].items())
+    return ["", f"headcount chosen for the whole horizon: {heads}"]
+
+
+def diagnosis_lines(diag: pd.DataFrame, top: int = 8) -> list[str]:
+    """The short plateau-days, most missing agent-hours first: why, and what would close them."""
+    if diag is None or not len(diag):
+        return []
+    lines = ["", f"short plateau-days ({len(diag)}; all in diagnostics):"]
+    for r in diag.head(top).itertuples(index=False):
+        lines.append(f"  {r.plateau} {pd.Timestamp(r.date):%a %Y-%m-%d}: {_day_text(r)}")
+    return lines
+
+
+def _day_text(r) -> str:
+    if pd.isna(r.missing_agents):
+        return r.problem
+    return (f"{r.missing_agent_hours:,.1f} agent-hours missing in {r.short_slots} slots, worst "
+            f"{pd.Timestamp(r.slot_start):%H:%M} required {r.required_agents:.0f} answering "
+            f"{r.answering_agents:.1f}; binding: {r.binding or 'none found'}; "
+            f"{r.problem.split('; ', 1)[-1]}").replace(",", " ")
 
 
 def raise_if_short(scenario, plan) -> None:
     """InfeasiblePlan (exit 3) naming the worst slots when shortfall exceeds the allowed share."""
     if plan.shortfall_share <= scenario.max_shortfall_share + 1e-9:
         return
-    diag = plan.diagnostics.head(10)
+    diag = plan.diagnostics.head(5)
     worst = "; ".join(
-        f"{r.plateau} {pd.Timestamp(r.slot_start):%Y-%m-%d %H:%M} " + (
+        f"{r.plateau} {pd.Timestamp(r.date):%Y-%m-%d} " + (
             r.problem if pd.isna(r.missing_agents) else
-            f"required {r.required_agents:.0f} answering {r.answering_agents:.1f} "
-            f"missing {r.missing_agents:.1f}") for r in diag.itertuples(index=False))
+            f"missing {r.missing_agent_hours:.1f} agent-hours, worst {pd.Timestamp(r.slot_start):%H:%M}"
+            f" required {r.required_agents:.0f} answering {r.answering_agents:.1f} missing "
+            f"{r.missing_agents:.1f} (binding: {r.binding or 'none found'})")
+        for r in diag.itertuples(index=False))
     raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
                          f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "
-                         f"slots (also in diagnostics.csv): {worst}", diagnosis=plan.diagnostics)
+                         f"plateau-days (also in diagnostics.csv): {worst}",
+                         diagnosis=plan.diagnostics)

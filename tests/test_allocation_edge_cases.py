@@ -28,12 +28,12 @@ def test_no_long_call_aht_needed_without_callbacks(tmp_path):
                      forecast=ss.monday_slots([20, 30, 40, 30]))
     sc = scenario_mod.load(str(model))
     plan = allocation.optimise(sc, Options(gap=0.0))
-    assert plan.manifest["objective_eur"] == pytest.approx(20 * SLOT_H * 32)
+    assert plan.manifest["staffing_cost_eur"] == pytest.approx(20 * SLOT_H * 32)
 
 
 def test_fractional_callback_work_is_covered_not_left_short(tmp_path):
     # 4.03 agent-slots of callback work: one more whole agent-slot (15 EUR) covers it; leaving
-    # 0.033 agent short (0.033 x 0.5 h x 500 EUR = 8.33 EUR) is no option: shortfall is whole agents
+    # 0.033 agent short is no option: service comes before cost
     calls = [20, 30, 40, 31]
     plateau = {"id": "p", "annual_calls": 1000000, "aht_s": 300, "callback_share": 0.1,
                "callback_threshold_s": 1800, "long_call_aht_s": 2400}
@@ -46,7 +46,7 @@ def test_fractional_callback_work_is_covered_not_left_short(tmp_path):
     plan = allocation.optimise(sc, Options(gap=0.0))
     cov = plan.tables["coverage"]
     assert (cov["shortfall_agents"] == 0).all() and plan.shortfall_share == 0.0
-    assert plan.manifest["objective_eur"] == pytest.approx(SLOT_H * 30 * (27 + 5))
+    assert plan.manifest["staffing_cost_eur"] == pytest.approx(SLOT_H * 30 * (27 + 5))
     assert main(["optimise", str(model), "--out", str(tmp_path / "run")]) == 0
 
 
@@ -65,7 +65,7 @@ def test_tours_give_each_adviser_the_contract_hours_with_two_shift_lengths(tmp_p
                              "weekly_hours": 15.0, "days_per_week": 2})
     sc = scenario_mod.load(str(model))
     plan = allocation.optimise(sc, Options(gap=0.0))
-    assert plan.manifest["objective_eur"] == pytest.approx(2 * 15 * 40)  # no subcontracting
+    assert plan.manifest["staffing_cost_eur"] == pytest.approx(2 * 15 * 40)  # no subcontracting
     tours = plan.tables["tours"]
     assert tours["advisers"].sum() == 2
     assert tours["paid_hours"].tolist() == [15.0] * len(tours)

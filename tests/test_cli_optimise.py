@@ -44,7 +44,7 @@ def test_run_folder_tables_and_manifest(capsys, tmp_path):
             "inputs", "solver", "status", "objective_eur", "gap", "wall_time_s",
             "tables"} <= set(m)
     assert m["scenario"] == "small" and m["command"] == "optimise" and m["solver"] == "highs"
-    assert m["status"] == "optimal" and m["objective_eur"] == pytest.approx(420.0)
+    assert m["status"] == "optimal" and m["staffing_cost_eur"] == pytest.approx(420.0)
     assert m["options"]["start"] == "2009-03-02" and m["options"]["gap"] == 0.0
     assert set(TABLES) <= set(m["tables"])
     inputs = {p.split("/")[-1] for p in m["inputs"]}
@@ -108,13 +108,13 @@ def test_capacity_far_below_demand_exits_3_naming_the_slots(capsys, tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith("error: shortfall 62.50 % of required agent-hours exceeds the "
                                "allowed 0.00 %")
-    worst = lines[0].split("worst slots (also in diagnostics.csv): ")[1].split("; ")
-    assert worst == ["p 2009-03-02 09:00 required 10 answering 3.0 missing 7.0",
-                     "p 2009-03-02 08:30 required 8 answering 3.0 missing 5.0",
-                     "p 2009-03-02 09:30 required 8 answering 3.0 missing 5.0",
-                     "p 2009-03-02 08:00 required 6 answering 3.0 missing 3.0"]
+    worst = lines[0].split("worst plateau-days (also in diagnostics.csv): ")[1]
+    assert worst == ("p 2009-03-02 missing 10.0 agent-hours, worst 09:00 required 10 answering 3.0 "
+                     "missing 7.0 (binding: seats a)")
     diag = pd.read_csv(out_dir / "diagnostics.csv")
-    assert diag["missing_agents"].tolist() == [7, 5, 5, 3]
+    assert diag["missing_agents"].tolist() == [7]
+    assert diag["missing_agent_hours"].tolist() == [10.0] and diag["extra_seats"].tolist() == [7]
+    assert "short plateau-days (1; all in diagnostics):" in out
 
 
 def test_default_with_an_expert_surge_exits_3_naming_the_surge_slots(capsys, tmp_path):
@@ -130,12 +130,14 @@ def test_default_with_an_expert_surge_exits_3_naming_the_surge_slots(capsys, tmp
          'forecast = "../inputs/orange-2009/forecast.csv"')
     code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "run"))
     assert code == 3, err
-    worst = err.split("worst slots (also in diagnostics.csv): ")[1].strip().split("; ")
-    assert [w.split(" required")[0] for w in worst[:2]] == ["expert 2009-03-04 10:00",
-                                                           "expert 2009-03-04 10:30"]
+    worst = err.split("worst plateau-days (also in diagnostics.csv): ")[1].strip()
+    assert worst.startswith("expert 2009-03-04 missing ")
     diag = pd.read_csv(tmp_path / "run" / "diagnostics.csv", parse_dates=["slot_start"])
-    assert diag["missing_agents"].iloc[0] > diag["missing_agents"].iloc[1] > 500
-    assert diag["missing_agents"].iloc[2] < 100
+    first = diag.iloc[0]
+    assert first["plateau"] == "expert" and first["slot_start"] == pd.Timestamp("2009-03-04 10:00")
+    assert first["missing_agents"] > 500
+    # only in-house teams serve expert: their headcount binds, more advisers would close it
+    assert "headcount fr-montigny" in first["binding"] and first["extra_advisers"] > 500
     # advisers moved to the surge leave gaps only where the same teams (nancy, montigny) serve
     assert set(diag["plateau"]) <= {"expert", "pro"}
     assert (diag["slot_start"].dt.date == pd.Timestamp("2009-03-04").date()).all()

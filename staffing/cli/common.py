@@ -43,7 +43,11 @@ def plan_options(f):
         click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
                      show_default=True),
         click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=120.0,
-                     show_default=True, help="Seconds per week's integer solve."),
+                     show_default=True, help="Seconds for the whole solve, every phase and week "
+                     "included; the best plan found is kept (status time_limit)."),
+        click.option("--node-limit", type=click.IntRange(min=1), default=None,
+                     help="Branch-and-bound nodes per integer solve: a deterministic work limit "
+                     "(same inputs, same plan) [default: none]."),
         click.option("--gap", type=FiniteFloat(min=0), default=0.005, show_default=True,
                      help="Relative gap to the LP bound accepted for the integer plan."),
         click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
@@ -57,7 +61,8 @@ def plan_options(f):
     return f
 
 
-def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap, **kw):
+def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap,
+                         node_limit=None, **kw):
     """allocation.Options from the shared command-line options."""
     import datetime as dt
 
@@ -72,7 +77,8 @@ def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, sol
 
     return allocation.Options(start=start.date() if start else None, weeks=weeks,
                               sl_scope=sl_scope, queueing=queueing, headcount=headcount,
-                              relax=relax, solver=solver, time_limit=time_limit, gap=gap, **kw)
+                              relax=relax, solver=solver, time_limit=time_limit, gap=gap,
+                              node_limit=node_limit, **kw)
 
 
 def csv_list(text: str, field: str, kind=str) -> list:

@@ -30,6 +30,8 @@ def optimise_cmd(model, regime, offshore_cap, charts, settings, out_dir, force, 
             plan = allocation.optimise(sc, opts, progress=bar.update)
     else:
         plan = allocation.optimise(sc, opts)
+    for text in plan.warnings:
+        click.echo(f"warning: {text}", err=True)
     plan = economics.add_to_plan(sc, plan)
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts)
     click.echo(report.summary_text(sc, plan, run_dir))

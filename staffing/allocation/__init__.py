@@ -1,0 +1,154 @@
+"""The allocation model: build a week by components, solve it, extract the plan's tables.
+
+docs/model.md writes the model as math, symbol for symbol as built here. Modules:
+`model` (the week, from the components `inhouse`, `outsourced`, `offshore`, `callbacks`,
+`service`), `headcount` (one hiring decision for a horizon), `solve` (LP bound, rounding,
+repair, MIP, status) with `rounding` and `highs` (solver plumbing), `tables` (extraction) and
+`diagnose` (what a short plan misses and why). Weeks are independent given the headcount, so
+a horizon is solved week by week (in parallel for several weeks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+
+import numpy as np
+import pandas as pd
+
+from .. import demand as demand_mod
+from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
+from ..parallel import run_jobs  # also allocation.run_jobs for its callers
+from . import diagnose, headcount as headcount_mod, tables as tables_mod
+from .options import Deadline, Options
+from .service import DAY_SCOPE_FLOOR, day_floor
+from .solve import gap_of, solve_week
+from .tables import SHORTFALL_TOL, WeekResult
+
+__all__ = ["Options", "Plan", "WeekResult", "optimise", "requirements", "run_jobs",
+           "DAY_SCOPE_FLOOR", "SHORTFALL_TOL", "day_floor", "solve_week"]
+
+
+def requirements(scenario, demand: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Erlang requirements per plateau x slot at the live AHT, with the callback work."""
+    req = demand_mod.requirements(scenario.replace(queueing=model), demand)
+    if "fold" not in req.columns:
+        req.insert(req.columns.get_loc("slot_start") + 1, "fold", 0)
+    extra = demand[["slot_start", "fold", "plateau", "date", "callback_agents", "callback_cut_s"]]
+    return req.merge(extra, on=["slot_start", "fold", "plateau"], how="left",
+                     validate="one_to_one")
+
+
+def _week_job(args) -> WeekResult:
+    scenario, opts, req, week, deadline, heads = args
+    m, solved = solve_week(scenario, opts, req, week, deadline, heads)
+    r = tables_mod.extract(m, week, solved, integer=not opts.relax)
+    tables_mod.week_parts(scenario, opts, m, r)
+    return r
+
+
+@dataclasses.dataclass
+class Plan:
+    tables: dict
+    manifest: dict
+    shortfall_share: float
+    diagnostics: pd.DataFrame
+    warnings: list = dataclasses.field(default_factory=list)
+
+
+def _weekly_requirements(scenario, opts) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(demand, requirement rows with their week) of the horizon."""
+    dem = demand_mod.build_demand(scenario, start=opts.start, weeks=opts.weeks, regime=opts.regime)
+    if "fold" not in dem.columns:
+        dem["fold"] = 0
+    req = requirements(scenario, demand_mod.live_demand(scenario, dem), opts.queueing)
+    if opts.sl_scope == "day":
+        req["floor_agents"] = day_floor(req, scenario.targets, opts.queueing)
+    req["week"] = ((req["date"] - pd.Timestamp(opts.start)).dt.days // 7).astype(int)
+    return dem, req
+
+
+def optimise(scenario, opts: Options, progress=None) -> Plan:
+    """Requirements, the horizon's headcount, one model per week, and the plan's tables.
+    --time-limit bounds all of it from here (the deadline is shared by the week processes)."""
+    opts = opts.resolved(scenario)
+    t0 = time.perf_counter()
+    deadline = Deadline.after(opts.time_limit)
+    dem, req = _weekly_requirements(scenario, opts)
+    weeks = [req[req["week"] == w] for w in range(opts.weeks)]
+    heads = headcount_mod.decide(scenario, opts, weeks, deadline, run_jobs)
+    jobs = [(scenario, opts, weeks[w], w, deadline, heads) for w in range(opts.weeks)]
+    results: list[WeekResult] = run_jobs(_week_job, jobs, opts.workers or 2, progress)
+    tables, share, diag = _tables(scenario, opts, req, results)
+    tables["demand"] = demand_mod.forecast_table(scenario, dem)
+    manifest = _manifest(opts, results, share, time.perf_counter() - t0)
+    manifest["headcount"] = _chosen(results)
+    manifest["staffing_cost_eur"] = float(tables["providers"]["cost_eur"].sum())
+    manifest["late_calls"] = float(tables["coverage"]["late_calls"].sum())
+    warn = headcount_mod.warnings(scenario, opts)
+    manifest["warnings"] = warn
+    return Plan(tables=tables, manifest=manifest, shortfall_share=share, diagnostics=diag,
+                warnings=warn)
+
+
+def _chosen(results) -> dict:
+    """Headcount per in-house team (the same every week)."""
+    return {k: float(v) for k, v in results[0].headcount.items()} if results else {}
+
+
+def _manifest(opts, results, share: float, wall: float) -> dict:
+    objective = sum(r.objective for r in results)
+    bound = sum(r.lp_bound for r in results)
+    statuses = {r.status for r in results}
+    status = ("time_limit" if "time_limit" in statuses else
+              "optimal" if statuses == {"optimal"} else "feasible")
+    return {
+        "command": "optimise",
+        "options": {k: (str(v) if isinstance(v, dt.date) else v)
+                    for k, v in dataclasses.asdict(opts).items()},
+        "solver": opts.solver, "status": status, "objective_eur": objective,
+        "lp_bound_eur": bound, "gap": gap_of(objective, bound),
+        "build_s": sum(r.build_s for r in results), "solve_s": sum(r.solve_s for r in results),
+        "wall_time_s": wall, "shortfall_share": share, "integer": not opts.relax,
+    }
+
+
+# Output column names: `logged` agents / hours are at work (before shrinkage), `answering` agents
+# are what the queue sees (after shrinkage and the AHT factor).
+OUTPUT_NAMES = {"allocation": {"agents": "logged_agents"},
+                "coverage": {"staffed_agents": "answering_agents"},
+                "diagnostics": {"staffed_agents": "answering_agents"},
+                "providers": {"staffed_hours": "logged_hours", "share": "answering_share"}}
+
+
+def _tables(scenario, opts, req, results):
+    """Tidy output tables from the week results: (tables, shortfall share, diagnostics)."""
+    req = req.reset_index(drop=True)
+    week_rows = {w: req.index[req["week"] == w] for w in range(opts.weeks)}
+    cbv = np.zeros(len(req))
+    for r in results:
+        cbv[week_rows[r.week]] = r.cb
+    alloc = tables_mod.allocation_table(scenario, req, results, week_rows)
+    cov = tables_mod.coverage_table(scenario, opts, req, alloc, cbv)
+    req_h, short_h, share, miss = diagnose.shortfall(scenario, opts, req, cov)
+    chosen = _chosen(results)
+    diag = diagnose.diagnostics(scenario, opts, req, cov, alloc, chosen, miss)
+    providers = tables_mod.providers_table(scenario, alloc, results)
+    shifts_t, tours_t = tables_mod.shifts_and_tours(results)
+    summary = tables_mod.summary_table(scenario, req, cov, providers, results,
+                                       (req_h, short_h, share), chosen)
+    requirements_t = req[["slot_start", "fold", "slot_minutes", "plateau", "calls", "aht_s",
+                          "live_aht_s", "load_erlangs", "agents", "scheduled", "service_level", "asa_s",
+                          "occupancy", "p_wait", "p_abandon"]].copy()
+    tables = {"requirements": requirements_t, "allocation": alloc[
+        ["slot_start", "fold", "slot_minutes", "plateau", "provider", "kind", "agents"]],
+        "coverage": cov, "shifts": shifts_t, "tours": tours_t, "providers": providers,
+        "summary": summary, "diagnostics": diag}
+    for key, t in tables.items():
+        t = t.rename(columns=OUTPUT_NAMES.get(key, {}))
+        if "fold" in t.columns and not (t["fold"] == 1).any():
+            t = t.drop(columns="fold")  # only a clock-change day needs it
+        tables[key] = t.reset_index(drop=True)
+        tables[key].insert(0, "scenario", scenario.name)
+    return tables, share, tables["diagnostics"]

@@ -1,0 +1,108 @@
+"""The in-house component: shift counts per team, plateau, day and pattern, and headcount.
+
+The interface other stages use (tours, the rosters): `Model.x` lists
+(team, plateau, date, Pattern, variable), the number of advisers of `team` working shift
+pattern `Pattern` (shifts.Pattern: start, break, paid hours, slots at work) on `plateau` that
+`date`; `Model.headcount` maps each team to its advisers (a number, or the variable of
+`--headcount optimise`). Each adviser works exactly the contract hours (W), at most one shift
+a day and at most L days a week (docs/model.md, "In-house").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pulp
+from scipy import sparse
+
+from .. import shifts
+
+
+def bounds(team) -> tuple[int, int]:
+    """(min, max) headcount a team may have under --headcount optimise (its own when blank)."""
+    lo = int(team["headcount_min"]) if pd.notna(team["headcount_min"]) else int(team["headcount"])
+    hi = int(team["headcount_max"]) if pd.notna(team["headcount_max"]) else int(team["headcount"])
+    return lo, hi
+
+
+def headcounts(ctx, heads: dict | None) -> dict:
+    """Each team's headcount in this week's model: `heads` when given (numbers, or variables
+    shared by several weeks), a variable within the bounds with --headcount optimise, else
+    the scenario's. Prices them at W x cost_eur_per_hour a week."""
+    prov = ctx.scenario.providers
+    out = {}
+    for k, team in prov[prov["kind"] == "inhouse"].iterrows():
+        weekly = ctx.scenario.shifts.weekly_hours * float(team["cost_eur_per_hour"])
+        if heads is not None:
+            h = heads[k]
+        elif ctx.opts.headcount == "optimise" and bounds(team)[0] < bounds(team)[1]:
+            h = ctx.newvar(f"H_{k}", *bounds(team), ctx.cat)
+        else:
+            h = int(team["headcount"])
+        if isinstance(h, pulp.LpVariable):
+            ctx.objective.append((h, weekly))
+        else:
+            ctx.const += weekly * float(h)
+        out[k] = h
+    return out
+
+
+def _patterns(ctx) -> dict:
+    """date -> (shift patterns of the day, opening (start, end) minutes or None)."""
+    out = {}
+    for d in ctx.unique_dates:
+        hours = ctx.scenario.opening_minutes(pd.Timestamp(d).weekday())
+        out[d] = ([] if hours is None else shifts.day_patterns(
+            hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts), hours)
+    return out
+
+
+def add(ctx, heads: dict) -> tuple[list, object]:
+    """x[k,p,d,s] per team, plateau it serves, day and pattern, covering the rows the pattern
+    is at work in; the contract-hours, one-shift-a-day and days-per-week rows per team.
+    Returns (x list as in the module docstring, sparse rows x shifts matrix of answering
+    agents per adviser)."""
+    prov = ctx.scenario.providers
+    patterns = _patterns(ctx)
+    x_vars, x_cover = [], []
+    for k, team in prov[prov["kind"] == "inhouse"].iterrows():
+        hours_terms, days = [], {}
+        for d in ctx.unique_dates:
+            for p in team["plateaux"]:
+                _team_day(ctx, k, p, d, patterns[d], x_vars, x_cover, hours_terms, days)
+        _team_rows(ctx, k, heads[k], hours_terms, days)
+    trip = np.array(x_cover, dtype=float).reshape(-1, 3)
+    x_matrix = sparse.csr_matrix((trip[:, 2], (trip[:, 0].astype(int), trip[:, 1].astype(int))),
+                                 shape=(ctx.n, len(x_vars)))
+    return x_vars, x_matrix
+
+
+def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
+    by_minute = ctx.day_rows.get((d, p))
+    pats, hours = day
+    if by_minute is None:
+        return
+    tag = pd.Timestamp(d).strftime("%m%d")
+    step, e = ctx.scenario.slot_minutes, ctx.eff[k]
+    for pat in pats:
+        v = ctx.newvar(f"{ctx.pre}x_{k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
+                       f"{int(pat.paid_hours * 60)}", 0, None, ctx.cat)
+        xi = len(x_vars)
+        x_vars.append((k, p, d, pat, v))
+        for si in pat.slots:
+            for i in by_minute.get(hours[0] + si * step, ()):
+                ctx.cover[i].append((v, e))
+                x_cover.append((i, xi, e))
+        hours_terms.append((v, pat.paid_hours))
+        days.setdefault(d, []).append(v)
+        ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))
+
+
+def _team_rows(ctx, k, h, hours_terms, days) -> None:
+    rules = ctx.scenario.shifts
+    ctx.prob += (pulp.LpAffineExpression(hours_terms) == rules.weekly_hours * h,
+                 f"{ctx.pre}hours_{k}")
+    for d, vs in days.items():
+        ctx.prob += (pulp.lpSum(vs) <= h, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
+    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= rules.days_per_week * h,
+                 f"{ctx.pre}days_{k}")

@@ -1,0 +1,182 @@
+"""The solve strategy of a week: the LP relaxation (the bound), an integer plan rounded from
+it and repaired where rounding left a plateau short, the full MIP only when that plan is
+further from the bound than --gap; the honest status of the result (docs/model.md, "Solving").
+
+Status: `optimal` when the plan's objective is within OPTIMAL_GAP of the best bound (the LP
+relaxation, or the MIP's own bound); `time_limit` when the deadline or the node limit stopped a
+phase before its goal; `feasible` otherwise (a plan within --gap, not proven optimal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pulp
+
+from ..errors import InfeasiblePlan, SolverError
+from . import highs, rounding
+from .model import Model, build
+from .service import service_weight
+
+OPTIMAL_GAP = 1e-6
+REPAIR_MAX_SHIFT_VARS = 4000  # re-place shifts by MIP only for teams this small...
+REPAIR_SECONDS = 20.0  # ...and for at most this long (also within the deadline)
+
+
+@dataclasses.dataclass
+class Solved:
+    """How a week's solve ended."""
+
+    status: str
+    objective: float
+    bound: float
+    solve_s: float
+
+
+def gap_of(objective: float, bound: float) -> float:
+    """(objective - bound) / |objective|, 0 for a zero objective; never negative."""
+    return max((objective - bound) / abs(objective), 0.0) if objective else 0.0
+
+
+def solve_model(m: Model, scenario, opts, deadline, week: int) -> Solved:
+    """Solve a built week in place (values left in the variables)."""
+    t1 = time.perf_counter()
+    prob = m.prob
+    prob.solve(highs.solver(opts, deadline, mip=False))
+    check_status(prob, opts, week, need_optimal=True)
+    bound = float(pulp.value(prob.objective))
+    prob._staffing_vars = prob.variables()  # PuLP walks every constraint for this: once
+    limited = False
+    if not opts.relax:
+        rounded, limited = rounded_plan(m, scenario, opts, deadline, bound)
+        if rounded is None or (gap_of(rounded, bound) > opts.gap and not deadline.passed()):
+            prob.solve(highs.solver(opts, deadline, mip=True, start=rounded is not None))
+            check_status(prob, opts, week, need_optimal=False)
+            out = highs.highs_outcome(prob)
+            limited = out.limited
+            if out.bound is not None:
+                bound = max(bound, out.bound + prob.objective.constant)
+    objective = float(pulp.value(prob.objective))
+    limited |= not opts.relax and deadline.passed()
+    gap = gap_of(objective, bound)
+    status = "optimal" if gap <= OPTIMAL_GAP else ("time_limit" if limited else "feasible")
+    return Solved(status, objective, bound, time.perf_counter() - t1)
+
+
+def rounded_plan(m: Model, scenario, opts, deadline, bound: float) -> tuple[float | None, bool]:
+    """An integer plan from the LP optimum in the variables: (its objective or None, whether
+    a limit stopped a repair).
+
+    Shift counts are rounded and fixed, the LP is solved again for the outsourced agents,
+    those are rounded and fixed, and a last LP settles the continuous rest. Where rounding
+    left a plateau-day shorter than the LP had it, a small MIP re-places the shifts of the
+    teams serving it (everything else fixed), then if needed those plateaux' whole week;
+    only when the plan is not yet within --gap of the LP bound `bound`, and a repair is kept
+    only when it lowers the objective.
+    """
+    prob = m.prob
+    lp_short = _short_by_plateau_day(m)
+    ints_x = [v for *_, v in m.x] + [h for h in m.headcount.values()
+                                     if isinstance(h, pulp.LpVariable)]
+    if not rounding.round_shifts(m, scenario.shifts, deadline):
+        return None, False
+    restore_x = highs.fixed(ints_x)
+    try:
+        if not highs.resolve_lp(prob, opts, deadline, ints_x):
+            return None, deadline.passed()
+        rounding.round_agents(m, scenario, opts)
+        zs = [v for *_, v in m.z]
+        restore_z = highs.fixed(zs)
+        ok = highs.resolve_lp(prob, opts, deadline, zs)
+        restore_z()
+        highs.sync_bounds(prob, zs)
+        if not ok:
+            return None, deadline.passed()
+        limited = False
+        for whole_week in (False, True):
+            before = float(pulp.value(prob.objective))
+            if gap_of(before, bound) <= opts.gap:
+                break
+            saved = [(v, v.varValue) for v in prob._staffing_vars]
+            done, lim = _repair_short(m, scenario, opts, deadline, lp_short, whole_week,
+                                      ints_x, zs, restore_x)
+            limited |= lim
+            if done is None or float(pulp.value(prob.objective)) > before:
+                for v, val in saved:  # the repair found nothing better: keep the plan
+                    v.varValue = val
+            if done:
+                break
+        return float(pulp.value(prob.objective)), limited
+    finally:
+        restore_x()
+
+
+def _repair_short(m, scenario, opts, deadline, lp_short, whole_week, ints_x, zs, restore_x):
+    """Re-place the shifts of plateau-days (or plateaux' weeks) rounding left shorter than the
+    LP had them. Returns (True: nothing left to repair / False: repaired / None: failed,
+    whether a limit stopped the MIP)."""
+    now = _short_by_plateau_day(m)
+    worse = {key for key, v in now.items() if v > lp_short.get(key, 0.0) + 1e-6}
+    if not worse:
+        return True, False
+    if deadline.passed():
+        return True, True
+    plats = {p for p, _ in worse}
+    pick = (lambda p, d: p in plats) if whole_week else (lambda p, d: (p, d) in worse)
+    free = [v for k, p, d, _, v in m.x if pick(p, d)]
+    if len(free) > REPAIR_MAX_SHIFT_VARS:
+        return True, False
+    free += [h for k, h in m.headcount.items() if isinstance(h, pulp.LpVariable)
+             and set(scenario.providers.at[k, "plateaux"]) & plats]
+    free_z = [v for k, p, i, v in m.z if pick(p, m.date_of_row[i])]
+    free_u = [v for p, d, vs in zip(m.plateau_of_row, m.date_of_row, m.u) if pick(p, d)
+              for v in vs]
+    out = _repair(m, scenario, opts, deadline, ints_x, zs, free, free_z, free_u, restore_x)
+    return (False if out.ok else None), out.limited
+
+
+def _repair(m, scenario, opts, deadline, ints_x, zs, free, free_z, free_u, restore_x):
+    """MIP over the shifts `free` and agents `free_z`, everything else fixed at its value,
+    stopping within half an agent-slot of deficit of its optimum (or after REPAIR_SECONDS)."""
+    free_ids = {id(v) for v in free}
+    free_z_ids = {id(v) for v in free_z}
+    restore_x()  # free everything, then fix again all but the shifts to re-place
+    refix = highs.fixed([v for v in ints_x if id(v) not in free_ids])
+    fixed_z = highs.fixed([v for v in zs if id(v) not in free_z_ids])
+    weight = service_weight(scenario) * scenario.slot_minutes / 60
+    out = highs.resolve_mip(m.prob, opts, deadline, ints_x + zs, free + free_z + free_u,
+                            gap_abs=0.5 * weight, seconds=REPAIR_SECONDS)
+    refix()
+    fixed_z()
+    highs.fixed(ints_x)  # back to all shifts fixed at their (new) values, as the caller expects
+    return out
+
+
+def _short_by_plateau_day(m: Model) -> dict:
+    out: dict = {}
+    for p, d, u in zip(m.plateau_of_row, m.date_of_row, rounding.u_values(m)):
+        out[(p, d)] = out.get((p, d), 0.0) + u
+    return out
+
+
+def check_status(prob, opts, week, need_optimal: bool) -> None:
+    """InfeasiblePlan (exit 3) when nothing satisfies the hard constraints; SolverError
+    (exit 4) when the solver ended without a plan (or, for an LP, without its optimum)."""
+    status = pulp.LpStatus[prob.status]
+    feasible = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    if status == "Infeasible":
+        raise InfeasiblePlan(f"week {week + 1}: no plan satisfies the hard constraints (in-house "
+                             "contract hours, days per week, seat caps, weekly hours); check "
+                             "opening hours against shift lengths, headcounts and seat caps")
+    if not feasible or (need_optimal and status != "Optimal"):
+        raise SolverError(f"week {week + 1}: solver {opts.solver} ended with status {status} "
+                          "and no feasible plan (raise --time-limit?)")
+
+
+def solve_week(scenario, opts, req, week: int, deadline, heads: dict | None = None):
+    """Build and solve one week (req: its requirement rows); heads fixes in-house headcounts
+    (the horizon's decision). Returns (Model, Solved)."""
+    req = req.reset_index(drop=True)
+    m = build(scenario, opts, req, week, heads=heads)
+    return m, solve_model(m, scenario, opts, deadline, week)
