@@ -26,7 +26,7 @@ from .service import DAY_SCOPE_FLOOR, day_floor
 from .solve import gap_of, solve_week
 from .tables import SHORTFALL_TOL, WeekResult
 
-__all__ = ["Options", "Plan", "WeekResult", "optimise", "requirements", "run_jobs",
+__all__ = ["Options", "Plan", "WeekResult", "combined_status", "optimise", "requirements", "run_jobs",
            "DAY_SCOPE_FLOOR", "SHORTFALL_TOL", "day_floor", "solve_week"]
 
 
@@ -92,6 +92,14 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
                 warnings=warn)
 
 
+def combined_status(statuses) -> str:
+    """One status for several solves: time_limit if a limit stopped any, optimal if all were
+    proven optimal, else feasible."""
+    statuses = set(statuses)
+    return ("time_limit" if "time_limit" in statuses else
+            "optimal" if statuses <= {"optimal"} else "feasible")
+
+
 def _chosen(results) -> dict:
     """Headcount per in-house team (the same every week)."""
     return {k: float(v) for k, v in results[0].headcount.items()} if results else {}
@@ -100,9 +108,7 @@ def _chosen(results) -> dict:
 def _manifest(opts, results, share: float, wall: float) -> dict:
     objective = sum(r.objective for r in results)
     bound = sum(r.lp_bound for r in results)
-    statuses = {r.status for r in results}
-    status = ("time_limit" if "time_limit" in statuses else
-              "optimal" if statuses == {"optimal"} else "feasible")
+    status = combined_status(r.status for r in results)
     return {
         "command": "optimise",
         "options": {k: (str(v) if isinstance(v, dt.date) else v)

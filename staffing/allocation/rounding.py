@@ -31,27 +31,48 @@ def staffed(m, z: np.ndarray) -> np.ndarray:
     return out - values(m.cb)
 
 
-def round_shifts(m, rules, deadline) -> bool:
+def round_shifts(m, rules, deadline, max_hires: int = 5) -> bool:
     """Round the LP's shift counts to integers, team by team.
 
-    The shifts of each plateau-day are first rounded as a whole (largest remainders, so the
-    team works exactly its contract hours and never has more shifts on a day than advisers);
-    then spread over that day's patterns by rounding their cumulative count in order of start
-    time, which keeps every slot's coverage within one adviser of the LP's. Leaves the values
-    in the variables; False when the rules allow several shift lengths (the hours equation
-    then needs the solver).
+    A headcount the LP chose is rounded up. The shifts of each plateau-day are first rounded
+    as a whole (largest remainders, so the team works exactly its contract hours and never has
+    more shifts on a day than advisers); then spread over that day's patterns by rounding
+    their cumulative count in order of start time, which keeps every slot's coverage within
+    one adviser of the LP's, and polished (`polish_shifts`). When a slot that only in-house
+    teams serve is still short and a team serving it may grow (--headcount optimise, below
+    its maximum), the team takes one more adviser and the rounding starts again (at most
+    `max_hires` times). Leaves the values in the variables; False when the rules allow several
+    shift lengths (the hours equation then needs the solver).
     """
     if len(set(rules.paid_hours)) != 1:
         return False
     z_lp = values(v for *_, v in m.z)
     in_need = m.need - u_values(m) + values(m.cb) - (staffed(m, z_lp) - m.x_matrix @ values(
         v for *_, v in m.x) + values(m.cb))  # what the LP's outsourced agents leave in-house
+    lp = [(v, v.varValue) for *_, v in m.x] + [
+        (h, h.varValue) for h in m.headcount.values() if isinstance(h, pulp.LpVariable)]
+    bump: dict = {}
+    for _ in range(max_hires + 1):
+        for v, val in lp:
+            v.varValue = val
+        if not _round_teams(m, rules, bump):
+            return False
+        polish_shifts(m, in_need - 1e-6, deadline)
+        grow = _teams_to_grow(m, in_need)
+        if not grow or deadline.passed():
+            break
+        for k in grow:
+            bump[k] = bump.get(k, 0) + 1
+    return True
+
+
+def _round_teams(m, rules, bump: dict) -> bool:
     groups: dict = {}
     for j, (k, p, d, pat, v) in enumerate(m.x):
         groups.setdefault(k, {}).setdefault((p, d), []).append(j)
     for k, by_group in groups.items():
         h = m.headcount[k]
-        hv = float(round(value(h)))
+        hv = float(math.ceil(value(h) - 1e-6) + bump.get(k, 0))  # up: never less coverage
         if isinstance(h, pulp.LpVariable):
             h.varValue = hv
         total = rules.weekly_hours * hv / rules.paid_hours[0]
@@ -62,26 +83,50 @@ def round_shifts(m, rules, deadline) -> bool:
             return False
         for g, key in enumerate(by_group):
             _spread(m, by_group[key], whole[g])
-    polish_shifts(m, in_need - 1e-6, deadline)
     return True
 
 
+def _teams_to_grow(m, in_need: np.ndarray) -> set:
+    """Teams with a headcount variable below its maximum serving a row still short that no
+    outsourced provider serves."""
+    x = values(v for *_, v in m.x)
+    short = np.flatnonzero(in_need - m.x_matrix @ x > 1e-6)
+    outsourced = {p for _, p, _, _ in m.z}
+    short = [i for i in short if m.plateau_of_row[i] not in outsourced]
+    if not short:
+        return set()
+    cols = np.unique(m.x_matrix[short].nonzero()[1])
+    out = set()
+    for k in {m.x[j][0] for j in cols}:
+        h = m.headcount[k]
+        if isinstance(h, pulp.LpVariable) and (h.upBound is None or value(h) + 1 <= h.upBound):
+            out.add(k)
+    return out
+
+
 def _day_totals(m, by_group: dict, hv: float, total: int):
-    """Shifts per plateau-day of a team: largest remainders of the LP's, at most hv a day."""
+    """Shifts per plateau-day of a team: largest remainders of the LP's, at most hv a day
+    (shifts beyond the LP's total go, one per pass, by the same order)."""
     keys = list(by_group)
     lp = np.array([sum(value(m.x[j][4]) for j in by_group[g]) for g in keys])
     day = pd.factorize(np.array([d for _, d in keys], dtype="datetime64[ns]"))[0]
     whole = np.floor(lp + 1e-7)
     rest = total - int(whole.sum())
     used = np.bincount(day, weights=whole, minlength=day.max() + 1 if len(day) else 0)
-    for g in np.argsort(-(lp - whole), kind="stable"):
-        if rest <= 0:
-            break
-        if used[day[g]] + 1 <= hv:
-            whole[g] += 1
-            used[day[g]] += 1
-            rest -= 1
-    return whole if rest == 0 else None
+    order = np.argsort(-(lp - whole), kind="stable")
+    while rest > 0:  # more than one pass only for advisers hired beyond the LP's headcount
+        before = rest
+        for g in order:
+            if rest <= 0:
+                break
+            if used[day[g]] + 1 <= hv:
+                whole[g] += 1
+                used[day[g]] += 1
+                rest -= 1
+        if rest == before:
+            return None
+        order = np.argsort(-(lp - whole), kind="stable")
+    return whole
 
 
 def _spread(m, idx: list, total: float) -> None:
@@ -101,8 +146,8 @@ def _spread(m, idx: list, total: float) -> None:
 
 def polish_shifts(m, need_in: np.ndarray, deadline, max_moves: int = 200) -> None:
     """Move advisers between patterns of the same team, plateau and day while some slot of that
-    plateau-day has less in-house coverage than `need_in`, taking the move that removes most
-    of the shortfall and leaves no other slot short; then across days."""
+    plateau-day has less in-house coverage than `need_in`, taking the move that lowers the
+    day's total shortfall most; then across days."""
     if not m.x:
         return
     x = values(v for *_, v in m.x)
@@ -139,9 +184,8 @@ def _polish_day(a, x, rows, teams: dict, target, max_moves: int) -> None:
             # delta[t, to, from]: coverage change of moving one adviser from -> to
             delta = sub[:, c][:, :, None] - sub[:, donors][:, None, :]
             after = cur[:, None, None] + delta
-            safe = ((delta >= 0) | (after >= target[:, None, None])).all(axis=0)
+            # net: the plateau-day's total shortfall falls (so the moves end)
             gain = short.sum() - np.maximum(target[:, None, None] - after, 0.0).sum(axis=0)
-            gain = np.where(safe, gain, 0.0)
             to, frm = np.unravel_index(int(np.argmax(gain)), gain.shape)
             if gain[to, frm] > best_gain:
                 best, best_gain = (c[to], donors[frm]), gain[to, frm]

@@ -33,7 +33,7 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     the same command again resumes where an interrupted sweep stopped.
     """
     from .. import economics, report, results, scenario as scenario_mod
-    from .. import sweep as sweep_mod
+    from .. import allocation, sweep as sweep_mod
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     axes = [sweep_mod.parse_param(p) for p in params]
@@ -62,7 +62,7 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     manifest = {"command": "sweep", "scenario": sc.name, "model": str(sc.path),
                 "inputs": report.input_hashes(sc), "settings": list(settings),
                 "options": options, "solver": base.solver,
-                "status": "optimal" if (table["status"] == "optimal").all() else "time_limit",
+                "status": allocation.combined_status(table["status"]),
                 "wall_time_s": time.perf_counter() - started}
     run_dir = results.write_run(run_dir, {"sweep": table, "summary": summary}, manifest,
                                 force=True, forbidden_dirs=economics.input_dirs(sc))
