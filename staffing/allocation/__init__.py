@@ -77,9 +77,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     deadline = Deadline.after(opts.time_limit)
     dem, req = _weekly_requirements(scenario, opts)
     weeks = [req[req["week"] == w] for w in range(opts.weeks)]
-    heads = headcount_mod.decide(scenario, opts, weeks, deadline, run_jobs)
-    jobs = [(scenario, opts, weeks[w], w, deadline, heads) for w in range(opts.weeks)]
-    results: list[WeekResult] = run_jobs(_week_job, jobs, opts.workers or 2, progress)
+    results = _solve_weeks(scenario, opts, weeks, deadline, progress)
     tables, share, diag = _tables(scenario, opts, req, results)
     tables["demand"] = demand_mod.forecast_table(scenario, dem)
     manifest = _manifest(opts, results, share, time.perf_counter() - t0)
@@ -90,6 +88,27 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     manifest["warnings"] = warn
     return Plan(tables=tables, manifest=manifest, shortfall_share=share, diagnostics=diag,
                 warnings=warn)
+
+
+def _solve_weeks(scenario, opts, weeks: list, deadline, progress) -> list[WeekResult]:
+    """Every week's plan under one headcount per team. With --headcount optimise over several
+    weeks: the horizon's headcount from the weeks' LPs (headcount.decide) as each week's
+    floor; a week whose rounding needed more advisers raises the horizon's headcount, and the
+    weeks below it are solved again with it fixed."""
+    workers = opts.workers or 2
+    heads = headcount_mod.decide(scenario, opts, weeks, deadline, run_jobs)
+    floors = headcount_mod.floors(scenario, heads)
+    jobs = [(scenario, opts, weeks[w], w, deadline, floors) for w in range(opts.weeks)]
+    results: list[WeekResult] = run_jobs(_week_job, jobs, workers, progress)
+    if heads is None:
+        return results
+    final = {k: max(r.headcount[k] for r in results) for k in heads}
+    redo = [r.week for r in results if r.headcount != final]
+    again = run_jobs(_week_job, [(scenario, opts, weeks[w], w, deadline, final) for w in redo],
+                     workers)
+    for r in again:
+        results[r.week] = r
+    return results
 
 
 def combined_status(statuses) -> str:

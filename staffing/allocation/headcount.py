@@ -4,8 +4,10 @@ A one-week horizon decides the headcount inside the week's model (integer H_k). 
 weeks each week's LP relaxation, with H_k free within the bounds, gives the headcount that
 week needs under the objective's priorities (service, then cost); the horizon hires for the
 peak: the largest of them, rounded up. More advisers never lower any week's coverage (they add
-shifts), so every week keeps the service its LP found; the weeks are then solved with that
-headcount fixed. (Model.build can also put several weeks into one problem with shared H_k,
+shifts), so every week keeps the service its LP found. The weeks are then solved with that
+headcount as a floor (rounding shifts to whole advisers may need one more); the largest
+headcount any week ends with is the horizon's, and the weeks below it are solved again with
+it fixed. (Model.build can also put several weeks into one problem with shared H_k,
 the exact relaxation of the horizon's decision; solving it was much slower than the weeks'
 LPs in parallel.)
 """
@@ -66,6 +68,16 @@ def decide(scenario, opts, weeks: list, deadline, run_jobs=None) -> dict | None:
         else:
             out[k] = int(prov.at[k, "headcount"])
     return out
+
+
+def floors(scenario, heads: dict | None) -> dict | None:
+    """Each week's headcounts from the horizon's decision: a variable from the decided number
+    up to the team's maximum (rounding may need an adviser more), fixed teams as they are."""
+    if heads is None:
+        return None
+    free = free_teams(scenario)
+    return {k: ((int(h), free[k][1]) if k in free and h < free[k][1] else h)
+            for k, h in heads.items()}
 
 
 def _week_lp(args) -> dict:

@@ -10,6 +10,7 @@ the clock) gives the same plan every time.
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 import pulp
@@ -24,6 +25,7 @@ class Outcome:
     ok: bool
     limited: bool = False
     bound: float | None = None
+    by_nodes: bool = False  # the node limit (not the clock) stopped it
 
 
 def silence_banner() -> None:
@@ -66,22 +68,25 @@ def highs_available(opts) -> bool:
     return opts.solver == "highs" and pulp.HiGHS().available()
 
 
-def solver(opts, deadline, mip: bool, start: bool = False):
+def solver(opts, deadline, mip: bool, start: bool = False, nodes: int | None = None,
+           seconds: float | None = None):
     """The PuLP solver for a full solve: LP, or MIP to --gap, within the time left and (MIP)
-    the node limit; CBC with --solver cbc or without highspy."""
+    the node limit (--node-limit, else `nodes`) and `seconds`; CBC with --solver cbc or
+    without highspy."""
+    nodes = opts.node_limit if opts.node_limit is not None else nodes
     kwargs = dict(msg=False, mip=mip)
     if mip:
         kwargs["gapRel"] = opts.gap
-    left = deadline.left()
-    if left is not None:
-        kwargs["timeLimit"] = left
+    limits = [t for t in (deadline.left(), seconds) if t is not None]
+    if limits:
+        kwargs["timeLimit"] = min(limits)
     if highs_available(opts):
         silence_banner()
-        if mip and opts.node_limit is not None:
-            kwargs["mip_max_nodes"] = int(opts.node_limit)
+        if mip and nodes is not None:
+            kwargs["mip_max_nodes"] = int(nodes)
         return (_HiGHSWithStart if start else pulp.HiGHS)(threads=1, **kwargs)
-    if mip and opts.node_limit is not None:
-        kwargs["options"] = [f"maxNodes {int(opts.node_limit)}"]
+    if mip and nodes is not None:
+        kwargs["options"] = [f"maxNodes {int(nodes)}"]
     return pulp.PULP_CBC_CMD(warmStart=start, **kwargs)
 
 
@@ -156,13 +161,16 @@ def resolve_lp(prob, opts, deadline, changed) -> bool:
     return True
 
 
-def resolve_mip(prob, opts, deadline, changed, integer, gap_abs: float,
-                seconds: float | None = None) -> Outcome:
+def resolve_mip(prob, opts, deadline, changed, integer, gap_abs: float = 0.0,
+                seconds: float | None = None, gap_rel: float = 0.0,
+                nodes: int | None = None) -> Outcome:
     """Solve with `integer` variables integral, from the current values, after bound changes
-    on `changed`, to an absolute gap; in the kept HiGHS model when there is one."""
+    on `changed`, to a gap; in the kept HiGHS model when there is one. Stops at the deadline,
+    after `seconds` and after --node-limit (else `nodes`) nodes; the clock is also checked
+    inside the LPs (HiGHS's own time limit is not, in its root cut loop)."""
     h = kept(prob) if opts.solver == "highs" else None
     if h is None:
-        prob.solve(solver(opts, deadline, mip=True, start=True))
+        prob.solve(solver(opts, deadline, mip=True, start=True, nodes=nodes, seconds=seconds))
         ok = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
         return Outcome(ok, limited=pulp.LpStatus[prob.status] != "Optimal")
     import highspy
@@ -171,7 +179,22 @@ def resolve_mip(prob, opts, deadline, changed, integer, gap_abs: float,
     idx = np.array([v.index for v in integer], dtype=np.int32)
     kinds = highspy.HighsVarType
     h.changeColsIntegrality(len(idx), idx, np.array([kinds.kInteger] * len(idx)))
-    _mip_options(h, opts, deadline, gap_abs, seconds)
+    limit = _mip_options(h, opts, deadline, gap_abs, gap_rel, seconds, nodes)
+    _start(prob, h)
+    stop = _interrupt_at(h, None if limit is None else time.time() + limit)
+    try:
+        h.run()
+        return _mip_outcome(prob, h)
+    finally:  # back to the LP for any later re-solve
+        stop()
+        h.changeColsIntegrality(len(idx), idx, np.array([kinds.kContinuous] * len(idx)))
+        h.setOptionValue("time_limit", float("inf"))
+        h.setOptionValue("mip_max_nodes", 2147483647)
+
+
+def _start(prob, h) -> None:
+    import highspy
+
     cached = getattr(prob, "_staffing_vars", None) or prob.variables()
     start = highspy.HighsSolution()
     col = [0.0] * h.getNumCol()
@@ -180,23 +203,36 @@ def resolve_mip(prob, opts, deadline, changed, integer, gap_abs: float,
     start.col_value = col
     start.value_valid = True
     h.setSolution(start)
-    try:
-        h.run()
-        return _mip_outcome(prob, h)
-    finally:  # back to the LP for any later re-solve
-        h.changeColsIntegrality(len(idx), idx, np.array([kinds.kContinuous] * len(idx)))
-        h.setOptionValue("time_limit", float("inf"))
-        h.setOptionValue("mip_max_nodes", 2147483647)
 
 
-def _mip_options(h, opts, deadline, gap_abs, seconds) -> None:
+def _interrupt_at(h, end: float | None):
+    """Interrupt the solver's LPs and MIP search once time.time() passes `end`; returns what
+    removes the check."""
+    if end is None or not hasattr(h, "cbSimplexInterrupt"):
+        return lambda: None
+
+    def check(event):
+        if time.time() >= end:
+            event.interrupt()
+    h.cbSimplexInterrupt += check
+    h.cbMipInterrupt += check
+
+    def stop():
+        h.cbSimplexInterrupt -= check
+        h.cbMipInterrupt -= check
+    return stop
+
+
+def _mip_options(h, opts, deadline, gap_abs, gap_rel, seconds, nodes) -> float | None:
     h.setOptionValue("mip_abs_gap", float(gap_abs))
-    h.setOptionValue("mip_rel_gap", 0.0)
-    left = deadline.left()
-    limits = [t for t in (left, seconds) if t is not None]
-    h.setOptionValue("time_limit", float(min(limits)) if limits else float("inf"))
-    if opts.node_limit is not None:
-        h.setOptionValue("mip_max_nodes", int(opts.node_limit))
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    limits = [t for t in (deadline.left(), seconds) if t is not None]
+    limit = min(limits) if limits else None
+    h.setOptionValue("time_limit", float("inf") if limit is None else float(limit))
+    nodes = opts.node_limit if opts.node_limit is not None else nodes
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(nodes))
+    return limit
 
 
 def _mip_outcome(prob, h) -> Outcome:
@@ -205,12 +241,14 @@ def _mip_outcome(prob, h) -> Outcome:
     status = h.getModelStatus()
     info = h.getInfo()
     limits = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kSolutionLimit,
-              highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kInterrupt)
+              highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kInterrupt,
+              highspy.HighsModelStatus.kHighsInterrupt)
     ok = info.primal_solution_status == 2 and (status == highspy.HighsModelStatus.kOptimal
                                                or status in limits)
     if ok:
         _read(prob, h)
-    return Outcome(ok, limited=status in limits, bound=float(info.mip_dual_bound))
+    return Outcome(ok, limited=status in limits, bound=float(info.mip_dual_bound),
+                   by_nodes=status == highspy.HighsModelStatus.kSolutionLimit)
 
 
 def highs_outcome(prob) -> Outcome:
@@ -224,4 +262,5 @@ def highs_outcome(prob) -> Outcome:
     status = h.getModelStatus()
     bound = float(h.getInfo().mip_dual_bound)
     return Outcome(feasible, limited=status != highspy.HighsModelStatus.kOptimal,
-                   bound=bound if np.isfinite(bound) else None)
+                   bound=bound if np.isfinite(bound) else None,
+                   by_nodes=status == highspy.HighsModelStatus.kSolutionLimit)

@@ -26,14 +26,17 @@ def bounds(team) -> tuple[int, int]:
 
 
 def headcounts(ctx, heads: dict | None) -> dict:
-    """Each team's headcount in this week's model: `heads` when given (numbers, or variables
-    shared by several weeks), a variable within the bounds with --headcount optimise, else
-    the scenario's. Prices them at W x cost_eur_per_hour a week."""
+    """Each team's headcount in this week's model: `heads` when given (a number, a (min, max)
+    pair for a variable, or a variable shared by several weeks), a variable within the bounds
+    with --headcount optimise, else the scenario's. Prices them at W x cost_eur_per_hour a
+    week."""
     prov = ctx.scenario.providers
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
         weekly = ctx.scenario.shifts.weekly_hours * float(team["cost_eur_per_hour"])
-        if heads is not None:
+        if heads is not None and isinstance(heads[k], tuple):  # (min, max): a variable
+            h = ctx.newvar(f"H_{k}", *heads[k], ctx.cat)
+        elif heads is not None:
             h = heads[k]
         elif ctx.opts.headcount == "optimise" and bounds(team)[0] < bounds(team)[1]:
             h = ctx.newvar(f"H_{k}", *bounds(team), ctx.cat)

@@ -3,7 +3,8 @@
 Shift counts are rounded team by team (`round_shifts`) and polished so every slot keeps the
 in-house coverage the LP's outsourced agents leave to the teams (`polish_shifts`, across days
 too); outsourced agents are rounded up where their caps allow and topped up greedily in slots
-still short (`round_agents`, `fill_gaps`). Each step stops when the run's deadline passes.
+still short (`round_agents`, `fill_gaps`), then trimmed where a slot keeps its need without
+the unit rounding added (`trim`). Each step stops when the run's deadline passes.
 """
 
 from __future__ import annotations
@@ -304,6 +305,7 @@ def round_agents(m, scenario, opts) -> None:
     if ag.offshore.any() and cap < 1 and ag.offshore_excess(cap) > 1e-9:
         ag.cut(ag.offshore, ag.offshore_excess(cap), ag.ans * (1 - cap))
     fill_gaps(m, scenario, opts, ag)
+    trim(m, scenario, ag)
     for (_, _, _, v), val in zip(m.z, ag.z):
         v.varValue = float(val)
 
@@ -344,3 +346,21 @@ def fill_gaps(m, scenario, opts, ag: _Agents) -> None:
                 deficit[i] -= eff[k]
             if deficit[i] <= 1e-6:
                 break
+
+
+def trim(m, scenario, ag: _Agents) -> None:
+    """Take back rounded-up agents (smallest LP fraction first) whose slot stays at its need
+    without them, unless their hours are paid anyway (below the take-or-pay minimum)."""
+    prov = scenario.providers
+    slot_h = scenario.slot_minutes / 60.0
+    st = staffed(m, ag.z)
+    min_h = prov["min_weekly_hours"].fillna(0.0).to_dict()
+    hours = {k: float(ag.z[ag.k_of == k].sum()) * slot_h for k in np.unique(ag.k_of)}
+    idx = np.flatnonzero(ag.up & (ag.z >= 1))
+    for j in idx[np.argsort(ag.frac[idx], kind="stable")]:
+        k, i = ag.k_of[j], ag.rows[j]
+        if st[i] - m.z_eff[j] < m.need[i] - 1e-9 or hours[k] - slot_h < min_h[k] - 1e-9:
+            continue
+        ag.z[j] -= 1
+        st[i] -= m.z_eff[j]
+        hours[k] -= slot_h

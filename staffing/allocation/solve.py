@@ -2,6 +2,14 @@
 it and repaired where rounding left a plateau short, the full MIP only when that plan is
 further from the bound than --gap; the honest status of the result (docs/model.md, "Solving").
 
+The full MIP runs when rounding found no plan, or when the rounded plan is further than --gap
+from the bound and either the model is small (IMPROVE_MAX_INTS integer variables) or the plan
+has more deficit than the LP (service lost to rounding); a larger rounded plan
+that keeps the LP's service and only costs more is returned as `feasible` with its gap:
+HiGHS's root cut loop on these models can take minutes without improving it (and without
+looking at its time limit), so the MIP would make the solve time unpredictable. Improving a
+rounded plan gets a budget (`_improve`).
+
 Status: `optimal` when the plan's objective is within OPTIMAL_GAP of the best bound (the LP
 relaxation, or the MIP's own bound); `time_limit` when the deadline or the node limit stopped a
 phase before its goal; `feasible` otherwise (a plan within --gap, not proven optimal).
@@ -12,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
 import pulp
 
 from ..errors import InfeasiblePlan, SolverError
@@ -22,6 +31,9 @@ from .service import service_weight
 OPTIMAL_GAP = 1e-6
 REPAIR_MAX_SHIFT_VARS = 4000  # re-place shifts by MIP only for teams this small...
 REPAIR_SECONDS = 20.0  # ...and for at most this long (also within the deadline)
+MIP_NODE_BUDGET = 200  # nodes for the full MIP improving a rounded plan (without --node-limit)
+IMPROVE_MAX_INTS = 1000  # models this small always get the MIP when outside --gap
+IMPROVE_MIN_S, IMPROVE_FACTOR = 5.0, 2.0  # ...and its time: 2 x the time so far, at least 5 s
 
 
 @dataclasses.dataclass
@@ -49,19 +61,42 @@ def solve_model(m: Model, scenario, opts, deadline, week: int) -> Solved:
     prob._staffing_vars = prob.variables()  # PuLP walks every constraint for this: once
     limited = False
     if not opts.relax:
+        lp_deficit = float(rounding.u_values(m).sum())
         rounded, limited = rounded_plan(m, scenario, opts, deadline, bound)
-        if rounded is None or (gap_of(rounded, bound) > opts.gap and not deadline.passed()):
-            prob.solve(highs.solver(opts, deadline, mip=True, start=rounded is not None))
-            check_status(prob, opts, week, need_optimal=False)
-            out = highs.highs_outcome(prob)
+        small = len(m.x) + len(m.z) <= IMPROVE_MAX_INTS
+        if rounded is None or (gap_of(rounded, bound) > opts.gap and not deadline.passed()
+                               and (small or rounding.u_values(m).sum() > lp_deficit + 1e-6)):
+            out = _improve(m, opts, deadline, week, start=rounded is not None,
+                           elapsed=time.perf_counter() - t1)
             limited = out.limited
-            if out.bound is not None:
+            if out.bound is not None and out.ok and np.isfinite(out.bound):
                 bound = max(bound, out.bound + prob.objective.constant)
     objective = float(pulp.value(prob.objective))
     limited |= not opts.relax and deadline.passed()
     gap = gap_of(objective, bound)
     status = "optimal" if gap <= OPTIMAL_GAP else ("time_limit" if limited else "feasible")
     return Solved(status, objective, bound, time.perf_counter() - t1)
+
+
+def _improve(m: Model, opts, deadline, week: int, start: bool, elapsed: float):
+    """The full MIP, from the rounded plan when there is one (in the kept HiGHS model). Without
+    --node-limit, improving a rounded plan gets MIP_NODE_BUDGET nodes and IMPROVE_FACTOR x the
+    time spent so far (at least IMPROVE_MIN_S): the run's own budget, not a user limit, so a
+    plan it stops is `feasible` with its gap. With --node-limit only that limit and the
+    deadline apply."""
+    own = start and opts.node_limit is None
+    if not start:
+        m.prob.solve(highs.solver(opts, deadline, mip=True))
+        check_status(m.prob, opts, week, need_optimal=False)
+        return highs.highs_outcome(m.prob)
+    ints = [v for *_, v in m.x] + [v for *_, v in m.z] + [
+        h for h in m.headcount.values() if isinstance(h, pulp.LpVariable)]
+    out = highs.resolve_mip(m.prob, opts, deadline, ints, ints, gap_rel=opts.gap,
+                            seconds=max(IMPROVE_MIN_S, IMPROVE_FACTOR * elapsed) if own else None,
+                            nodes=MIP_NODE_BUDGET if own else None)
+    if own and not deadline.passed():
+        out.limited = False
+    return out
 
 
 def rounded_plan(m: Model, scenario, opts, deadline, bound: float) -> tuple[float | None, bool]:
