@@ -124,10 +124,11 @@ def diagnosis_lines(diag: pd.DataFrame, top: int = 8) -> list[str]:
 def _day_text(r) -> str:
     if pd.isna(r.missing_agents):
         return r.problem
-    return (f"{r.missing_agent_hours:,.1f} agent-hours missing in {r.short_slots} slots, worst "
+    hours = f"{r.missing_agent_hours:,.1f}".replace(",", " ")
+    return (f"{hours} agent-hours missing in {r.short_slots} slots, worst "
             f"{pd.Timestamp(r.slot_start):%H:%M} required {r.required_agents:.0f} answering "
             f"{r.answering_agents:.1f}; binding: {r.binding or 'none found'}; "
-            f"{r.problem.split('; ', 1)[-1]}").replace(",", " ")
+            f"{r.problem.split('; ', 1)[-1]}")
 
 
 def raise_if_short(scenario, plan) -> None:

@@ -141,3 +141,40 @@ def test_default_with_an_expert_surge_exits_3_naming_the_surge_slots(capsys, tmp
     # advisers moved to the surge leave gaps only where the same teams (nancy, montigny) serve
     assert set(diag["plateau"]) <= {"expert", "pro"}
     assert (diag["slot_start"].dt.date == pd.Timestamp("2009-03-04").date()).all()
+
+
+def test_headcount_optimise_states_the_headcount_and_warns_without_bounds(capsys, tmp_path):
+    team = {"id": "t", "kind": "inhouse", "plateaux": "p", "cost_eur_per_hour": 20,
+            "headcount": 4, "shrinkage": 0}
+    sub = {"id": "b", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 30,
+           "seats": 1000, "shrinkage": 0}
+    blank = ss.write(tmp_path / "m1", providers=[team, sub], forecast=ss.monday_slots([20, 30, 40, 30]))
+    code, out, err = run(capsys, "optimise", str(blank), "--headcount", "optimise",
+                         "--out", str(tmp_path / "r1"))
+    assert code == 0, err
+    assert "warning: --headcount optimise: the bounds leave nothing to decide" in err
+    assert "headcount chosen for the whole horizon: t 4" in out
+    bounded = ss.write(tmp_path / "m2", providers=[{**team, "headcount_min": 1, "headcount_max": 20},
+                                                   sub], forecast=ss.monday_slots([20, 30, 40, 30]))
+    code, out, err = run(capsys, "optimise", str(bounded), "--headcount", "optimise",
+                         "--node-limit", "50", "--out", str(tmp_path / "r2"))
+    assert code == 0, err and "warning" not in err
+    m = json.loads((tmp_path / "r2" / "manifest.json").read_text())
+    # an adviser works the whole 2-hour opening (4 slots of 6, 8, 10, 8 needed) for 40 EUR; a
+    # subcontracted agent-slot costs 15 EUR: H advisers cost 40 H + 15 sum max(0, n - H):
+    # 360 EUR at H = 6, 350 at H = 8 (the least), 400 at H = 10
+    assert m["headcount"] == {"t": 8.0} and m["options"]["node_limit"] == 50
+    assert m["staffing_cost_eur"] == pytest.approx(350.0)
+    assert "headcount chosen for the whole horizon: t 8" in out
+    summary = pd.read_csv(tmp_path / "r2" / "summary.csv").set_index("metric")["value"]
+    assert summary["headcount[t]"] == 8.0
+
+
+def test_absurd_volume_is_refused_as_bad_input(capsys, tmp_path):
+    providers = [{"id": "b", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 30,
+                  "seats": 1000, "shrinkage": 0}]
+    model = ss.write(tmp_path / "m", providers=providers, forecast=ss.monday_slots([1e9, 30]))
+    code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "r"))
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "more than 100,000 in one slot" in err
+    assert not (tmp_path / "r").exists()

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import demand as demand_mod
+from ..errors import InputError
 from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
 from ..parallel import run_jobs  # also allocation.run_jobs for its callers
 from . import diagnose, headcount as headcount_mod, tables as tables_mod
@@ -66,7 +67,22 @@ def _weekly_requirements(scenario, opts) -> tuple[pd.DataFrame, pd.DataFrame]:
     if opts.sl_scope == "day":
         req["floor_agents"] = day_floor(req, scenario.targets, opts.queueing)
     req["week"] = ((req["date"] - pd.Timestamp(opts.start)).dt.days // 7).astype(int)
+    _check_scale(req)
     return dem, req
+
+
+MAX_AGENTS_PER_SLOT = 100_000  # beyond any call centre; the solver's numerics fail far above
+
+
+def _check_scale(req: pd.DataFrame) -> None:
+    """InputError (exit 2) for a requirement no call centre has: a unit or volume mistake."""
+    if not len(req) or req["agents"].max() <= MAX_AGENTS_PER_SLOT:
+        return
+    r = req.loc[req["agents"].idxmax()]
+    raise InputError(f"{r['agents']:,.0f} agents required for {r['plateau']} at "
+                     f"{pd.Timestamp(r['slot_start']):%Y-%m-%d %H:%M} (more than "
+                     f"{MAX_AGENTS_PER_SLOT:,} in one slot): check the plateau's calls "
+                     "(annual_calls, forecast, call_uplift) and AHT", field="demand")
 
 
 def optimise(scenario, opts: Options, progress=None) -> Plan:
