@@ -32,7 +32,7 @@ def staffed(m, z: np.ndarray) -> np.ndarray:
     return out - values(m.cb)
 
 
-def round_shifts(m, rules, deadline, max_hires: int = 5) -> bool:
+def round_shifts(m, rules, deadline, max_hires: int = 50) -> bool:
     """Round the LP's shift counts to integers, team by team.
 
     A headcount the LP chose is rounded up. The shifts of each plateau-day are first rounded
