@@ -291,7 +291,9 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
     table = pd.DataFrame(rows)
     out = table[REGIME_COLUMNS].copy()
     # how the cases were solved, for the run's manifest
-    out.attrs["status"] = allocation.combined_status(table["_status"])
+    from .allocation import combined_status
+
+    out.attrs["status"] = combined_status(table["_status"])
     out.attrs["gap"] = float(table["_gap"].max()) if len(table) else 0.0
     return out
 

@@ -40,7 +40,7 @@ def test_shortage_is_split_between_two_slots_of_equal_need_not_dumped(tmp_path):
     n = ss.required([40, 40])  # 10 agents each
     # the only provider may work one slot's worth of hours: 10 agent-slots for 20 needed
     sc = load(tmp_path, [sub("a", 30, max_weekly_hours=10 * SLOT_H)], ss.monday_slots([40, 40]),
-              opening={"default": "closed", "mon": ["08:00", "09:00"]})
+              opening={"default": "closed", "mon": ["08:00", "09:00"]}, shifts=ONE_SLOT_SHIFTS)
     plan = allocation.optimise(sc, Options(gap=0.0))
     cov = plan.tables["coverage"]
     assert n.tolist() == [10, 10]

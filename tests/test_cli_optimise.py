@@ -173,7 +173,7 @@ def test_headcount_optimise_states_the_headcount_and_warns_without_bounds(capsys
 def test_absurd_volume_is_refused_as_bad_input(capsys, tmp_path):
     providers = [{"id": "b", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 30,
                   "seats": 1000, "shrinkage": 0}]
-    model = ss.write(tmp_path / "m", providers=providers, forecast=ss.monday_slots([1e9, 30]))
+    model = ss.write(tmp_path / "m", providers=providers, forecast=ss.monday_slots([1.2e6, 30]))  # 200,000 erlangs
     code, out, err = run(capsys, "optimise", str(model), "--out", str(tmp_path / "r"))
     errors = [x for x in err.splitlines() if not x.startswith("warning: ")]
     assert code == 2 and len(errors) == 1
