@@ -128,6 +128,7 @@ class Scenario:
     input_files: dict
     config: dict  # the merged, overridden model settings as read
     forecast_regime: str | None = None  # regime the imported forecast was observed under
+    rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -175,6 +176,13 @@ SCHEMA: dict = {
     "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
                "max_shortfall_share": "float"},
     "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str"},
+    "rules": {"daily_rest_hours": "float", "weekly_rest_hours": "float",
+              "max_days_in_a_row": "int", "max_daily_hours": "float",
+              "max_weekly_hours": "float", "break_after_hours": "float",
+              "min_break_minutes": "int", "two_days_off_in_a_row": "bool",
+              "max_sundays_per_4_weeks": "int", "max_start_spread_hours": "float",
+              "night_start": "time", "night_end": "time", "max_night_shifts_per_week": "int",
+              "max_night_shift_hours": "float"},
 }
 # the long-range capacity plan (`staffing capacity`, staffing/capacity/): read by that command
 _TEAM = {"attrition_per_year": "float", "training_weeks": "int", "training_cost_eur_per_hire": "float",
@@ -866,6 +874,15 @@ def _contract_feasible(rules: ShiftRules) -> bool:
     return target in reachable
 
 
+def _working_rules(section: dict, shift_rules: ShiftRules, need):
+    """`[rules]`, and the `[shifts]` contract checked against them."""
+    from .rosters import rules as rules_mod
+
+    wr = rules_mod.parse_rules(section, need)
+    rules_mod.check_contract(rules_mod.default_contract(shift_rules), wr, need, "shifts.paid_hours")
+    return wr
+
+
 def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     """Check ranges and cross-key rules of the merged settings; return parsed values."""
     file = path
@@ -990,6 +1007,7 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
              f"{rules.weekly_hours:g} h cannot be made of at most {rules.days_per_week} shifts "
              f"of {', '.join(f'{h:g}' for h in rules.paid_hours)} h", "shifts.weekly_hours")
     out["shifts"] = rules
+    out["rules"] = _working_rules(data.get("rules", {}), rules, need)
 
     pricing = data.get("pricing", {})
     regimes = pricing.get("regimes", {})
@@ -1242,4 +1260,4 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
-        forecast_regime=s["forecast_regime"])
+        forecast_regime=s["forecast_regime"], rules=s["rules"])

@@ -11,7 +11,7 @@ import warnings
 import click
 
 from ..errors import StaffingError, StaffingWarning
-from . import calibrate, capacity, compare, erlang, export, forecast, optimise, requirements, simulate, sweep, validate  # noqa: F401,E501  (register)
+from . import calibrate, capacity, check, compare, erlang, export, forecast, optimise, requirements, simulate, sweep, validate  # noqa: F401,E501  (register)
 from .app import cli
 
 __all__ = ["cli", "main", "run"]

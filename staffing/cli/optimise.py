@@ -35,4 +35,20 @@ def optimise_cmd(model, regime, offshore_cap, charts, settings, out_dir, force, 
     plan = economics.add_to_plan(sc, plan)
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts)
     click.echo(report.summary_text(sc, plan, run_dir))
+    _check_rosters(plan)
     report.raise_if_short(sc, plan)
+
+
+def _check_rosters(plan) -> None:
+    """The plan's own rosters against its working-time rules: exit 3 on any violation."""
+    from ..errors import InfeasiblePlan
+    from ..rosters import check
+    from .check import violations_text
+
+    if "rosters" not in plan.tables:
+        return
+    v = check.check_run(dict(plan.tables), plan.manifest)
+    if len(v):
+        click.echo(violations_text(v), err=True)
+        raise InfeasiblePlan(f"the plan's rosters break {len(v)} working-time rules "
+                             "(staffing check RUN lists them)")

@@ -22,7 +22,7 @@ EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, header included
 WORKBOOK_NAME = "plan.xlsx"
 MANIFEST_NAME = "manifest.json"
 
-TABLE_ORDER = ("demand", "requirements", "allocation", "coverage", "shifts", "tours", "providers",
+TABLE_ORDER = ("demand", "requirements", "allocation", "coverage", "shifts", "tours", "rosters", "providers",
                "regimes", "sweep", "summary", "diagnostics")
 
 # Column kinds: datetime (datetime64[ns]), date (datetime64[ns] at midnight), time
@@ -45,6 +45,9 @@ SCHEMA: dict[str, dict[str, str]] = {
     "tours": {"scenario": _S, "week": _I, "provider": _S, "plateau": _S, "tour": _S,
               "advisers": _F, "mon": _S, "tue": _S, "wed": _S, "thu": _S, "fri": _S, "sat": _S,
               "sun": _S, "paid_hours": _F},
+    "rosters": {"scenario": _S, "adviser": _S, "team": _S, "contract": _S, "date": "date",
+                "shift_start": _DT, "shift_end": _DT, "break_start": _DT, "break_end": _DT,
+                "plateau": _S, "paid_hours": _F},
     "providers": {"scenario": _S, "provider": _S, "kind": _S, "site": _S, "logged_hours": _F,
                   "paid_hours": _F, "cost_eur": _F, "answering_share": _F},
     "summary": {"scenario": _S, "metric": _S, "value": _F, "unit": _S},

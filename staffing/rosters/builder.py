@@ -1,0 +1,352 @@
+"""Rosters per adviser over the whole horizon, from the plan's daily shift counts (CP-SAT).
+
+Method (docs/rosters.md): a team's shift starts fall into *bands*, windows of start times no
+wider than 24 h - longest shift span - daily rest (and the start-spread option), so any two
+shifts of one band on consecutive days keep the daily rest. A week's *tour type* is a set of
+working days and a band. Week by week, advisers are grouped into *classes* by what the rules
+need from their past (days worked in a row at the week's start, latest possible end of their
+last shift, Sundays worked in the last three weeks); a small CP-SAT model chooses how many
+advisers of each class take each tour type, with every rule that links the week to the
+previous one as a compatibility condition, to match the plan's advisers per day and band
+(and give two days off in a row). Within a day and band every adviser may take any of the
+band's shifts, so the plan's shifts are dealt out in start order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from .rules import NIGHT_SHIFT_MIN_HOURS, Contract, WorkingRules
+
+DAY = 1440
+NO_PAST = -10 ** 7  # minutes: "no shift before the horizon"
+DEVIATION_WEIGHT = 10  # per adviser-day away from the plan's count of a day and band...
+NO_PAIR_WEIGHT = 3  # ...against one adviser-week without two days off in a row
+SOLVE_SECONDS = 10.0
+MAX_BANDS_FOR_STEPS = 4  # runs may step to a later band when there are at most this many
+
+ROSTER_COLUMNS = ["adviser", "team", "contract", "date", "shift_start", "shift_end",
+                  "break_start", "break_end", "plateau", "paid_hours"]
+
+
+@dataclasses.dataclass
+class AdviserState:
+    """What the rules need from an adviser's past, in minutes from the coming week's start."""
+
+    run: int = 0  # days worked in a row up to the day before the week
+    last_end: int = NO_PAST  # end of the last shift (latest possible, for classes)
+    sundays: tuple = (False, False, False)  # Sundays worked, the last three weeks
+
+    def key(self):
+        return (self.run, self.last_end, self.sundays)
+
+
+def bands_of(starts, span_max: int, rules: WorkingRules) -> list[tuple[int, int]]:
+    """Start windows (lo, hi) in minutes, no wider than 24 h - span_max - daily rest (and
+    max_start_spread_hours): one from each whole hour after the first start until a window
+    reaches the last start. Windows overlap, so an adviser's band need not split the plan's
+    starts in fixed blocks."""
+    width = DAY - span_max - int(round(rules.daily_rest_hours * 60))
+    if rules.max_start_spread_hours is not None:
+        width = min(width, int(round(rules.max_start_spread_hours * 60)))
+    width = max(width, 0)
+    st = sorted(set(int(s) for s in starts))
+    if not st:
+        return []
+    out = []
+    lo = st[0]
+    while True:
+        first = min(s for s in st if s >= lo)
+        out.append((first, first + width))
+        if first + width >= st[-1]:
+            break
+        lo = max(lo + 60, first + 1) if width >= 60 else first + 1
+        lo = min(s for s in st if s >= lo)
+    return out
+
+
+def night_minutes(start: int, end: int, brk: int | None, brk_len: int, rules: WorkingRules) -> int:
+    """Minutes of work of a shift [start, end) (minutes from its day's midnight, break
+    excluded) inside the night period night_start..night_end, on any day."""
+    ns = rules.night_start.hour * 60 + rules.night_start.minute
+    ne = rules.night_end.hour * 60 + rules.night_end.minute
+    total = 0
+    for day0 in range(-DAY, end + DAY, DAY):
+        a, b = day0 + ns, day0 + ne + (DAY if ne <= ns else 0)
+        total += max(0, min(b, end) - max(a, start))
+        if brk is not None:
+            total -= max(0, min(b, brk + brk_len) - max(a, brk))
+    return total
+
+
+@dataclasses.dataclass(frozen=True)
+class TourType:
+    days: tuple  # working day indices 0..6 of the week
+    bands: tuple  # band of each working day: never earlier within a run (see _run_bands)
+
+    def band_on(self, d: int) -> int:
+        return self.bands[self.days.index(d)]
+
+    @property
+    def pair(self) -> bool:
+        off = [d for d in range(7) if d not in self.days]
+        return any(b - a == 1 for a, b in zip(off, off[1:]))
+
+
+def _lead_run(days) -> int:
+    n = 0
+    while n in days:
+        n += 1
+    return n
+
+
+def _trail_run(days) -> int:
+    n = 0
+    while 6 - n in days:
+        n += 1
+    return n
+
+
+def _runs(days) -> list[list[int]]:
+    """Working days split where two or more days off separate them (48 h off: any band may
+    follow)."""
+    runs = []
+    for d in days:
+        if runs and d - runs[-1][-1] <= 2:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
+
+
+def _run_bands(length: int, n_bands: int) -> list[tuple]:
+    """Band sequences of a run of working days: one band, or (with few bands) one step to a
+    later band. A later start never shortens the rest before it, and a band's starts keep the
+    daily rest between themselves."""
+    out = [(b,) * length for b in range(n_bands)]
+    if n_bands <= MAX_BANDS_FOR_STEPS:
+        out += [(b1,) * i + (b2,) * (length - i) for b1 in range(n_bands)
+                for b2 in range(b1 + 1, n_bands) for i in range(1, length)]
+    return out
+
+
+def tour_types(open_days, n_days: int, n_bands: int, rules: WorkingRules,
+               night_bands=frozenset()) -> list[TourType]:
+    """Working-day sets of n_days open days that leave a weekly rest inside the week (an off
+    day between two days, or two off days in a row, or the first day off), with one band per
+    run of days (runs split by two days off or more); night bands on at most
+    max_night_shifts_per_week days."""
+    n_days = min(n_days, len(open_days))
+    out = []
+    for days in itertools.combinations(sorted(open_days), n_days):
+        off = [d for d in range(7) if d not in days]
+        if not off:
+            continue
+        interior = any(0 < d < 6 for d in off)
+        if not interior and off != [0, 6] and off != [0]:
+            continue  # only a Sunday off: its rest would end in the next week
+        if max((len(list(g)) for k, g in itertools.groupby(range(7), lambda d: d in days) if k),
+               default=0) > rules.max_days_in_a_row:
+            continue
+        runs = _runs(days)
+        for combo in itertools.product(*[_run_bands(len(r), n_bands) for r in runs]):
+            bands = tuple(b for seq in combo for b in seq)
+            if sum(b in night_bands for b in bands) > rules.max_night_shifts_per_week:
+                continue
+            out.append(TourType(tuple(days), bands))
+    return out
+
+
+def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRules) -> bool:
+    """Whether an adviser with this past may take tour type t this week (the rules that link
+    the week to the ones before)."""
+    if not t.days:
+        return True
+    first = t.days[0]
+    first_start = first * DAY + band_lo[t.bands[0]]
+    if first_start - state.last_end < rules.daily_rest_hours * 60:
+        return False
+    if state.run + _lead_run(t.days) > rules.max_days_in_a_row:
+        return False
+    off = [d for d in range(7) if d not in t.days]
+    interior = any(0 < d < 6 for d in off) or any(b - a == 1 for a, b in zip(off, off[1:]))
+    if not interior and first_start - state.last_end < rules.weekly_rest_hours * 60:
+        return False  # the week's rest is the leading day off: it must reach weekly_rest
+    if 6 in t.days and sum(state.sundays) + 1 > rules.max_sundays_per_4_weeks:
+        return False
+    return True
+
+
+def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules) -> dict:
+    """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
+    day (minutes, one per adviser). Per day, the advisers at work should equal the plan's
+    shifts, and every range of starts needs as many advisers whose band meets it (Hall's
+    condition, so the plan's shifts can be dealt to them). Returns {(class, type): advisers}."""
+    from ortools.sat.python import cp_model
+
+    band_lo = {b: lo for b, (lo, hi) in enumerate(bands)}
+    m = cp_model.CpModel()
+    f = {}
+    for ck, members in classes.items():
+        st = AdviserState(*ck)
+        allowed = [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)]
+        if not allowed:
+            raise ValueError(f"no tour type keeps the rules for advisers with past {ck}")
+        for i in allowed:
+            f[ck, i] = m.NewIntVar(0, len(members), f"f_{len(f)}")
+        m.Add(sum(f[ck, i] for i in allowed) == len(members))
+    obj = []
+    for d in range(7):
+        starts = np.sort(np.asarray(units.get(d, []), dtype=int))
+        wb = []
+        for b in range(len(bands)):
+            terms = [v for (ck, i), v in f.items() if d in types[i].days and types[i].band_on(d) == b]
+            wv = m.NewIntVar(0, sum(len(c) for c in classes.values()), f"w_{d}_{b}")
+            m.Add(wv == sum(terms))
+            wb.append(wv)
+        dev = m.NewIntVar(0, 10 ** 6, f"dev_{d}")
+        m.AddAbsEquality(dev, sum(wb) - len(starts))
+        obj.append(DEVIATION_WEIGHT * dev)
+        distinct = np.unique(starts)
+        for i, s1 in enumerate(distinct):
+            for s2 in distinct[i:]:
+                n = int(((starts >= s1) & (starts <= s2)).sum())
+                meet = [wb[b] for b, (lo, hi) in enumerate(bands) if lo <= s2 and hi >= s1]
+                if n == len(starts) and len(meet) == len(bands):
+                    continue  # the day's total, already counted
+                short = m.NewIntVar(0, n, f"h_{d}_{s1}_{s2}")
+                m.Add(short >= n - sum(meet))
+                obj.append(DEVIATION_WEIGHT * short)
+    if rules.two_days_off_in_a_row:
+        obj += [NO_PAIR_WEIGHT * v for (ck, i), v in f.items() if not types[i].pair]
+    m.Minimize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = SOLVE_SECONDS
+    solver.parameters.num_workers = 1
+    status = solver.Solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ValueError(f"CP-SAT ended with status {solver.StatusName(status)}")
+    return {key: int(solver.Value(v)) for key, v in f.items() if solver.Value(v) > 0}
+
+
+def _deal(units: list, workers: list, spare: list = ()) -> list:
+    """Match units (plan shift rows, one per adviser, with start_min) to workers (adviser,
+    lo, hi): by start, each unit to the free worker whose window contains it and closes
+    first (optimal for points and intervals). Workers left over repeat the unit nearest their
+    window's middle among those inside it (or among `spare`, the week's other shifts, when
+    none is); units left over are not staffed."""
+    units = sorted(units, key=lambda u: (u.start_min, -1 if pd.isna(u.break_start_min)
+                                          else u.break_start_min, u.plateau))
+    free = sorted(workers, key=lambda w: (w[2], w[0]))
+    out = []
+    for u in units:
+        for j, (a, lo, hi) in enumerate(free):
+            if lo <= u.start_min <= hi:
+                out.append((a, u))
+                del free[j]
+                break
+    for a, lo, hi in free:
+        inside = ([u for u in units if lo <= u.start_min <= hi]
+                  or [u for u in spare if lo <= u.start_min <= hi])
+        if inside:
+            mid = (lo + hi) / 2
+            out.append((a, min(inside, key=lambda u: abs(u.start_min - mid))))
+    return out
+
+
+def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules: WorkingRules,
+               start: dt.date, open_days_of_week, break_minutes: int,
+               state: dict | None = None) -> pd.DataFrame:
+    """Rosters of one team over the horizon.
+
+    advisers: adviser ids; weeks: per week, the plan's shifts of the team as rows (date,
+    plateau, start_min, end_min, break_start_min, paid_hours, advisers) with integer advisers;
+    open_days_of_week(w) -> weekday indices 0..6 (days from the week's first day) that are open;
+    state: optional pre-horizon AdviserState per adviser (minutes from the horizon's start).
+    Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
+    """
+    allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
+        len(w) for w in weeks) else pd.DataFrame(columns=["start_min", "end_min",
+                                                         "break_start_min"])
+    span_max = int((allx["end_min"] - allx["start_min"]).max()) if len(allx) else 0
+    bands = bands_of(allx["start_min"], span_max, rules) if len(allx) else []
+    band_lo = {b: lo for b, (lo, hi) in enumerate(bands)}
+    band_hi_end = {b: hi + span_max for b, (lo, hi) in enumerate(bands)}
+    night_starts = (set(allx.loc[night_ok(allx, rules, break_minutes), "start_min"].astype(int))
+                    if len(allx) else set())
+    night_bands = frozenset(b for b, (lo, hi) in enumerate(bands)
+                            if any(lo <= s <= hi for s in night_starts))
+    states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
+    rows = []
+    for w, x in enumerate(weeks):
+        monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
+        if not bands or not len(x):
+            for a in advisers:
+                states[a] = _roll(states[a], None, band_hi_end)
+            continue
+        x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
+        units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
+                 for d, g in x.groupby("day")}
+        types = tour_types(open_days_of_week(w), contract.days_per_week, len(bands), rules,
+                           night_bands)
+        classes: dict = {}
+        for a in advisers:
+            classes.setdefault(states[a].key(), []).append(a)
+        counts = _solve_week(classes, types, bands, units, rules)
+        chosen = {}
+        for ck, members in classes.items():
+            pos = 0
+            for i, t in enumerate(types):
+                c = counts.get((ck, i), 0)
+                for a in members[pos:pos + c]:
+                    chosen[a] = t
+                pos += c
+        rows += _deal_week(team, contract, x, chosen, bands, monday, break_minutes)
+        for a in advisers:
+            states[a] = _roll(states[a], chosen.get(a), band_hi_end)
+    return pd.DataFrame(rows, columns=ROSTER_COLUMNS)
+
+
+def _deal_week(team, contract, x, chosen: dict, bands, monday, break_minutes: int) -> list:
+    rows = []
+    for d in sorted({d for t in chosen.values() for d in t.days}):
+        workers = [(a, *bands[t.band_on(d)]) for a, t in sorted(chosen.items()) if d in t.days]
+        grp = x[x["day"] == d]
+        if not len(grp):  # no plan shift that day: the nearest day's shifts
+            grp = x[x["day"] == x["day"].iloc[(x["day"] - d).abs().argmin()]]
+        units = [r for r in grp.itertuples(index=False) for _ in range(int(r.advisers))]
+        spare = [r for r in x.itertuples(index=False)]
+        for a, u in _deal(units, workers, spare):
+            date = monday + pd.Timedelta(days=int(d))
+            brk = None if pd.isna(u.break_start_min) else int(u.break_start_min)
+            rows.append((a, team, contract.id, date, date + pd.Timedelta(minutes=int(u.start_min)),
+                         date + pd.Timedelta(minutes=int(u.end_min)),
+                         None if brk is None else date + pd.Timedelta(minutes=brk),
+                         None if brk is None else date + pd.Timedelta(minutes=brk + break_minutes),
+                         u.plateau, float(u.paid_hours)))
+    return rows
+
+
+def _roll(st: AdviserState, t: TourType | None, band_hi_end: dict) -> AdviserState:
+    """The state at the next week's start after working tour t (None: no work)."""
+    days = t.days if t else ()
+    trail = _trail_run(days)
+    run = st.run + 7 if trail == 7 else trail
+    if days:
+        last_end = days[-1] * DAY + band_hi_end[t.bands[-1]] - 7 * DAY
+    else:
+        last_end = max(st.last_end - 7 * DAY, NO_PAST)
+    return AdviserState(run, last_end, st.sundays[1:] + (6 in days,))
+
+
+def night_ok(x: pd.DataFrame, rules: WorkingRules, break_minutes: int) -> pd.Series:
+    """Whether each plan shift row is a night shift (>= 3 h of night work)."""
+    return pd.Series([night_minutes(int(s), int(e), None if pd.isna(b) else int(b), break_minutes,
+                                    rules) >= NIGHT_SHIFT_MIN_HOURS * 60
+                      for s, e, b in zip(x["start_min"], x["end_min"], x["break_start_min"])],
+                     index=x.index)

@@ -1,0 +1,208 @@
+"""Rosters for a solved plan, and the plan recomputed from the rosters actually built.
+
+`attach(scenario, opts, req, results)` builds every in-house team's rosters over the whole
+horizon (teams in parallel), then for each week whose rostered shifts differ from the plan's
+re-solves that week with the in-house shifts fixed at the rostered ones, so the outsourced
+capacity is re-optimised against any gap (`refit_week`). Coverage, service level and cost
+then come from the rosters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pulp
+
+from .. import allocation as alloc
+from ..errors import SolverError
+from . import builder
+from .rules import WorkingRules, default_contract
+
+
+def adviser_ids(team: str, n: int) -> list[str]:
+    """Stable generated ids: the team id and a 4-digit number (`fr-lyon-0001`)."""
+    return [f"{team}-{i:04d}" for i in range(1, n + 1)]
+
+
+def _team_job(args):
+    team, n, contract, weeks, rules, start, open_days, brk = args
+    return builder.build_team(team, adviser_ids(team, n), contract, weeks, rules, start,
+                              lambda w: open_days[w], brk)
+
+
+def build_rosters(scenario, opts, results) -> pd.DataFrame:
+    """The rosters table (without the scenario column) for the plan's week results."""
+    rules: WorkingRules = scenario.rules or WorkingRules()
+    contract = default_contract(scenario.shifts)
+    start = pd.Timestamp(opts.start)
+    results = sorted(results, key=lambda r: r.week)
+    open_days = []
+    for w in range(opts.weeks):
+        days = []
+        for d in range(7):
+            date = (start + pd.Timedelta(days=7 * w + d)).date()
+            if scenario.opening_minutes(date.weekday()) is not None:
+                days.append(d)
+        open_days.append(days)
+    jobs = []
+    for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
+        weeks = []
+        for r in results:
+            x = r.x[r.x["provider"] == k]
+            weeks.append(x[["date", "plateau", "start_min", "end_min", "break_start_min",
+                            "paid_hours", "advisers"]].reset_index(drop=True))
+        n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
+        jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
+                     int(scenario.shifts.unpaid_break_minutes)))
+    try:
+        parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
+    except ValueError as exc:
+        raise SolverError(f"rosters: {exc}") from None
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
+
+
+def shift_counts(rosters: pd.DataFrame) -> pd.DataFrame:
+    """Rostered shifts per team, plateau, date and pattern (start, break, paid length)."""
+    r = rosters
+    d = pd.DataFrame({
+        "provider": r["team"], "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
+        "start_min": ((r["shift_start"] - r["date"]).dt.total_seconds() // 60).astype(int),
+        "break_start_min": ((r["break_start"] - r["date"]).dt.total_seconds() // 60),
+        "paid_hours": r["paid_hours"].astype(float)})
+    d["break_start_min"] = d["break_start_min"].fillna(-1).astype(int)
+    return d.groupby(list(d.columns)).size().rename("advisers").reset_index()
+
+
+def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
+    k = x[["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours",
+           "advisers"]].copy()
+    k["date"] = pd.to_datetime(k["date"])
+    k["break_start_min"] = k["break_start_min"].fillna(-1).astype(int)
+    k["start_min"] = k["start_min"].astype(int)
+    return k
+
+
+def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
+               lp_bound: float | None) -> "alloc.WeekResult":
+    """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
+    start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
+    rounded as in the plan (`allocation._round_agents`), a last LP for the rest."""
+    req = req_week.reset_index(drop=True)
+    m = alloc._build(scenario, opts, req, week)
+    for k, p, d, pat, v in m.x:
+        key = (k, p, pd.Timestamp(d), pat.start_min,
+               -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
+        v.lowBound = v.upBound = v.varValue = float(counts.get(key, 0))
+    for k, h in m.headcount.items():
+        if isinstance(h, pulp.LpVariable):
+            h.lowBound = h.upBound = h.varValue = float(sum(
+                c for key, c in counts.items() if key[0] == k)) / scenario.shifts.days_per_week
+    prob = m.prob
+    prob.solve(alloc._solver(opts, mip=False))
+    alloc._check_status(prob, opts, week, need_optimal=True)
+    prob._staffing_vars = prob.variables()
+    if not opts.relax:
+        alloc._round_agents(m, scenario, opts)
+        zs = [v for *_, v in m.z]
+        alloc._fixed(zs)
+        if not alloc._resolve_lp(prob, opts, week, zs):
+            raise SolverError(f"week {week + 1}: no plan with the rostered in-house shifts")
+        for v in m.u:
+            v.varValue = float(math.ceil(alloc._value(v) - 1e-6))
+    r = alloc._extract(m, week, "optimal", lp_bound, 0.0, integer=not opts.relax)
+    alloc._week_parts(scenario, opts, m, r)
+    return r
+
+
+def _refit_job(args):
+    return refit_week(*args)
+
+
+def attach(scenario, opts, req: pd.DataFrame, results: list):
+    """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
+    the rostered ones. Returns (rosters, results, weeks re-solved)."""
+    rosters = build_rosters(scenario, opts, results)
+    have = shift_counts(rosters) if len(rosters) else None
+    jobs = []
+    for r in results:
+        plan = _key_frame(r.x)
+        mine = (have[(have["date"] >= pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week))
+                     & (have["date"] < pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week + 7))]
+                if have is not None else plan.iloc[:0])
+        keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+        both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
+        if (both["advisers_plan"] != both["advisers_roster"]).any():
+            counts = {tuple(row[:-1]): float(row[-1])
+                      for row in mine[keys + ["advisers"]].itertuples(index=False)}
+            jobs.append((scenario, opts, req[req["week"] == r.week], r.week, counts, r.lp_bound))
+    refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
+    by_week = {r.week: r for r in results}
+    for new in refits:
+        old = by_week[new.week]
+        new.solve_s, new.build_s = old.solve_s, old.build_s
+        by_week[new.week] = new
+    return rosters, [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
+
+
+def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame:
+    """The tours table as a summary of the rosters: per team and week, identical weekly lines
+    (day columns are the real weekdays: "HH:MM-HH:MM plateau" or "off") and their advisers."""
+    from .patterns import WEEKDAYS
+
+    cols = ["week", "provider", "plateau", "tour", "advisers"] + list(WEEKDAYS) + ["paid_hours"]
+    if not len(rosters):
+        return pd.DataFrame(columns=cols)
+    r = rosters.copy()
+    start = pd.Timestamp(start)
+    r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
+    r["wd"] = pd.to_datetime(r["date"]).dt.weekday.map(dict(enumerate(WEEKDAYS)))
+    r["cell"] = (r["shift_start"].dt.strftime("%H:%M") + "-" + r["shift_end"].dt.strftime("%H:%M")
+                 + " " + r["plateau"])
+    wide = r.pivot_table(index=["week", "team", "adviser"], columns="wd", values="cell",
+                         aggfunc="first").reindex(columns=list(WEEKDAYS)).fillna("off")
+    extra = r.groupby(["week", "team", "adviser"]).agg(
+        paid_hours=("paid_hours", "sum"),
+        plateau=("plateau", lambda s: ";".join(sorted(set(s)))))
+    wide = wide.join(extra).reset_index()
+    lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
+             .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
+    lines = lines.sort_values(["week", "provider", "advisers"], ascending=[True, True, False],
+                              kind="stable").reset_index(drop=True)
+    lines["tour"] = lines.groupby(["week", "provider"]).cumcount().map(lambda i: f"T{i + 1:04d}")
+    lines["advisers"] = lines["advisers"].astype(float)
+    return lines[cols]
+
+
+def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
+    """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
+    if not len(rosters):
+        return pd.DataFrame(columns=["adviser", "team", "contract"])
+    r = rosters.assign(cell=rosters["shift_start"].dt.strftime("%H:%M") + "-"
+                       + rosters["shift_end"].dt.strftime("%H:%M") + " " + rosters["plateau"],
+                       day=pd.to_datetime(rosters["date"]).dt.strftime("%Y-%m-%d"))
+    wide = r.pivot_table(index=["adviser", "team", "contract"], columns="day", values="cell",
+                         aggfunc="first").fillna("")
+    return wide.reset_index()
+
+
+def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
+    """The rosters table, and tours as the rosters' summary, into a plan's tables."""
+    name = scenario.name
+    t = tours_from_rosters(rosters, opts.start, opts.weeks)
+    t.insert(0, "scenario", name)
+    tables["tours"] = t
+    r = rosters.copy()
+    r.insert(0, "scenario", name)
+    tables["rosters"] = r.reset_index(drop=True)
+
+
+def manifest_entry(scenario, refit_weeks) -> dict:
+    """What `staffing check` needs to check a run's rosters, and what was re-solved."""
+    rules = scenario.rules or WorkingRules()
+    return {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
+            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
