@@ -879,6 +879,8 @@ def _working_rules(section: dict, shift_rules: ShiftRules, need):
     from .rosters import rules as rules_mod
 
     wr = rules_mod.parse_rules(section, need)
+    if not (1 <= shift_rules.days_per_week <= 7 and all(0 < h <= 24 for h in shift_rules.paid_hours)):
+        return wr  # [shifts] itself is reported
     rules_mod.check_contract(rules_mod.default_contract(shift_rules), wr, need, "shifts.paid_hours")
     return wr
 

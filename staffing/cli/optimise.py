@@ -17,14 +17,18 @@ from .common import FiniteFloat, plan_options, plan_opts_to_options, refuse_exis
 @click.option("--charts", type=click.Choice(["slot", "day", "week"]), default=None,
               help="Time step of plan.xlsx's charts [default: slot up to a week, day up to 8 weeks, "
                    "then week].")
+@click.option("--rosters", is_flag=True,
+              help="Build a roster per adviser over the horizon under the [rules] working-time "
+                   "rules, re-solve outsourced capacity against it, check every rule (exit 3).")
 @plan_options
-def optimise_cmd(model, regime, offshore_cap, charts, settings, out_dir, force, **plan_opts):
+def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
     from .. import allocation, economics, report, scenario as scenario_mod
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
-    opts = plan_opts_to_options(regime=regime, offshore_cap=offshore_cap, **plan_opts).resolved(sc)
+    opts = plan_opts_to_options(regime=regime, offshore_cap=offshore_cap, rosters=rosters,
+                                **plan_opts).resolved(sc)
     if opts.weeks > 1:
         with click.progressbar(length=opts.weeks, label="weeks", file=sys.stderr) as bar:
             plan = allocation.optimise(sc, opts, progress=bar.update)

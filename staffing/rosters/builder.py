@@ -309,7 +309,10 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
         rows += _deal_week(team, contract, x, chosen, bands, monday, break_minutes)
         for a in advisers:
             states[a] = _roll(states[a], chosen.get(a), band_hi_end)
-    return pd.DataFrame(rows, columns=ROSTER_COLUMNS)
+    out = pd.DataFrame(rows, columns=ROSTER_COLUMNS)
+    for c in ("date", "shift_start", "shift_end", "break_start", "break_end"):
+        out[c] = pd.to_datetime(out[c])
+    return out
 
 
 def _deal_week(team, contract, x, chosen: dict, bands, monday, break_minutes: int) -> list:
