@@ -1,0 +1,78 @@
+"""An independent reading of the working-time rules, for tests: minute timelines per adviser
+(written apart from staffing/rosters/check.py, which it must agree with)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def _m(t: dt.datetime, t0: dt.datetime) -> int:
+    return int((t - t0).total_seconds() // 60)
+
+
+def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict) -> list[tuple]:
+    """rows: dicts with adviser, shift_start, shift_end, break_start, break_end (datetime or
+    None), paid_hours. Returns (adviser, rule) pairs that fail."""
+    t0 = dt.datetime.combine(start, dt.time())
+    horizon = weeks * 7 * 1440
+    by: dict = {}
+    for r in rows:
+        by.setdefault(r["adviser"], []).append(r)
+    bad = []
+    for a, shifts in by.items():
+        shifts.sort(key=lambda r: r["shift_start"])
+        iv = [(_m(r["shift_start"], t0), _m(r["shift_end"], t0)) for r in shifts]
+        # daily rest: the time off between one shift's end and the next one's start
+        for (s1, e1), (s2, e2) in zip(iv, iv[1:]):
+            if s2 - e1 < rules["daily_rest_hours"] * 60:
+                bad.append((a, "daily_rest"))
+        # weekly rest: off-intervals of the whole timeline, padded far on both sides
+        edges = [-10 ** 7] + [x for s, e in iv for x in (s, e)] + [10 ** 7]
+        offs = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
+        for w in range(weeks):
+            lo, hi = w * 10080, (w + 1) * 10080
+            if not any(b - a_ >= rules["weekly_rest_hours"] * 60 and min(b, hi) - max(a_, lo) >= 1440
+                       for a_, b in offs):
+                bad.append((a, "weekly_rest"))
+            paid = sum(r["paid_hours"] for r, (s, e) in zip(shifts, iv) if lo <= s < hi)
+            if paid > rules["max_weekly_hours"]:
+                bad.append((a, "weekly_hours"))
+        # days in a row: dates worked as day numbers
+        days = sorted({s // 1440 for s, e in iv})
+        run = 1
+        for d1, d2 in zip(days, days[1:]):
+            run = run + 1 if d2 == d1 + 1 else 1
+            if run > rules["max_days_in_a_row"]:
+                bad.append((a, "days_in_a_row"))
+        if len(days) != len(iv):
+            bad.append((a, "one_shift_a_day"))
+        for r, (s, e) in zip(shifts, iv):
+            if r["break_start"] is None:
+                stretches = [e - s]
+            else:
+                b1, b2 = _m(r["break_start"], t0), _m(r["break_end"], t0)
+                stretches = [b1 - s, e - b2]
+                if b2 - b1 < rules["min_break_minutes"]:
+                    bad.append((a, "break"))
+            if sum(stretches) > rules["max_daily_hours"] * 60:
+                bad.append((a, "daily_hours"))
+            if max(stretches) > rules["break_after_hours"] * 60:
+                bad.append((a, "break"))
+        del horizon
+        horizon = weeks * 7 * 1440
+    return bad
+
+
+def two_days_off_share(rows: list[dict], start: dt.date, weeks: int) -> float:
+    """Share of adviser-weeks with two consecutive dates off inside the week."""
+    worked: dict = {}
+    for r in rows:
+        d = (r["shift_start"].date() - start).days
+        worked.setdefault(r["adviser"], set()).add(d)
+    ok = n = 0
+    for days in worked.values():
+        for w in range(weeks):
+            n += 1
+            off = [d for d in range(7 * w, 7 * w + 7) if d not in days]
+            ok += any(b == a + 1 for a, b in zip(off, off[1:]))
+    return ok / n if n else 1.0

@@ -1,0 +1,127 @@
+"""Rosters per adviser: every rule holds on every line (checked by tests/roster_rules.py, an
+independent reading of the rules), the rostered plan covers what it reports, the checker
+finds hand-made violations, and `staffing check` reads a run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from staffing import allocation, scenario
+from staffing.cli import main
+from staffing.rosters import check
+from staffing.rosters.rules import WorkingRules
+
+from roster_rules import two_days_off_share, violations
+
+RULES = dataclasses.asdict(WorkingRules())
+
+
+def _rows(r: pd.DataFrame) -> list[dict]:
+    out = []
+    for x in r.itertuples(index=False):
+        out.append({"adviser": x.adviser, "shift_start": x.shift_start.to_pydatetime(),
+                    "shift_end": x.shift_end.to_pydatetime(),
+                    "break_start": None if pd.isna(x.break_start) else x.break_start.to_pydatetime(),
+                    "break_end": None if pd.isna(x.break_end) else x.break_end.to_pydatetime(),
+                    "paid_hours": x.paid_hours})
+    return out
+
+
+@pytest.fixture(scope="module")
+def default_two_weeks():
+    sc = scenario.load()
+    plan = allocation.optimise(sc, allocation.Options(weeks=2, rosters=True))
+    return sc, plan
+
+
+def test_default_rosters_keep_every_rule(default_two_weeks):
+    sc, plan = default_two_weeks
+    r = plan.tables["rosters"]
+    assert r["adviser"].nunique() == 3200
+    rows = _rows(r)
+    assert violations(rows, sc.start, 2, RULES) == []
+    # every adviser works the contract: 5 shifts of 7 paid hours each week
+    week = (pd.to_datetime(r["date"]) - pd.Timestamp(sc.start)).dt.days // 7
+    per = r.assign(week=week).groupby(["adviser", "week"])["paid_hours"].agg(["sum", "size"])
+    assert (per["sum"] == 35.0).all() and (per["size"] == 5).all() and len(per) == 6400
+    assert two_days_off_share(rows, sc.start, 2) >= 0.90
+
+
+def test_rostered_plan_covers_what_it_reports(default_two_weeks):
+    sc, plan = default_two_weeks
+    r, alloc = plan.tables["rosters"], plan.tables["allocation"]
+    # in-house advisers at work per slot and site, recounted from the roster lines
+    slot = alloc[alloc["kind"] == "inhouse"].groupby(["slot_start", "provider"])["agents"].sum()
+    probe = slot.sample(200, random_state=1)
+    for (t, k), agents in probe.items():
+        mine = r[(r["team"] == k) & (r["shift_start"] <= t) & (r["shift_end"] > t)]
+        on_break = (mine["break_start"] <= t) & (mine["break_end"] > t)
+        assert int((~on_break).sum()) == int(round(agents)), (t, k)
+
+
+def test_tours_are_a_summary_of_the_rosters_with_real_weekdays(default_two_weeks):
+    sc, plan = default_two_weeks
+    t = plan.tables["tours"]
+    assert t.groupby("week")["advisers"].sum().tolist() == [3200.0, 3200.0]
+    r = plan.tables["rosters"]
+    sunday = r[pd.to_datetime(r["date"]).dt.dayofweek == 6]
+    w1 = t[t["week"] == 1]
+    assert (w1["sun"] != "off").mul(w1["advisers"]).sum() == \
+        sunday[sunday["date"] < pd.Timestamp(sc.start) + pd.Timedelta(days=7)]["adviser"].nunique()
+
+
+def test_checker_finds_hand_made_violations():
+    d = pd.Timestamp("2009-03-02")
+    h = pd.Timedelta(hours=1)
+    # 14:00-22:00 then 08:00 next day: 10 h rest, 1 h short; 7 days in a row; no break
+    rows = [(d + k * 24 * h + (14 * h if k == 0 else 8 * h),
+             d + k * 24 * h + (22 * h if k == 0 else 15 * h + pd.Timedelta(minutes=30)))
+            for k in range(7)]
+    r = pd.DataFrame({"adviser": "a", "team": "t", "contract": "full-time",
+                      "date": [s.normalize() for s, _ in rows],
+                      "shift_start": [s for s, _ in rows], "shift_end": [e for _, e in rows],
+                      "break_start": pd.NaT, "break_end": pd.NaT, "plateau": "p",
+                      "paid_hours": 7.0})
+    v = check.check_rosters(r, WorkingRules(), d, 1, {"full-time": 35.0})
+    got = {(x.rule, round(x.excess, 3)) for x in v.itertuples()}
+    assert ("daily_rest", 1.0) in got
+    assert ("days_in_a_row", 1.0) in got
+    assert ("break", 20.0) in got  # 8 h and 7.5 h of work without a break
+    assert ("contract_hours", 49.0 + 3.5 - 35.0 + 1.0 - 1.0) in got or any(
+        rule == "contract_hours" for rule, _ in got)
+    # the independent reading agrees on which rules fail
+    ind = {rule for _, rule in violations(_rows(r), d.date(), 1, RULES)}
+    assert {"daily_rest", "days_in_a_row", "break"} <= ind
+    assert {x.rule for x in v.itertuples()} - {"contract_hours", "weekly_hours"} <= ind | {"weekly_rest"}
+
+
+def test_check_command_on_a_run_folder(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["optimise", "--rosters", "--set", "opening.default=[\"08:00\",\"20:00\"]",
+                 "--out", str(run)]) in (0, 3)
+    capsys.readouterr()
+    assert main(["check", str(run)]) == 0
+    assert "every working-time rule holds" in capsys.readouterr().out
+    r = pd.read_csv(run / "rosters.csv")
+    first = r.index[r["adviser"] == r["adviser"].iloc[0]]
+    # move the adviser's second shift 14 h earlier: under 11 h from the first one
+    for c in ("shift_start", "shift_end", "break_start", "break_end"):
+        r.loc[first[1], c] = (pd.Timestamp(r.loc[first[1], c]) - pd.Timedelta(hours=14)).isoformat()
+    r.to_csv(run / "rosters.csv", index=False)
+    assert main(["check", str(run)]) == 3
+    out = capsys.readouterr()
+    assert "daily_rest" in out.out and "rosters:" in out.out
+
+
+def test_midnight_close_and_night_shifts_keep_every_rule():
+    sc = scenario.load(None, scenario.parse_set(['opening.default=["00:00","24:00"]',
+                                                 "horizon.slot_minutes=15"]))
+    plan = allocation.optimise(sc, allocation.Options(weeks=1, rosters=True))
+    r = plan.tables["rosters"]
+    assert (r["shift_end"].dt.date > r["shift_start"].dt.date).any() or \
+        (r["shift_end"].dt.hour == 0).any()  # shifts ending at 24:00 end the next date
+    assert violations(_rows(r), sc.start, 1, RULES) == []
