@@ -102,7 +102,7 @@ def test_checker_finds_hand_made_violations():
 def test_check_command_on_a_run_folder(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["optimise", "--rosters", "--set", "opening.default=[\"08:00\",\"20:00\"]",
-                 "--out", str(run)]) in (0, 3)
+                 "--out", str(run)]) == 0
     capsys.readouterr()
     assert main(["check", str(run)]) == 0
     assert "every working-time rule holds" in capsys.readouterr().out
@@ -112,6 +112,8 @@ def test_check_command_on_a_run_folder(tmp_path, capsys):
     for c in ("shift_start", "shift_end", "break_start", "break_end"):
         r.loc[first[1], c] = (pd.Timestamp(r.loc[first[1], c]) - pd.Timedelta(hours=14)).isoformat()
     r.to_csv(run / "rosters.csv", index=False)
+    for f in run.glob("*.parquet"):  # load() prefers Parquet: read the edited CSV
+        f.unlink()
     assert main(["check", str(run)]) == 3
     out = capsys.readouterr()
     assert "daily_rest" in out.out and "rosters:" in out.out

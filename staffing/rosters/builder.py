@@ -28,6 +28,8 @@ NO_PAST = -10 ** 7  # minutes: "no shift before the horizon"
 DEVIATION_WEIGHT = 10  # per adviser-day away from the plan's count of a day and band...
 NO_PAIR_WEIGHT = 3  # ...against one adviser-week without two days off in a row
 SOLVE_SECONDS = 10.0
+EXACT_SECONDS = 2.0  # the adviser-level model's time limit per week
+EXACT_MAX_ADVISERS = 150  # teams this small get the adviser-level model
 MAX_BANDS_FOR_STEPS = 4  # runs may step to a later band when there are at most this many
 
 ROSTER_COLUMNS = ["adviser", "team", "contract", "date", "shift_start", "shift_end",
@@ -285,34 +287,197 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     rows = []
     for w, x in enumerate(weeks):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
-        if not bands or not len(x):
-            for a in advisers:
-                states[a] = _roll(states[a], None, band_hi_end)
-            continue
-        x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
-        units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
-                 for d, g in x.groupby("day")}
-        types = tour_types(open_days_of_week(w), contract.days_per_week, len(bands), rules,
-                           night_bands)
-        classes: dict = {}
-        for a in advisers:
-            classes.setdefault(states[a].key(), []).append(a)
-        counts = _solve_week(classes, types, bands, units, rules)
-        chosen = {}
-        for ck, members in classes.items():
-            pos = 0
-            for i, t in enumerate(types):
-                c = counts.get((ck, i), 0)
-                for a in members[pos:pos + c]:
-                    chosen[a] = t
-                pos += c
-        rows += _deal_week(team, contract, x, chosen, bands, monday, break_minutes)
-        for a in advisers:
-            states[a] = _roll(states[a], chosen.get(a), band_hi_end)
+        week_rows = []
+        if bands and len(x):
+            x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
+            chosen = _band_week(advisers, states, x, bands, contract, rules,
+                                open_days_of_week(w), night_bands)
+            week_rows = _deal_week(team, contract, x, chosen, bands, monday, break_minutes)
+            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows, monday):
+                hint = {(r[0], (r[3] - monday).days): _shape(r, monday) for r in week_rows}
+                exact = _solve_week_exact(advisers, states, x, contract, rules,
+                                          open_days_of_week(w), break_minutes, hint)
+                exact_rows = _deal_exact(team, contract, x, exact, monday, break_minutes)
+                if _deviation(x, exact_rows, monday) < _deviation(x, week_rows, monday):
+                    week_rows = exact_rows
+        rows += week_rows
+        states = _next_states(states, week_rows, monday)
     out = pd.DataFrame(rows, columns=ROSTER_COLUMNS)
     for c in ("date", "shift_start", "shift_end", "break_start", "break_end"):
         out[c] = pd.to_datetime(out[c])
     return out
+
+
+def _shape(r, monday) -> tuple:
+    """(start, end) minutes from the shift's date of a roster row."""
+    return (int((r[4] - r[3]) / pd.Timedelta(minutes=1)), int((r[5] - r[3]) / pd.Timedelta(minutes=1)))
+
+
+def _deviation(x, rows, monday) -> int:
+    """Advisers away from the plan's count, summed over day and shift shape."""
+    plan = x.groupby(["day", "start_min", "end_min"])["advisers"].sum()
+    got: dict = {}
+    for r in rows:
+        key = ((r[3] - monday).days, *_shape(r, monday))
+        got[key] = got.get(key, 0) + 1
+    keys = set(plan.index) | set(got)
+    return int(sum(abs(plan.get(k, 0) - got.get(k, 0)) for k in keys))
+
+
+def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands) -> dict:
+    """Tour type of each adviser for the week (band model, CP-SAT over classes)."""
+    units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
+             for d, g in x.groupby("day")}
+    types = tour_types(open_days, contract.days_per_week, len(bands), rules, night_bands)
+    classes: dict = {}
+    for a in advisers:
+        classes.setdefault(states[a].key(), []).append(a)
+    counts = _solve_week(classes, types, bands, units, rules)
+    chosen = {}
+    for ck, members in classes.items():
+        pos = 0
+        for i, t in enumerate(types):
+            c = counts.get((ck, i), 0)
+            for a in members[pos:pos + c]:
+                chosen[a] = t
+            pos += c
+    return chosen
+
+
+def _next_states(states: dict, week_rows: list, monday) -> dict:
+    """Each adviser's state at the next week's start, from the shifts just rostered."""
+    nxt = monday + pd.Timedelta(days=7)
+    worked: dict = {}
+    for r in week_rows:
+        worked.setdefault(r[0], []).append(r)
+    out = {}
+    for a, st in states.items():
+        mine = worked.get(a, [])
+        days = sorted({(r[3] - monday).days for r in mine})
+        trail = _trail_run(days)
+        run = st.run + 7 if trail == 7 else trail
+        if mine:
+            last_end = int((max(r[5] for r in mine) - nxt) / pd.Timedelta(minutes=1))
+        else:
+            last_end = max(st.last_end - 7 * DAY, NO_PAST)
+        out[a] = AdviserState(run, last_end, st.sundays[1:] + (6 in days,))
+    return out
+
+
+def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_minutes,
+                      hint: dict | None = None) -> dict:
+    """Adviser-level CP-SAT for a small team: each adviser's shift shape (start, end) on each
+    day, every rule exact. Returns {(adviser, day): (start_min, end_min)}."""
+    from ortools.sat.python import cp_model
+
+    shapes = sorted({(int(s), int(e)) for s, e in zip(x["start_min"], x["end_min"])})
+    need = x.groupby(["day", "start_min", "end_min"])["advisers"].sum().to_dict()
+    rest, wrest = rules.daily_rest_hours * 60, rules.weekly_rest_hours * 60
+    night = {u: night_minutes(u[0], u[1], None, 0, rules) >= NIGHT_SHIFT_MIN_HOURS * 60
+             for u in shapes}
+    m = cp_model.CpModel()
+    w, obj = {}, []
+    n_days = min(contract.days_per_week, len(open_days))
+    for a in advisers:
+        st = states[a]
+        for d in open_days:
+            for u in shapes:
+                if d * DAY + u[0] - st.last_end >= rest:
+                    w[a, d, u] = m.NewBoolVar("")
+        work = {d: sum(w[a, d, u] for u in shapes if (a, d, u) in w) for d in range(7)}
+        for d in range(7):
+            m.Add(work[d] <= 1)
+        m.Add(sum(work.values()) == n_days)
+        for d in range(6):  # daily rest between consecutive days
+            for u in shapes:
+                bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
+                       and DAY + v[0] - u[1] < rest]
+                if (a, d, u) in w and bad:
+                    m.Add(w[a, d, u] + sum(bad) <= 1)
+        k = rules.max_days_in_a_row
+        if st.run:  # the run carried from before the week
+            m.Add(sum(work[d] for d in range(max(0, k + 1 - st.run))) <= max(0, k - st.run))
+        for d in range(7 - k):
+            m.Add(sum(work[d + i] for i in range(k + 1)) <= k)
+        off = {d: 1 - work[d] for d in range(7)}
+        pairs = []
+        for d in range(6):
+            y = m.NewBoolVar("")
+            m.Add(y <= off[d])
+            m.Add(y <= off[d + 1])
+            pairs.append(y)
+        singles = []
+        for d in range(1, 6):  # one interior day off: the rest around it must reach weekly_rest
+            y = m.NewBoolVar("")
+            m.Add(y <= off[d])
+            for u in shapes:
+                bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
+                       and 2 * DAY + v[0] - u[1] < wrest]
+                if (a, d - 1, u) in w and bad:
+                    m.Add(y + w[a, d - 1, u] + sum(bad) <= 2)
+            singles.append(y)
+        first = m.NewBoolVar("")  # Monday off, the rest from the last shift reaching weekly_rest
+        m.Add(first <= off[0])
+        for u in shapes:
+            if (a, 1, u) in w and DAY + u[0] - st.last_end < wrest:
+                m.Add(first + w[a, 1, u] <= 1)
+        m.AddBoolOr(pairs + singles + [first])
+        if 6 in open_days:
+            m.Add(work[6] + sum(st.sundays) <= rules.max_sundays_per_4_weeks)
+        m.Add(sum(w[a, d, u] for d in range(7) for u in shapes
+                  if (a, d, u) in w and night[u]) <= rules.max_night_shifts_per_week)
+        if rules.two_days_off_in_a_row:
+            has = m.NewBoolVar("")
+            m.AddBoolOr(pairs).OnlyEnforceIf(has)
+            obj.append(NO_PAIR_WEIGHT * (1 - has))
+    for d in range(7):
+        for u in shapes:
+            terms = [w[a, d, u] for a in advisers if (a, d, u) in w]
+            target = int(need.get((d, u[0], u[1]), 0))
+            if not terms and not target:
+                continue
+            dev = m.NewIntVar(0, len(advisers) + target, "")
+            m.AddAbsEquality(dev, sum(terms) - target)
+            obj.append(DEVIATION_WEIGHT * dev)
+    for (a, d, u), v in w.items():
+        if hint is not None:
+            m.AddHint(v, int(hint.get((a, d)) == u))
+    m.Minimize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = EXACT_SECONDS
+    solver.parameters.num_workers = 1
+    status = solver.Solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ValueError(f"CP-SAT ended with status {solver.StatusName(status)}")
+    return {(a, d): u for (a, d, u), v in w.items() if solver.Value(v)}
+
+
+def _deal_exact(team, contract, x, chosen: dict, monday, break_minutes: int) -> list:
+    """The plan's shifts of each day and shape to the advisers given that shape; an adviser
+    beyond the plan's count repeats one of the shape's shifts (any day of the week)."""
+    rows = []
+    by: dict = {}
+    for (a, d), u in sorted(chosen.items()):
+        by.setdefault((d, u), []).append(a)
+    for (d, u), workers in sorted(by.items()):
+        grp = x[(x["day"] == d) & (x["start_min"] == u[0]) & (x["end_min"] == u[1])]
+        if not len(grp):
+            grp = x[(x["start_min"] == u[0]) & (x["end_min"] == u[1])].head(1)
+        units = [r for r in grp.sort_values(["plateau"]).itertuples(index=False)
+                 for _ in range(max(int(r.advisers), 1))]
+        for i, a in enumerate(workers):
+            rows.append(_row(a, team, contract, monday, d, units[i % len(units)], break_minutes))
+    return rows
+
+
+def _row(a, team, contract, monday, d, u, break_minutes: int) -> tuple:
+    date = monday + pd.Timedelta(days=int(d))
+    brk = None if pd.isna(u.break_start_min) else int(u.break_start_min)
+    return (a, team, contract.id, date, date + pd.Timedelta(minutes=int(u.start_min)),
+            date + pd.Timedelta(minutes=int(u.end_min)),
+            None if brk is None else date + pd.Timedelta(minutes=brk),
+            None if brk is None else date + pd.Timedelta(minutes=brk + break_minutes),
+            u.plateau, float(u.paid_hours))
 
 
 def _deal_week(team, contract, x, chosen: dict, bands, monday, break_minutes: int) -> list:

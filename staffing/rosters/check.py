@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .builder import night_minutes
 from .rules import NIGHT_SHIFT_MIN_HOURS, WorkingRules
 
 VIOLATION_COLUMNS = ["file", "adviser", "date", "rule", "excess", "unit"]
@@ -38,120 +37,146 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     contracts: contract id -> weekly hours (the contract_hours rule is skipped without it).
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
     limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds."""
-    out = []
-    start = pd.Timestamp(start)
-    for adviser, r in rosters.sort_values("shift_start").groupby("adviser", sort=True):
-        out += _one(adviser, r.reset_index(drop=True), rules, start, weeks, contracts or {})
-    v = pd.DataFrame(out, columns=VIOLATION_COLUMNS[1:])
+    t0 = pd.Timestamp(start)
+    r = rosters.sort_values(["adviser", "shift_start"]).reset_index(drop=True)
+    mins = lambda c: ((pd.to_datetime(r[c]) - t0) / pd.Timedelta(minutes=1)).to_numpy(float)  # noqa: E731
+    t = {"adv": r["adviser"].to_numpy(), "s": mins("shift_start"), "e": mins("shift_end"),
+         "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
+         "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
+         "wd": pd.to_datetime(r["date"]).dt.dayofweek.to_numpy()}
+    parts = [_pairs(t, rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {}),
+             _weekly_rest(t, rules, weeks)]
+    v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
+    v["date"] = t0 + pd.to_timedelta(v["day"].astype(float), unit="D") if len(v) else pd.Series(
+        [], dtype="datetime64[ns]")
+    v = v[VIOLATION_COLUMNS[1:]] if len(v) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
     v.insert(0, "file", file)
+    v["excess"] = v["excess"].astype(float)
     return v.sort_values(["adviser", "date", "rule"]).reset_index(drop=True)
 
 
-def _one(adviser, r, rules: WorkingRules, start, weeks, contracts) -> list:
+DAY = 1440
+
+
+def _frame(adv, day, rule, excess, unit) -> pd.DataFrame:
+    return pd.DataFrame({"adviser": adv, "day": day, "rule": rule, "excess": excess, "unit": unit})
+
+
+def _pairs(t, rules) -> pd.DataFrame:
+    """Rules between an adviser's consecutive shifts and dates."""
     out = []
-
-    def bad(date, rule, excess, unit):
-        out.append((adviser, pd.Timestamp(date).normalize(), rule, float(excess), unit))
-
-    s, e = r["shift_start"], r["shift_end"]
-    gaps = (s.iloc[1:].to_numpy() - e.iloc[:-1].to_numpy()) / np.timedelta64(1, "h")
-    for i, g in enumerate(gaps):
-        if g < rules.daily_rest_hours - 1e-9:
-            bad(s.iloc[i + 1], "daily_rest", rules.daily_rest_hours - g, "hours")
-    dates = pd.to_datetime(r["date"]).dt.normalize()
-    for d, n in dates.value_counts().items():
-        if n > 1:
-            bad(d, "one_shift_a_day", n - 1, "shifts")
-    _days_in_a_row(sorted(set(dates)), rules, bad)
-    _shift_rules(r, rules, bad)
-    _weekly(r, rules, start, weeks, contracts, bad)
-    return out
+    same = t["adv"][1:] == t["adv"][:-1]
+    gap = (t["s"][1:] - t["e"][:-1]) / 60
+    bad = same & (gap < rules.daily_rest_hours - 1e-9)
+    out.append(_frame(t["adv"][1:][bad], t["day"][1:][bad], "daily_rest",
+                      rules.daily_rest_hours - gap[bad], "hours"))
+    dup = same & (t["day"][1:] == t["day"][:-1])
+    out.append(_frame(t["adv"][1:][dup], t["day"][1:][dup], "one_shift_a_day", 1.0, "shifts"))
+    days = pd.DataFrame({"adv": t["adv"], "day": t["day"]}).drop_duplicates()
+    new_run = (days["adv"] != days["adv"].shift()) | (days["day"] != days["day"].shift() + 1)
+    run = days.groupby(new_run.cumsum()).cumcount() + 1
+    over = run > rules.max_days_in_a_row
+    out.append(_frame(days["adv"][over].to_numpy(), days["day"][over].to_numpy(), "days_in_a_row",
+                      (run[over] - rules.max_days_in_a_row).to_numpy(float), "days"))
+    return pd.concat(out, ignore_index=True)
 
 
-def _days_in_a_row(days, rules, bad) -> None:
-    run, prev = 0, None
-    for d in days:
-        run = run + 1 if prev is not None and (d - prev).days == 1 else 1
-        if run == rules.max_days_in_a_row + 1:
-            bad(d, "days_in_a_row", 1, "days")
-        elif run > rules.max_days_in_a_row + 1:
-            bad(d, "days_in_a_row", run - rules.max_days_in_a_row, "days")
-        prev = d
+def night_work(s, e, bs, be, rules) -> np.ndarray:
+    """Minutes of work of shifts [s, e) minus their break [bs, be) (NaN: none), in minutes
+    from a midnight, inside the night period night_start..night_end of any day."""
+    ns = rules.night_start.hour * 60 + rules.night_start.minute
+    ne = rules.night_end.hour * 60 + rules.night_end.minute + (DAY if rules.night_end <= rules.night_start else 0)
+    day0 = np.floor(s / DAY) * DAY
+    total = np.zeros(len(s))
+    bs, be = np.nan_to_num(bs, nan=0.0), np.nan_to_num(be, nan=0.0)
+    for k in (-1, 0, 1, 2):
+        a, b = day0 + k * DAY + ns, day0 + k * DAY + ne
+        total += np.maximum(0, np.minimum(b, e) - np.maximum(a, s))
+        total -= np.maximum(0, np.minimum(b, be) - np.maximum(a, bs))
+    return total
 
 
-def _shift_rules(r, rules, bad) -> None:
-    for row in r.itertuples(index=False):
-        span = (row.shift_end - row.shift_start) / _H
-        has_break = pd.notna(row.break_start)
-        brk = (row.break_end - row.break_start) / _H if has_break else 0.0
-        work = span - brk
-        if max(work, row.paid_hours) > rules.max_daily_hours + 1e-9:
-            bad(row.date, "daily_hours", max(work, row.paid_hours) - rules.max_daily_hours, "hours")
-        if work > rules.break_after_hours + 1e-9:
-            if not has_break or brk * 60 < rules.min_break_minutes - 1e-9:
-                bad(row.date, "break", rules.min_break_minutes - brk * 60, "minutes")
-            else:
-                before = (row.break_start - row.shift_start) / _H
-                after = (row.shift_end - row.break_end) / _H
-                longest = max(before, after)
-                if longest > rules.break_after_hours + 1e-9:
-                    bad(row.date, "break", (longest - rules.break_after_hours) * 60, "minutes")
-        day0 = pd.Timestamp(row.date).normalize()
-        sm = int((row.shift_start - day0) / pd.Timedelta(minutes=1))
-        em = int((row.shift_end - day0) / pd.Timedelta(minutes=1))
-        bm = int((row.break_start - day0) / pd.Timedelta(minutes=1)) if has_break else None
-        night = night_minutes(sm, em, bm, int(round(brk * 60)), rules) / 60
-        if night >= NIGHT_SHIFT_MIN_HOURS and work > rules.max_night_shift_hours + 1e-9:
-            bad(row.date, "night_shift_hours", work - rules.max_night_shift_hours, "hours")
+def _shifts(t, rules) -> pd.DataFrame:
+    """Rules of each shift: hours, break, night length."""
+    has = ~np.isnan(t["bs"])
+    brk = np.where(has, t["be"] - t["bs"], 0.0)
+    work = (t["e"] - t["s"] - brk) / 60
+    longest = np.where(has, np.maximum(t["bs"] - t["s"], t["e"] - t["be"]) / 60, work)
+    hours = np.maximum(work, t["paid"])
+    out = []
+    bad = hours > rules.max_daily_hours + 1e-9
+    out.append(_frame(t["adv"][bad], t["day"][bad], "daily_hours",
+                      hours[bad] - rules.max_daily_hours, "hours"))
+    needs = work > rules.break_after_hours + 1e-9
+    short = needs & (brk < rules.min_break_minutes - 1e-9)
+    out.append(_frame(t["adv"][short], t["day"][short], "break",
+                      rules.min_break_minutes - brk[short], "minutes"))
+    long = needs & ~short & (longest > rules.break_after_hours + 1e-9)
+    out.append(_frame(t["adv"][long], t["day"][long], "break",
+                      (longest[long] - rules.break_after_hours) * 60, "minutes"))
+    night = night_work(t["s"], t["e"], t["bs"], t["be"], rules) >= NIGHT_SHIFT_MIN_HOURS * 60
+    t["night"] = night
+    nl = night & (work > rules.max_night_shift_hours + 1e-9)
+    out.append(_frame(t["adv"][nl], t["day"][nl], "night_shift_hours",
+                      work[nl] - rules.max_night_shift_hours, "hours"))
+    return pd.concat(out, ignore_index=True)
 
 
-def _weekly(r, rules, start, weeks, contracts, bad) -> None:
-    s, e = r["shift_start"], r["shift_end"]
-    far = pd.Timedelta(days=10000)
-    rest_from = [start - far] + list(e)
-    rest_to = list(s) + [start + pd.Timedelta(days=7 * weeks) + far]
-    sundays = []
-    for w in range(weeks):
-        w0, w1 = start + pd.Timedelta(days=7 * w), start + pd.Timedelta(days=7 * w + 7)
-        best = 0.0
-        for a, b in zip(rest_from, rest_to):
-            inside = (min(b, w1) - max(a, w0)) / _H
-            if inside >= 24 - 1e-9:
-                best = max(best, (b - a) / _H)
-        if best < rules.weekly_rest_hours - 1e-9:
-            bad(w0, "weekly_rest", rules.weekly_rest_hours - best, "hours")
-        wk = r[(r["shift_start"] >= w0) & (r["shift_start"] < w1)]
-        paid = float(wk["paid_hours"].sum())
-        if paid > rules.max_weekly_hours + 1e-9:
-            bad(w0, "weekly_hours", paid - rules.max_weekly_hours, "hours")
-        c = contracts.get(r["contract"].iloc[0]) if len(r) else None
-        if c is not None and abs(paid - c) > 1e-6:
-            bad(w0, "contract_hours", paid - c, "hours")
-        sun = pd.to_datetime(wk["date"]).dt.weekday == 6
-        sundays.append(int(sun.sum()))
-        if rules.max_start_spread_hours is not None and len(wk):
-            tod = (wk["shift_start"] - pd.to_datetime(wk["date"]).dt.normalize()) / _H
-            spread = float(tod.max() - tod.min())
-            if spread > rules.max_start_spread_hours + 1e-9:
-                bad(w0, "start_spread", spread - rules.max_start_spread_hours, "hours")
-        n_night = sum(_is_night(row, rules) for row in wk.itertuples(index=False))
-        if n_night > rules.max_night_shifts_per_week:
-            bad(w0, "night_shifts", n_night - rules.max_night_shifts_per_week, "shifts")
+def _weeks(t, rules, weeks, contracts) -> pd.DataFrame:
+    """Rules of each adviser-week: weekly and contract hours, start spread, nights, Sundays."""
+    f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "paid": t["paid"],
+                      "tod": (t["s"] - t["day"] * DAY) / 60, "night": t["night"],
+                      "sun": t["wd"] == 6, "contract": t["contract"]})
+    g = f.groupby(["adv", "week"]).agg(paid=("paid", "sum"), lo=("tod", "min"), hi=("tod", "max"),
+                                       night=("night", "sum"), sun=("sun", "sum"),
+                                       contract=("contract", "first")).reset_index()
+    day = (g["week"] * 7).to_numpy(float)
+    out = []
+    over = g["paid"] > rules.max_weekly_hours + 1e-9
+    out.append(_frame(g["adv"][over], day[over], "weekly_hours",
+                      g["paid"][over] - rules.max_weekly_hours, "hours"))
+    want = g["contract"].map(contracts).to_numpy(float)
+    off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
+    out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
+    if rules.max_start_spread_hours is not None:
+        spread = g["hi"] - g["lo"]
+        bad = spread > rules.max_start_spread_hours + 1e-9
+        out.append(_frame(g["adv"][bad], day[bad], "start_spread",
+                          spread[bad] - rules.max_start_spread_hours, "hours"))
+    bad = g["night"] > rules.max_night_shifts_per_week
+    out.append(_frame(g["adv"][bad], day[bad], "night_shifts",
+                      (g["night"] - rules.max_night_shifts_per_week)[bad], "shifts"))
+    sun = g.pivot_table(index="adv", columns="week", values="sun", fill_value=0).reindex(
+        columns=range(weeks), fill_value=0)
     for w in range(max(0, weeks - 3)):
-        n = sum(sundays[w:w + 4])
-        if n > rules.max_sundays_per_4_weeks:
-            bad(start + pd.Timedelta(days=7 * w), "sundays", n - rules.max_sundays_per_4_weeks,
-                "sundays")
+        n = sun.iloc[:, w:w + 4].sum(axis=1)
+        bad = n > rules.max_sundays_per_4_weeks
+        out.append(_frame(n.index[bad], float(7 * w), "sundays",
+                          (n - rules.max_sundays_per_4_weeks)[bad].to_numpy(float), "sundays"))
+    return pd.concat(out, ignore_index=True)
 
 
-def _is_night(row, rules) -> bool:
-    day0 = pd.Timestamp(row.date).normalize()
-    m = lambda t: int((t - day0) / pd.Timedelta(minutes=1))  # noqa: E731
-    has_break = pd.notna(row.break_start)
-    bm = m(row.break_start) if has_break else None
-    bl = m(row.break_end) - bm if has_break else 0
-    return night_minutes(m(row.shift_start), m(row.shift_end), bm, bl, rules) >= \
-        NIGHT_SHIFT_MIN_HOURS * 60
+def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
+    """Each week overlaps by >= 24 h a rest of >= weekly_rest_hours (gaps between shifts,
+    unbounded before an adviser's first shift and after the last)."""
+    far = 1e9
+    adv = t["adv"]
+    first = np.r_[True, adv[1:] != adv[:-1]]
+    last = np.r_[adv[1:] != adv[:-1], True]
+    a = np.where(first, -far, np.r_[-far, t["e"][:-1]])
+    b = t["s"]
+    ga, gb, gadv = np.r_[a, t["e"][last]], np.r_[b, np.full(last.sum(), far)], np.r_[adv, adv[last]]
+    out = []
+    for w in range(weeks):
+        w0, w1 = w * 7 * DAY, (w + 1) * 7 * DAY
+        inside = np.minimum(gb, w1) - np.maximum(ga, w0)
+        length = np.where(inside >= DAY - 1e-9, (gb - ga) / 60, 0.0)
+        best = pd.Series(length).groupby(gadv).max()
+        bad = best < rules.weekly_rest_hours - 1e-9
+        out.append(_frame(best.index[bad], float(7 * w), "weekly_rest",
+                          (rules.weekly_rest_hours - best[bad]).to_numpy(float), "hours"))
+    return pd.concat(out, ignore_index=True)
 
 
 def check_run(tables: dict, manifest: dict) -> pd.DataFrame:

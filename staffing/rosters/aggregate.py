@@ -1,0 +1,68 @@
+"""What the weekly allocation model carries of the working-time rules (docs/rosters.md).
+
+Per in-house team and week, with x the model's shifts and H the headcount:
+
+- days-off patterns: m_j >= 0 advisers working the day set j (the contract's days among the
+  week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j; a
+  pattern without two days off in a row costs NO_PAIR_EUR (when that option is on), so the
+  plan leans to tours that give them;
+- daily-rest transitions: for consecutive dates d, d+1 and each end time theta of d, the
+  advisers ending at or after theta on d and those starting on d+1 less than the daily rest
+  after theta are different people, so together they are at most the advisers working d or
+  d+1: sum late + sum early + sum_{j off d and d+1} m_j <= H (+ a slack priced at
+  TRANSITION_EUR per adviser, so rounding never makes the model infeasible).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+
+NO_PAIR_EUR = 1.0  # per adviser-week without two days off in a row: a tie-breaker
+TRANSITION_EUR = 200.0  # per adviser over a daily-rest transition limit
+
+
+def tour_terms(prob, newvar, x_vars: list, headcount: dict, rules, days_per_week: int,
+               week: int) -> list:
+    """Add the days-off patterns and daily-rest transition limits of every in-house team to
+    `prob`; return the objective terms [(var, eur)] they bring."""
+    import pulp
+
+    by_team: dict = {}
+    for k, p, d, pat, v in x_vars:
+        by_team.setdefault(k, {}).setdefault(pd.Timestamp(d), []).append((pat, v))
+    objective = []
+    rest = int(round(rules.daily_rest_hours * 60))
+    for k, days in by_team.items():
+        h = headcount[k]
+        dates = sorted(days)
+        n = min(days_per_week, len(dates))
+        m = {}
+        for j, work in enumerate(itertools.combinations(range(len(dates)), n)):
+            off = [i for i in range(7) if i not in work]
+            pair = any(b - a == 1 for a, b in zip(off, off[1:]))
+            v = newvar(f"tour_{k}_w{week}_{j}", 0)
+            m[work] = v
+            if rules.two_days_off_in_a_row and not pair:
+                objective.append((v, NO_PAIR_EUR))
+        prob += (pulp.lpSum(m.values()) == h, f"tours_{k}")
+        for i, d in enumerate(dates):
+            prob += (pulp.lpSum(v for _, v in days[d])
+                     - pulp.lpSum(v for w, v in m.items() if i in w) == 0,
+                     f"tourday_{k}_{d:%m%d}")
+        for i in range(len(dates) - 1):
+            d, e = dates[i], dates[i + 1]
+            if (e - d).days != 1:
+                continue
+            both_off = [v for w, v in m.items() if i not in w and i + 1 not in w]
+            for theta in sorted({pat.end_min for pat, _ in days[d]}):
+                late = [v for pat, v in days[d] if pat.end_min >= theta]
+                early = [v for pat, v in days[e] if pat.start_min + 1440 - theta < rest]
+                if not late or not early:
+                    continue
+                slack = newvar(f"rest_{k}_{d:%m%d}_{theta}", 0)
+                objective.append((slack, TRANSITION_EUR))
+                prob += (pulp.lpSum(late) + pulp.lpSum(early) + pulp.lpSum(both_off) - slack
+                         <= h, f"rest_{k}_{d:%m%d}_{theta}")
+    return objective
