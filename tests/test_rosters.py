@@ -68,7 +68,7 @@ def test_tours_are_a_summary_of_the_rosters_with_real_weekdays(default_two_weeks
     t = plan.tables["tours"]
     assert t.groupby("week")["advisers"].sum().tolist() == [3200.0, 3200.0]
     r = plan.tables["rosters"]
-    sunday = r[pd.to_datetime(r["date"]).dt.dayofweek == 6]
+    sunday = r[pd.to_datetime(r["date"]).dt.day_of_week == 6]
     w1 = t[t["week"] == 1]
     assert (w1["sun"] != "off").mul(w1["advisers"]).sum() == \
         sunday[sunday["date"] < pd.Timestamp(sc.start) + pd.Timedelta(days=7)]["adviser"].nunique()

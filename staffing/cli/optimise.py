@@ -17,9 +17,10 @@ from .common import FiniteFloat, plan_options, plan_opts_to_options, refuse_exis
 @click.option("--charts", type=click.Choice(["slot", "day", "week"]), default=None,
               help="Time step of plan.xlsx's charts [default: slot up to a week, day up to 8 weeks, "
                    "then week].")
-@click.option("--rosters", is_flag=True,
+@click.option("--rosters/--no-rosters", default=True, show_default=True,
               help="Build a roster per adviser over the horizon under the [rules] working-time "
-                   "rules, re-solve outsourced capacity against it, check every rule (exit 3).")
+                   "rules, re-solve outsourced capacity against it, check every rule (exit 3). "
+                   "--no-rosters: the rule-free plan with anonymous weekly tours.")
 @plan_options
 def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""

@@ -38,12 +38,14 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
     limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds."""
     t0 = pd.Timestamp(start)
+    if not len(rosters):
+        return pd.DataFrame(columns=VIOLATION_COLUMNS)
     r = rosters.sort_values(["adviser", "shift_start"]).reset_index(drop=True)
     mins = lambda c: ((pd.to_datetime(r[c]) - t0) / pd.Timedelta(minutes=1)).to_numpy(float)  # noqa: E731
     t = {"adv": r["adviser"].to_numpy(), "s": mins("shift_start"), "e": mins("shift_end"),
          "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
          "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
-         "wd": pd.to_datetime(r["date"]).dt.dayofweek.to_numpy()}
+         "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
     parts = [_pairs(t, rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {}),
              _weekly_rest(t, rules, weeks)]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(

@@ -160,7 +160,7 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     r = rosters.copy()
     start = pd.Timestamp(start)
     r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
-    r["wd"] = pd.to_datetime(r["date"]).dt.weekday.map(dict(enumerate(WEEKDAYS)))
+    r["wd"] = pd.to_datetime(r["date"]).dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
     r["cell"] = (r["shift_start"].dt.strftime("%H:%M") + "-" + r["shift_end"].dt.strftime("%H:%M")
                  + " " + r["plateau"])
     wide = r.pivot_table(index=["week", "team", "adviser"], columns="wd", values="cell",
