@@ -27,8 +27,8 @@ DAY = 1440
 NO_PAST = -10 ** 7  # minutes: "no shift before the horizon"
 DEVIATION_WEIGHT = 10  # per adviser-day away from the plan's count of a day and band...
 NO_PAIR_WEIGHT = 3  # ...against one adviser-week without two days off in a row
-SOLVE_SECONDS = 10.0
-EXACT_SECONDS = 2.0  # the adviser-level model's time limit per week
+SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, reproducible)
+EXACT_SECONDS = 1.0  # the adviser-level model's time limit per week
 EXACT_MAX_ADVISERS = 150  # teams this small get the adviser-level model
 MAX_BANDS_FOR_STEPS = 4  # runs may step to a later band when there are at most this many
 
@@ -228,7 +228,7 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
         obj += [NO_PAIR_WEIGHT * v for (ck, i), v in f.items() if not types[i].pair]
     m.Minimize(sum(obj))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = SOLVE_SECONDS
+    solver.parameters.max_deterministic_time = SOLVE_SECONDS
     solver.parameters.num_workers = 1
     status = solver.Solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -238,26 +238,32 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
 
 def _deal(units: list, workers: list, spare: list = ()) -> list:
     """Match units (plan shift rows, one per adviser, with start_min) to workers (adviser,
-    lo, hi): by start, each unit to the free worker whose window contains it and closes
-    first (optimal for points and intervals). Workers left over repeat the unit nearest their
+    lo, hi): by start, each unit to a free worker whose window contains it and closes first
+    (optimal for points and intervals). Workers left over repeat the unit nearest their
     window's middle among those inside it (or among `spare`, the week's other shifts, when
     none is); units left over are not staffed."""
     units = sorted(units, key=lambda u: (u.start_min, -1 if pd.isna(u.break_start_min)
                                           else u.break_start_min, u.plateau))
-    free = sorted(workers, key=lambda w: (w[2], w[0]))
+    queues: dict = {}
+    for a, lo, hi in sorted(workers):
+        queues.setdefault((hi, lo), []).append(a)
+    order = sorted(queues)  # windows by closing time
+    for q in queues.values():
+        q.reverse()  # pop() takes the smallest adviser id
     out = []
     for u in units:
-        for j, (a, lo, hi) in enumerate(free):
-            if lo <= u.start_min <= hi:
-                out.append((a, u))
-                del free[j]
+        for hi, lo in order:
+            q = queues[hi, lo]
+            if q and lo <= u.start_min <= hi:
+                out.append((q.pop(), u))
                 break
-    for a, lo, hi in free:
+    for (hi, lo), q in queues.items():
         inside = ([u for u in units if lo <= u.start_min <= hi]
                   or [u for u in spare if lo <= u.start_min <= hi])
-        if inside:
+        if inside and q:
             mid = (lo + hi) / 2
-            out.append((a, min(inside, key=lambda u: abs(u.start_min - mid))))
+            pick = min(inside, key=lambda u: abs(u.start_min - mid))
+            out += [(a, pick) for a in reversed(q)]
     return out
 
 
@@ -284,7 +290,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     night_bands = frozenset(b for b, (lo, hi) in enumerate(bands)
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
-    rows = []
+    rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
     for w, x in enumerate(weeks):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
@@ -292,33 +298,41 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
             x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
             chosen = _band_week(advisers, states, x, bands, contract, rules,
                                 open_days_of_week(w), night_bands)
-            week_rows = _deal_week(team, contract, x, chosen, bands, monday, break_minutes)
-            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows, monday):
-                hint = {(r[0], (r[3] - monday).days): _shape(r, monday) for r in week_rows}
+            week_rows = _deal_week(x, chosen, bands)
+            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows):
+                hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
                 exact = _solve_week_exact(advisers, states, x, contract, rules,
                                           open_days_of_week(w), break_minutes, hint)
-                exact_rows = _deal_exact(team, contract, x, exact, monday, break_minutes)
-                if _deviation(x, exact_rows, monday) < _deviation(x, week_rows, monday):
+                exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
+                if _deviation(x, exact_rows) < _deviation(x, week_rows):
                     week_rows = exact_rows
-        rows += week_rows
-        states = _next_states(states, week_rows, monday)
-    out = pd.DataFrame(rows, columns=ROSTER_COLUMNS)
-    for c in ("date", "shift_start", "shift_end", "break_start", "break_end"):
-        out[c] = pd.to_datetime(out[c])
-    return out
+        rows += [(a, d + 7 * w, *rest) for a, d, *rest in week_rows]
+        states = _next_states(states, week_rows)
+    return _frame(rows, team, contract, start, break_minutes)
 
 
-def _shape(r, monday) -> tuple:
-    """(start, end) minutes from the shift's date of a roster row."""
-    return (int((r[4] - r[3]) / pd.Timedelta(minutes=1)), int((r[5] - r[3]) / pd.Timedelta(minutes=1)))
+def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int) -> pd.DataFrame:
+    """Roster rows (adviser, day from the horizon's start, start, end, break start or -1 in
+    minutes from that day, plateau, paid hours) as the rosters table."""
+    f = pd.DataFrame(rows, columns=["adviser", "day", "s", "e", "b", "plateau", "paid_hours"])
+    date = pd.Timestamp(start) + pd.to_timedelta(f["day"].astype("int64"), unit="D")
+    mins = lambda c: pd.to_timedelta(f[c].astype("int64"), unit="min")  # noqa: E731
+    has = f["b"] >= 0
+    out = pd.DataFrame({
+        "adviser": f["adviser"], "team": team, "contract": contract.id, "date": date,
+        "shift_start": date + mins("s"), "shift_end": date + mins("e"),
+        "break_start": (date + mins("b")).where(has),
+        "break_end": (date + mins("b") + pd.Timedelta(minutes=break_minutes)).where(has),
+        "plateau": f["plateau"], "paid_hours": f["paid_hours"].astype(float)})
+    return out[ROSTER_COLUMNS]
 
 
-def _deviation(x, rows, monday) -> int:
+def _deviation(x, rows) -> int:
     """Advisers away from the plan's count, summed over day and shift shape."""
     plan = x.groupby(["day", "start_min", "end_min"])["advisers"].sum()
     got: dict = {}
     for r in rows:
-        key = ((r[3] - monday).days, *_shape(r, monday))
+        key = (r[1], r[2], r[3])
         got[key] = got.get(key, 0) + 1
     keys = set(plan.index) | set(got)
     return int(sum(abs(plan.get(k, 0) - got.get(k, 0)) for k in keys))
@@ -329,9 +343,17 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
     units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
              for d, g in x.groupby("day")}
     types = tour_types(open_days, contract.days_per_week, len(bands), rules, night_bands)
+    # the rules see a past shift's end only through thresholds (a first start less the daily or
+    # weekly rest): advisers whose last ends fall between the same thresholds form one class
+    cuts = sorted({d * DAY + lo - int(round(h * 60)) for d in range(7) for lo, _ in bands
+                   for h in (rules.daily_rest_hours, rules.weekly_rest_hours)})
     classes: dict = {}
     for a in advisers:
-        classes.setdefault(states[a].key(), []).append(a)
+        st = states[a]
+        i = int(np.searchsorted(cuts, st.last_end))
+        end = cuts[i] if i < len(cuts) else cuts[-1] + 1
+        classes.setdefault((st.run, max(end, st.last_end) if st.last_end <= NO_PAST else end,
+                            st.sundays), []).append(a)
     counts = _solve_week(classes, types, bands, units, rules)
     chosen = {}
     for ck, members in classes.items():
@@ -344,20 +366,19 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
     return chosen
 
 
-def _next_states(states: dict, week_rows: list, monday) -> dict:
+def _next_states(states: dict, week_rows: list) -> dict:
     """Each adviser's state at the next week's start, from the shifts just rostered."""
-    nxt = monday + pd.Timedelta(days=7)
     worked: dict = {}
     for r in week_rows:
         worked.setdefault(r[0], []).append(r)
     out = {}
     for a, st in states.items():
         mine = worked.get(a, [])
-        days = sorted({(r[3] - monday).days for r in mine})
+        days = sorted({r[1] for r in mine})
         trail = _trail_run(days)
         run = st.run + 7 if trail == 7 else trail
         if mine:
-            last_end = int((max(r[5] for r in mine) - nxt) / pd.Timedelta(minutes=1))
+            last_end = max(r[1] * DAY + r[3] for r in mine) - 7 * DAY
         else:
             last_end = max(st.last_end - 7 * DAY, NO_PAST)
         out[a] = AdviserState(run, last_end, st.sundays[1:] + (6 in days,))
@@ -429,7 +450,8 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         if rules.two_days_off_in_a_row:
             has = m.NewBoolVar("")
             m.AddBoolOr(pairs).OnlyEnforceIf(has)
-            obj.append(NO_PAIR_WEIGHT * (1 - has))
+            obj.append(1 - has)
+    devs = []
     for d in range(7):
         for u in shapes:
             terms = [w[a, d, u] for a in advisers if (a, d, u) in w]
@@ -438,21 +460,32 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
                 continue
             dev = m.NewIntVar(0, len(advisers) + target, "")
             m.AddAbsEquality(dev, sum(terms) - target)
-            obj.append(DEVIATION_WEIGHT * dev)
+            devs.append(dev)
     for (a, d, u), v in w.items():
         if hint is not None:
             m.AddHint(v, int(hint.get((a, d)) == u))
-    m.Minimize(sum(obj))
+    # first the plan's counts (it stops as soon as they are met), then two days off in a row
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = EXACT_SECONDS
     solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = EXACT_SECONDS
+    m.Minimize(sum(devs))
     status = solver.Solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise ValueError(f"CP-SAT ended with status {solver.StatusName(status)}")
-    return {(a, d): u for (a, d, u), v in w.items() if solver.Value(v)}
+        return None  # nothing better than the band model's rosters in the time given
+    best = {k: solver.Value(v) for k, v in w.items()}
+    if obj:
+        m.Add(sum(devs) <= int(solver.ObjectiveValue()))
+        m.ClearHints()
+        for k, v in w.items():
+            m.AddHint(v, best[k])
+        m.Minimize(sum(obj))
+        solver.parameters.max_deterministic_time = EXACT_SECONDS / 2
+        if solver.Solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = {k: solver.Value(v) for k, v in w.items()}
+    return {(a, d): u for (a, d, u), v in best.items() if v}
 
 
-def _deal_exact(team, contract, x, chosen: dict, monday, break_minutes: int) -> list:
+def _deal_exact(x, chosen: dict) -> list:
     """The plan's shifts of each day and shape to the advisers given that shape; an adviser
     beyond the plan's count repeats one of the shape's shifts (any day of the week)."""
     rows = []
@@ -465,38 +498,27 @@ def _deal_exact(team, contract, x, chosen: dict, monday, break_minutes: int) -> 
             grp = x[(x["start_min"] == u[0]) & (x["end_min"] == u[1])].head(1)
         units = [r for r in grp.sort_values(["plateau"]).itertuples(index=False)
                  for _ in range(max(int(r.advisers), 1))]
-        for i, a in enumerate(workers):
-            rows.append(_row(a, team, contract, monday, d, units[i % len(units)], break_minutes))
+        rows += [_row(a, d, units[i % len(units)]) for i, a in enumerate(workers)]
     return rows
 
 
-def _row(a, team, contract, monday, d, u, break_minutes: int) -> tuple:
-    date = monday + pd.Timedelta(days=int(d))
-    brk = None if pd.isna(u.break_start_min) else int(u.break_start_min)
-    return (a, team, contract.id, date, date + pd.Timedelta(minutes=int(u.start_min)),
-            date + pd.Timedelta(minutes=int(u.end_min)),
-            None if brk is None else date + pd.Timedelta(minutes=brk),
-            None if brk is None else date + pd.Timedelta(minutes=brk + break_minutes),
-            u.plateau, float(u.paid_hours))
+def _row(a, d, u) -> tuple:
+    brk = -1 if pd.isna(u.break_start_min) else int(u.break_start_min)
+    return (a, int(d), int(u.start_min), int(u.end_min), brk, u.plateau, float(u.paid_hours))
 
 
-def _deal_week(team, contract, x, chosen: dict, bands, monday, break_minutes: int) -> list:
+def _deal_week(x, chosen: dict, bands) -> list:
+    """Each day, the plan's shifts to the advisers at work, within their bands (`_deal`)."""
     rows = []
+    ordered = sorted(chosen.items())
+    spare = list(x.itertuples(index=False))
     for d in sorted({d for t in chosen.values() for d in t.days}):
-        workers = [(a, *bands[t.band_on(d)]) for a, t in sorted(chosen.items()) if d in t.days]
+        workers = [(a, *bands[t.band_on(d)]) for a, t in ordered if d in t.days]
         grp = x[x["day"] == d]
         if not len(grp):  # no plan shift that day: the nearest day's shifts
             grp = x[x["day"] == x["day"].iloc[(x["day"] - d).abs().argmin()]]
         units = [r for r in grp.itertuples(index=False) for _ in range(int(r.advisers))]
-        spare = [r for r in x.itertuples(index=False)]
-        for a, u in _deal(units, workers, spare):
-            date = monday + pd.Timedelta(days=int(d))
-            brk = None if pd.isna(u.break_start_min) else int(u.break_start_min)
-            rows.append((a, team, contract.id, date, date + pd.Timedelta(minutes=int(u.start_min)),
-                         date + pd.Timedelta(minutes=int(u.end_min)),
-                         None if brk is None else date + pd.Timedelta(minutes=brk),
-                         None if brk is None else date + pd.Timedelta(minutes=brk + break_minutes),
-                         u.plateau, float(u.paid_hours)))
+        rows += [_row(a, d, u) for a, u in _deal(units, workers, spare)]
     return rows
 
 

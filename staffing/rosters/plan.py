@@ -55,6 +55,7 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
         n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
         jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
                      int(scenario.shifts.unpaid_break_minutes)))
+    jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
