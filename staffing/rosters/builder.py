@@ -29,7 +29,8 @@ DEVIATION_WEIGHT = 10  # per adviser-day away from the plan's count of a day and
 NO_PAIR_WEIGHT = 3  # ...against one adviser-week without two days off in a row
 SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, reproducible)
 EXACT_SECONDS = 1.0  # the adviser-level model's time limit per week
-EXACT_MAX_ADVISERS = 150  # teams this small get the adviser-level model
+EXACT_MAX_ADVISERS = 150
+LOOKAHEAD_WEIGHT = 3  # an adviser next week's plan cannot have costs 3 moved shifts now  # teams this small get the adviser-level model
 MAX_BANDS_FOR_STEPS = 4  # runs may step to a later band when there are at most this many
 
 ROSTER_COLUMNS = ["adviser", "team", "contract", "date", "shift_start", "shift_end",
@@ -184,7 +185,8 @@ def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRu
     return True
 
 
-def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules) -> dict:
+def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules,
+                ahead: dict | None = None) -> dict:
     """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
     day (minutes, one per adviser). Per day, the advisers at work should equal the plan's
     shifts, and every range of starts needs as many advisers whose band meets it (Hall's
@@ -226,6 +228,14 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
                 obj.append(DEVIATION_WEIGHT * short)
     if rules.two_days_off_in_a_row:
         obj += [NO_PAIR_WEIGHT * v for (ck, i), v in f.items() if not types[i].pair]
+    for q, need in (ahead or {}).items():  # who may work next week's first q days
+        if q == "starts":
+            continue
+        able = [v for (ck, i), v in f.items()
+                if _trail_run(types[i].days) <= rules.max_days_in_a_row - q]
+        short = m.NewIntVar(0, need, f"ahead_{q}")
+        m.Add(sum(able) + short >= need)
+        obj.append(DEVIATION_WEIGHT * short)
     m.Minimize(sum(obj))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = SOLVE_SECONDS
@@ -296,15 +306,17 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
         week_rows = []
         if bands and len(x):
             x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
+            ahead = _lead_need(weeks[w + 1] if w + 1 < len(weeks) else None,
+                               monday + pd.Timedelta(days=7), len(advisers))
             chosen = _band_week(advisers, states, x, bands, contract, rules,
-                                open_days_of_week(w), night_bands)
+                                open_days_of_week(w), night_bands, ahead)
             week_rows = _deal_week(x, chosen, bands)
-            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows):
+            if len(advisers) <= EXACT_MAX_ADVISERS and (_deviation(x, week_rows) or ahead):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
                 exact = _solve_week_exact(advisers, states, x, contract, rules,
-                                          open_days_of_week(w), break_minutes, hint)
+                                          open_days_of_week(w), break_minutes, hint, ahead)
                 exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
-                if _deviation(x, exact_rows) < _deviation(x, week_rows):
+                if _deviation(x, exact_rows) <= _deviation(x, week_rows):
                     week_rows = exact_rows
         rows += [(a, d + 7 * w, *rest) for a, d, *rest in week_rows]
         states = _next_states(states, week_rows)
@@ -327,6 +339,24 @@ def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int)
     return out[ROSTER_COLUMNS]
 
 
+def _lead_need(nxt, monday, heads: int) -> dict:
+    """Next week's demand on this week's end: L[q], the advisers who must work each of next
+    week's first q days (at least the days' counts less (q - 1) x headcount); and under key
+    "starts", next Monday's shift starts (minutes, one per adviser)."""
+    if nxt is None or not len(nxt):
+        return {}
+    day = (pd.to_datetime(nxt["date"]) - monday).dt.days
+    n = nxt.groupby(day)["advisers"].sum().reindex(range(7), fill_value=0).to_numpy()
+    out = {}
+    for q in range(1, 8):
+        need = int(n[:q].sum() - (q - 1) * heads)
+        if need > 0:
+            out[q] = need
+    first = nxt[day.to_numpy() == 0]
+    out["starts"] = np.repeat(first["start_min"].to_numpy(int), first["advisers"].to_numpy(int))
+    return out
+
+
 def _deviation(x, rows) -> int:
     """Advisers away from the plan's count, summed over day and shift shape."""
     plan = x.groupby(["day", "start_min", "end_min"])["advisers"].sum()
@@ -338,7 +368,8 @@ def _deviation(x, rows) -> int:
     return int(sum(abs(plan.get(k, 0) - got.get(k, 0)) for k in keys))
 
 
-def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands) -> dict:
+def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands,
+               ahead: dict | None = None) -> dict:
     """Tour type of each adviser for the week (band model, CP-SAT over classes)."""
     units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
              for d, g in x.groupby("day")}
@@ -354,7 +385,7 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
         end = cuts[i] if i < len(cuts) else cuts[-1] + 1
         classes.setdefault((st.run, max(end, st.last_end) if st.last_end <= NO_PAST else end,
                             st.sundays), []).append(a)
-    counts = _solve_week(classes, types, bands, units, rules)
+    counts = _solve_week(classes, types, bands, units, rules, ahead or {})
     chosen = {}
     for ck, members in classes.items():
         pos = 0
@@ -386,7 +417,7 @@ def _next_states(states: dict, week_rows: list) -> dict:
 
 
 def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_minutes,
-                      hint: dict | None = None) -> dict:
+                      hint: dict | None = None, ahead: dict | None = None) -> dict:
     """Adviser-level CP-SAT for a small team: each adviser's shift shape (start, end) on each
     day, every rule exact. Returns {(adviser, day): (start_min, end_min)}."""
     from ortools.sat.python import cp_model
@@ -397,7 +428,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
     night = {u: night_minutes(u[0], u[1], None, 0, rules) >= NIGHT_SHIFT_MIN_HOURS * 60
              for u in shapes}
     m = cp_model.CpModel()
-    w, obj = {}, []
+    w, obj, able = {}, [], {}
     n_days = min(contract.days_per_week, len(open_days))
     for a in advisers:
         st = states[a]
@@ -451,6 +482,14 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
             has = m.NewBoolVar("")
             m.AddBoolOr(pairs).OnlyEnforceIf(has)
             obj.append(1 - has)
+        for q in (ahead or {}):  # this adviser may work next week's first q days
+            if q == "starts":
+                continue
+            room = rules.max_days_in_a_row - q
+            if 0 <= room < 7:
+                able_q = m.NewBoolVar("")
+                m.Add(sum(work[d] for d in range(6 - room, 7)) <= room).OnlyEnforceIf(able_q)
+                able.setdefault(q, []).append(able_q)
     devs = []
     for d in range(7):
         for u in shapes:
@@ -461,6 +500,21 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
             dev = m.NewIntVar(0, len(advisers) + target, "")
             m.AddAbsEquality(dev, sum(terms) - target)
             devs.append(dev)
+    for q, need in (ahead or {}).items():
+        if q == "starts":
+            continue
+        short = m.NewIntVar(0, need, "")
+        m.Add(sum(able.get(q, [])) + short >= need)
+        devs.append(LOOKAHEAD_WEIGHT * short)
+    # Sunday's late shifts and next Monday's early ones are different advisers
+    nxt = np.asarray((ahead or {}).get("starts", []), dtype=int)
+    for theta in sorted({u[1] for u in shapes}) if len(nxt) and 6 in open_days else ():
+        early = int((nxt + DAY - theta < rest).sum())
+        late = [w[a, 6, u] for a in advisers for u in shapes if u[1] >= theta and (a, 6, u) in w]
+        if early and late:
+            short = m.NewIntVar(0, len(advisers), "")
+            m.Add(sum(late) - short <= len(advisers) - early)
+            devs.append(LOOKAHEAD_WEIGHT * short)
     for (a, d, u), v in w.items():
         if hint is not None:
             m.AddHint(v, int(hint.get((a, d)) == u))

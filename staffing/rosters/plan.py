@@ -124,18 +124,20 @@ def _refit_job(args):
     return refit_week(*args)
 
 
-def attach(scenario, opts, req: pd.DataFrame, results: list):
-    """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
-    the rostered ones. Returns (rosters, results, weeks re-solved)."""
-    rosters = build_rosters(scenario, opts, results)
+def _refit_changed(scenario, opts, req, results, rosters, weeks=None) -> tuple[list, list]:
+    """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
+    week's shifts, with the rostered ones. Returns (results, weeks re-solved)."""
     have = shift_counts(rosters) if len(rosters) else None
+    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    start = pd.Timestamp(opts.start)
     jobs = []
     for r in results:
+        if weeks is not None and r.week not in weeks:
+            continue
         plan = _key_frame(r.x)
-        mine = (have[(have["date"] >= pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week))
-                     & (have["date"] < pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week + 7))]
+        mine = (have[(have["date"] >= start + pd.Timedelta(days=7 * r.week))
+                     & (have["date"] < start + pd.Timedelta(days=7 * r.week + 7))]
                 if have is not None else plan.iloc[:0])
-        keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
         both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
         if (both["advisers_plan"] != both["advisers_roster"]).any():
             counts = {tuple(row[:-1]): float(row[-1])
@@ -147,7 +149,24 @@ def attach(scenario, opts, req: pd.DataFrame, results: list):
         old = by_week[new.week]
         new.solve_s, new.build_s = old.solve_s, old.build_s
         by_week[new.week] = new
-    return rosters, [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
+    return [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
+
+
+def attach(scenario, opts, req: pd.DataFrame, results: list):
+    """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
+    the rostered ones; where a slot is still short, advisers moved to another of their team's
+    plateaux (`rebalance`) and those weeks re-solved again. Returns (rosters, results, weeks
+    re-solved)."""
+    from .rebalance import rebalance
+
+    rosters = build_rosters(scenario, opts, results)
+    results, refit = _refit_changed(scenario, opts, req, results, rosters)
+    if len(rosters):
+        rosters, moved = rebalance(scenario, opts, req, results, rosters)
+        if moved:
+            results, again = _refit_changed(scenario, opts, req, results, rosters, moved)
+            refit = sorted(set(refit) | set(again))
+    return rosters, results, refit
 
 
 def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame:
