@@ -37,8 +37,9 @@ SUMMARY_SHEET, CHARTS_SHEET, STAFFING_SHEET = "Summary", "charts", "staffing"
 DAILY_SHEET, WEEKLY_SHEET, RUN_SHEET, MANIFEST_SHEET = "daily", "weekly", "run", "manifest"
 # Excel sheet names are case-insensitive: the `summary` table cannot share "Summary".
 TABLE_SHEET = {"summary": "summary_table"}
+ROSTER_SHEET = "roster"  # advisers down, dates across (from the rosters table)
 RESERVED_SHEETS = {SUMMARY_SHEET.lower(), CHARTS_SHEET, STAFFING_SHEET, DAILY_SHEET, WEEKLY_SHEET,
-                   RUN_SHEET, MANIFEST_SHEET}
+                   RUN_SHEET, MANIFEST_SHEET, ROSTER_SHEET}
 SHEET_TABLE = {sheet: table for table, sheet in TABLE_SHEET.items()}
 CHART_LEVELS = ("slot", "day", "week")
 _CELL_REF = re.compile(r"^(?:[a-z]{1,3}\d+|r\d*c\d*|r|c)$")
@@ -446,6 +447,12 @@ def write_workbook(path, tables: dict[str, pd.DataFrame], manifest: dict, *, cha
         for sheet, df in ((DAILY_SHEET, view.daily_wide), (WEEKLY_SHEET, view.weekly_wide)):
             if df is not None and len(df):
                 add(sheet, df, column_kinds(sheet, df))
+        if "rosters" in tables and len(tables["rosters"]):
+            from ..rosters.plan import roster_sheet
+
+            grid = roster_sheet(tables["rosters"])
+            for sheet, a, b in sheet_parts(ROSTER_SHEET, len(grid)):
+                add(sheet, grid, {c: "str" for c in grid.columns}, a, b)
         for t, df in tables.items():
             for sheet, a, b in sheet_parts(TABLE_SHEET.get(t, t), len(df)):
                 add(sheet, df, kinds[t], a, b, table=t)

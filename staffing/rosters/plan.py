@@ -116,7 +116,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
         for v in m.u:
             v.varValue = float(math.ceil(alloc._value(v) - 1e-6))
     r = alloc._extract(m, week, "optimal", lp_bound, 0.0, integer=not opts.relax)
-    alloc._week_parts(scenario, opts, m, r)
+    alloc._week_parts(scenario, opts, m, r)  # (no anonymous tours: the rosters replace them)
     return r
 
 
@@ -161,7 +161,7 @@ def attach(scenario, opts, req: pd.DataFrame, results: list):
 
     rosters = build_rosters(scenario, opts, results)
     results, refit = _refit_changed(scenario, opts, req, results, rosters)
-    if len(rosters):
+    if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
         if moved:
             results, again = _refit_changed(scenario, opts, req, results, rosters, moved)
