@@ -45,6 +45,7 @@ def summary(scenario: Scenario) -> dict:
         "forecast_rows": 0 if scenario.forecast is None else int(len(scenario.forecast)),
         "forecast_rows_in_horizon": _forecast_in_horizon(scenario),
         "forecast_regime": scenario.forecast_regime,
+        "warnings": _warnings(scenario),
     }
 
 
@@ -53,6 +54,17 @@ def _forecast_in_horizon(scenario: Scenario) -> int:
         return 0
     day = scenario.forecast["slot_start"].dt.normalize()
     return int(((day >= pd.Timestamp(scenario.start)) & (day < pd.Timestamp(scenario.end))).sum())
+
+
+def _warnings(scenario: Scenario) -> list[str]:
+    """What the scenario allows but a planner should know: open periods that no allowed shift
+    covers (in-house advisers never work them)."""
+    from .rosters.patterns import hhmm, uncovered_periods
+
+    return [f"{WEEKDAYS[d]} {hhmm(a)}-{hhmm(b) if b < 1440 else '24:00'} is open but no allowed "
+            f"shift covers it: in-house advisers never work it (shifts.paid_hours "
+            f"{', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)"
+            for d, a, b in uncovered_periods(scenario)]
 
 
 def _opening_text(scenario: Scenario) -> str:
@@ -103,6 +115,7 @@ def render_summary(scenario: Scenario, info: dict) -> str:
                   if info["forecast_regime"] else f"taken as observed under {info['regime']}")
         lines.append(f"forecast    {info['forecast_rows_in_horizon']:,} of {info['forecast_rows']:,} "
                      f"rows in the horizon replace the generated demand ({regime})")
+    lines += [f"warning     {w}" for w in info["warnings"]]
     lines.append("ok")
     return "\n".join(lines)
 

@@ -127,3 +127,17 @@ def test_midnight_close_and_night_shifts_keep_every_rule():
     assert (r["shift_end"].dt.date > r["shift_start"].dt.date).any() or \
         (r["shift_end"].dt.hour == 0).any()  # shifts ending at 24:00 end the next date
     assert violations(_rows(r), sc.start, 1, RULES) == []
+
+
+def test_validate_warns_of_open_hours_no_shift_can_cover(capsys):
+    args = ["validate", "--set", 'opening.sat=["09:00","13:00"]', "--set",
+            'opening.fri=["08:00","23:00"]']
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    # 4 open hours cannot hold a 7 h shift (+1 h break); 22:00-23:00 on Friday can (14:30-23:00)
+    assert "warning     sat 09:00-13:00 is open but no allowed shift covers it" in out
+    assert "fri" not in out.split("warning")[-1]
+    assert main(["validate", "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["warnings"] == []

@@ -140,3 +140,26 @@ def build_tours(daily: pd.DataFrame, headcount: int, days_per_week: int) -> pd.D
                               kind="stable").reset_index(drop=True)
     lines.insert(0, "tour", [f"T{i + 1:04d}" for i in range(len(lines))])
     return lines[["tour", "advisers"] + list(WEEKDAYS) + ["plateau", "paid_hours"]]
+
+
+def uncovered_periods(scenario) -> list[tuple[int, int, int]]:
+    """Open periods no allowed shift can cover: (weekday 0..6, start, end) in minutes after
+    midnight, merged; e.g. a Saturday open 09:00-13:00 cannot hold a 7-hour shift."""
+    out = []
+    step = scenario.slot_minutes
+    for d in range(7):
+        hours = scenario.opening_minutes(d)
+        if hours is None:
+            continue
+        n = (hours[1] - hours[0]) // step
+        covered = set()
+        for p in day_patterns(hours[0], hours[1], step, scenario.shifts):
+            covered.update(p.slots)
+        gap = None
+        for i in range(n + 1):
+            if i < n and i not in covered:
+                gap = i if gap is None else gap
+            elif gap is not None:
+                out.append((d, hours[0] + gap * step, hours[0] + i * step))
+                gap = None
+    return out
