@@ -129,6 +129,7 @@ class Scenario:
     config: dict  # the merged, overridden model settings as read
     forecast_regime: str | None = None  # regime the imported forecast was observed under
     rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
+    roster_state: pd.DataFrame | None = None  # advisers' state before the horizon (rosters.state)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -175,7 +176,8 @@ SCHEMA: dict = {
                 "timeline": [{"regime": "str", "from": "date", "until": "date", "source": "str"}]},
     "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
                "max_shortfall_share": "float"},
-    "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str"},
+    "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str",
+               "roster_state": "str"},
     "rules": {"daily_rest_hours": "float", "weekly_rest_hours": "float",
               "max_days_in_a_row": "int", "max_daily_hours": "float",
               "max_weekly_hours": "float", "break_after_hours": "float",
@@ -1071,10 +1073,11 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
 
     inputs = data.get("inputs", {})
     out["inputs"] = {}
-    for key in ("plateaux", "providers", "profiles", "forecast"):
+    for key in ("plateaux", "providers", "profiles", "forecast", "roster_state"):
         value = inputs.get(key)
         if value is None:
-            need(key == "forecast", "missing value: path of the input table", f"inputs.{key}")
+            need(key in ("forecast", "roster_state"), "missing value: path of the input table",
+                 f"inputs.{key}")
             continue
         p = Path(value)
         if not p.is_file():
@@ -1248,6 +1251,14 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     _check_shift_lengths(s, path, errors)
     _check_take_or_pay(providers, s, inputs["providers"], errors)
     errors.raise_if_any()
+    roster_state = None
+    if "roster_state" in inputs:
+        from .rosters.state import load_state
+
+        generated = {f"{k}-{i:04d}" for k, h in providers.loc[providers["kind"] == "inhouse",
+                                                              "headcount"].items()
+                     for i in range(1, int(h) + 1)}
+        roster_state = load_state(inputs["roster_state"], s["start"], generated)
 
     input_files = {"model": path}
     for i, parent in enumerate(model_files[1:], start=1):
@@ -1262,4 +1273,4 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
-        forecast_regime=s["forecast_regime"], rules=s["rules"])
+        forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state)

@@ -141,3 +141,55 @@ def test_validate_warns_of_open_hours_no_shift_can_cover(capsys):
     import json
 
     assert json.loads(capsys.readouterr().out)["warnings"] == []
+
+
+def _state_model(tmp_path, rows: str):
+    from scenario_helpers import copy_default
+
+    model = copy_default(tmp_path / "m")
+    state = model.parent / "state.csv"
+    state.write_text("adviser,last_shift_end,days_in_a_row\n" + rows, encoding="utf-8")
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("[inputs]\n", f'[inputs]\nroster_state = "{state.name}"\n'),
+                     encoding="utf-8")
+    return model
+
+
+def test_pre_horizon_state_is_kept_and_checked(tmp_path, capsys):
+    # (a team whose plateaux subcontractors also serve, so the re-solved week stays covered)
+    # 0001 worked the six days before the horizon, the last until 23:00 on Sunday: no Monday;
+    # 0002 ended at 23:30: no shift before 10:30 on Monday
+    model = _state_model(tmp_path, "fr-lyon-0001,2009-03-01 23:00,6\n"
+                                   "fr-lyon-0002,2009-03-01T23:30,1\n")
+    run = tmp_path / "run"
+    assert main(["optimise", str(model), "--out", str(run)]) == 0, capsys.readouterr().err
+    r = pd.read_csv(run / "rosters.csv", parse_dates=["date", "shift_start"])
+    one = r[r["adviser"] == "fr-lyon-0001"]
+    assert pd.Timestamp("2009-03-02") not in set(one["date"])
+    two = r[(r["adviser"] == "fr-lyon-0002") & (r["date"] == pd.Timestamp("2009-03-02"))]
+    assert (two["shift_start"] >= pd.Timestamp("2009-03-02 10:30")).all()
+    # the checker reads the state from the manifest: an edited roster breaking it is caught
+    r2 = pd.read_csv(run / "rosters.csv")
+    first = r2.index[r2["adviser"] == "fr-lyon-0002"][0]
+    day = r2.loc[first, "date"]
+    for c, v in (("date", "2009-03-02"), ("shift_start", "2009-03-02T08:00:00"),
+                 ("shift_end", "2009-03-02T16:00:00"), ("break_start", "2009-03-02T12:00:00"),
+                 ("break_end", "2009-03-02T13:00:00")):
+        r2.loc[first, c] = v
+    if day != "2009-03-02":
+        r2 = r2[~((r2["adviser"] == "fr-lyon-0002") & (r2["date"] == "2009-03-02")
+                  & (r2.index != first))]
+    r2.to_csv(run / "rosters.csv", index=False)
+    for f in run.glob("*.parquet"):
+        f.unlink()
+    capsys.readouterr()
+    assert main(["check", str(run)]) == 3
+    assert "fr-lyon-0002 2009-03-02 daily_rest exceeded by 2.5 hours" in capsys.readouterr().out
+
+
+def test_bad_state_row_is_named(tmp_path, capsys):
+    model = _state_model(tmp_path, "fr-lyon-0001,2009-03-01 23:00,6\nfr-paris-0001,2009-03-01,2\n")
+    assert main(["validate", str(model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "state.csv, row 3, field 'adviser'" in err
+    assert "unknown adviser 'fr-paris-0001'" in err and "\n" not in err

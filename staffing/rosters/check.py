@@ -31,10 +31,13 @@ _H = pd.Timedelta(hours=1)
 
 
 def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
-                  contracts: dict | None = None, file: str = "rosters") -> pd.DataFrame:
+                  contracts: dict | None = None, file: str = "rosters",
+                  state: pd.DataFrame | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
-    contracts: contract id -> weekly hours (the contract_hours rule is skipped without it).
+    contracts: contract id -> weekly hours (the contract_hours rule is skipped without it);
+    state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
+    days_in_a_row): the daily rest and the days in a row continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
     limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds."""
     t0 = pd.Timestamp(start)
@@ -46,7 +49,7 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
          "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
          "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
          "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
-    parts = [_pairs(t, rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {}),
+    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {}),
              _weekly_rest(t, rules, weeks)]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
@@ -63,6 +66,28 @@ DAY = 1440
 
 def _frame(adv, day, rule, excess, unit) -> pd.DataFrame:
     return pd.DataFrame({"adviser": adv, "day": day, "rule": rule, "excess": excess, "unit": unit})
+
+
+def _with_state(t: dict, state, t0) -> dict:
+    """t with, per adviser of `state`, a zero-length marker on each of the days_in_a_row days
+    before the horizon, the last one ending at last_shift_end (for _pairs)."""
+    if state is None or not len(state):
+        return t
+    adv, s, e, day = [], [], [], []
+    for r in state.itertuples(index=False):
+        last = (pd.Timestamp(r.last_shift_end) - t0) / pd.Timedelta(minutes=1)
+        n = max(int(r.days_in_a_row), 1)
+        for k in range(n, 0, -1):
+            d = -k if int(r.days_in_a_row) else last // DAY
+            adv.append(r.adviser)
+            s.append(min(d * DAY, last))
+            e.append(last if k == 1 else d * DAY)
+            day.append(d)
+    keys = ("adv", "s", "e", "day")
+    merged = {k: np.r_[np.asarray(v, dtype=t[k].dtype if k == "adv" else float), t[k]]
+              for k, v in zip(keys, (adv, s, e, day))}
+    order = np.lexsort((merged["s"], merged["adv"]))
+    return {k: v[order] for k, v in merged.items()}
 
 
 def _pairs(t, rules) -> pd.DataFrame:
@@ -190,5 +215,10 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
     r = tables["rosters"]
     for c in ("shift_start", "shift_end", "break_start", "break_end", "date"):
         r[c] = pd.to_datetime(r[c])
+    state = None
+    if entry.get("state"):
+        state = pd.DataFrame(entry["state"], columns=["adviser", "last_shift_end",
+                                                      "days_in_a_row", "sundays_worked"])
+        state["last_shift_end"] = pd.to_datetime(state["last_shift_end"])
     return check_rosters(r, rules, opts.get("start"), int(opts.get("weeks", 1)), contracts,
-                         file="rosters")
+                         file="rosters", state=state)

@@ -26,9 +26,9 @@ def adviser_ids(team: str, n: int) -> list[str]:
 
 
 def _team_job(args):
-    team, n, contract, weeks, rules, start, open_days, brk = args
+    team, n, contract, weeks, rules, start, open_days, brk, state = args
     return builder.build_team(team, adviser_ids(team, n), contract, weeks, rules, start,
-                              lambda w: open_days[w], brk)
+                              lambda w: open_days[w], brk, state)
 
 
 def build_rosters(scenario, opts, results) -> pd.DataFrame:
@@ -46,6 +46,9 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
                 days.append(d)
         open_days.append(days)
     jobs = []
+    from .state import adviser_states
+
+    states = adviser_states(getattr(scenario, "roster_state", None), start)
     for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
         weeks = []
         for r in results:
@@ -54,7 +57,7 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
                             "paid_hours", "advisers"]].reset_index(drop=True))
         n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
         jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
-                     int(scenario.shifts.unpaid_break_minutes)))
+                     int(scenario.shifts.unpaid_break_minutes), states))
     jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
@@ -224,5 +227,10 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
 def manifest_entry(scenario, refit_weeks) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved."""
     rules = scenario.rules or WorkingRules()
-    return {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
-            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+    out = {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
+           "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+    st = getattr(scenario, "roster_state", None)
+    if st is not None:
+        out["state"] = [[a, e.isoformat(), int(n), int(s)] for a, e, n, s in
+                        st.itertuples(index=False)]
+    return out
