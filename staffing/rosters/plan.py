@@ -9,8 +9,10 @@ then come from the rosters.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 import pulp
 
@@ -127,13 +129,78 @@ def _refit_job(args):
     return refit_week(*args)
 
 
+def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
+    """In-house advisers at work per requirement row and team, from the roster lines:
+    rows (row, provider, agents), `row` indexing req (one shift per slot it works, its break
+    excluded)."""
+    if not len(rosters):
+        return pd.DataFrame(columns=["row", "provider", "agents"])
+    step = pd.Timedelta(minutes=slot_minutes)
+    n = ((rosters["shift_end"] - rosters["shift_start"]) // step).to_numpy(int)
+    idx = np.repeat(np.arange(len(rosters)), n)
+    k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
+    t = rosters["shift_start"].to_numpy()[idx] + k * step.to_timedelta64()
+    bs, be = rosters["break_start"].to_numpy()[idx], rosters["break_end"].to_numpy()[idx]
+    work = ~((t >= bs) & (t < be))
+    cells = pd.DataFrame({"slot_start": t[work], "plateau": rosters["plateau"].to_numpy()[idx][work],
+                          "provider": rosters["team"].to_numpy()[idx][work]})
+    keys = req[["slot_start", "plateau"]].reset_index(drop=True)
+    keys = keys[~keys.duplicated()].assign(row=lambda f: f.index)  # fold 0 of a repeated hour
+    got = cells.merge(keys, on=["slot_start", "plateau"], how="inner")
+    return got.groupby(["row", "provider"]).size().rename("agents").astype(float).reset_index()
+
+
+def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame):
+    """The week's result with the rostered in-house shifts, when they leave no requirement row
+    less staffed than its need with the week's outsourced agents (no re-solve needed: the
+    outsourced plan and its cost stand); None otherwise."""
+    prov = scenario.providers
+    eff = ((1.0 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
+    req_week = req_week.reset_index(drop=True)
+    inhouse = roster_cover(req_week, rosters_week, scenario.slot_minutes)
+    staffed = np.zeros(len(req_week))
+    np.add.at(staffed, inhouse["row"].to_numpy(int),
+              inhouse["agents"].to_numpy(float) * inhouse["provider"].map(eff).to_numpy(float))
+    if len(r.z):
+        np.add.at(staffed, r.z["row"].to_numpy(int),
+                  r.z["agents"].to_numpy(float) * r.z["provider"].map(eff).to_numpy(float))
+    staffed -= r.cb
+    need = (req_week["floor_agents"] if opts.sl_scope == "day" else req_week["agents"]).to_numpy(float)
+    if (staffed + r.u < need - 1e-6).any() or opts.sl_scope == "day":
+        return None  # a gap (or day scope, whose daily SL needs the model): re-solve
+    from .patterns import hhmm
+
+    c = shift_counts(rosters_week)
+    brk = scenario.shifts.unpaid_break_minutes
+    span = (c["paid_hours"] * 60).round().astype(int) + np.where(c["break_start_min"] >= 0, brk, 0)
+    x = pd.DataFrame({
+        "provider": c["provider"], "plateau": c["plateau"], "date": c["date"],
+        "start_min": c["start_min"], "end_min": c["start_min"] + span,
+        "break_start_min": c["break_start_min"].where(c["break_start_min"] >= 0),
+        "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
+    x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
+                          for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
+    u = np.maximum(np.ceil(need - staffed - 1e-6), 0.0)  # whole agents, as the model counts
+    penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60.0
+    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u,
+                              objective=r.objective + penalty * float(u.sum() - r.u.sum()))
+    sh = x.copy()
+    sh["start"] = sh["start_min"].map(hhmm)
+    sh["end"] = sh["end_min"].map(hhmm)
+    sh["break_start"] = sh["break_start_min"].map(hhmm)
+    new.shifts = sh
+    new.tours = pd.DataFrame()
+    return new
+
+
 def _refit_changed(scenario, opts, req, results, rosters, weeks=None) -> tuple[list, list]:
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
-    week's shifts, with the rostered ones. Returns (results, weeks re-solved)."""
+    week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
+    rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
     have = shift_counts(rosters) if len(rosters) else None
     keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     start = pd.Timestamp(opts.start)
-    jobs = []
+    jobs, kept = [], []
     for r in results:
         if weeks is not None and r.week not in weeks:
             continue
@@ -143,11 +210,19 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None) -> tuple[l
                 if have is not None else plan.iloc[:0])
         both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
         if (both["advisers_plan"] != both["advisers_roster"]).any():
+            w0 = start + pd.Timedelta(days=7 * r.week)
+            adopted = _adopt(scenario, opts, r, req[req["week"] == r.week], rosters[
+                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))])
+            if adopted is not None:
+                kept.append(adopted)
+                continue
             counts = {tuple(row[:-1]): float(row[-1])
                       for row in mine[keys + ["advisers"]].itertuples(index=False)}
             jobs.append((scenario, opts, req[req["week"] == r.week], r.week, counts, r.lp_bound))
     refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
     by_week = {r.week: r for r in results}
+    for new in kept:
+        by_week[new.week] = new
     for new in refits:
         old = by_week[new.week]
         new.solve_s, new.build_s = old.solve_s, old.build_s
