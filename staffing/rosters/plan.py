@@ -115,9 +115,14 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     if not opts.relax:
         alloc._round_agents(m, scenario, opts)
         zs = [v for *_, v in m.z]
-        alloc._fixed(zs)
+        restore = alloc._fixed(zs)
         if not alloc._resolve_lp(prob, opts, week, zs):
             raise SolverError(f"week {week + 1}: no plan with the rostered in-house shifts")
+        if any(alloc._value(v) > 1e-6 for v in m.u):  # rounding left a gap: the agents by MIP
+            restore()
+            penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
+            alloc._resolve_mip(prob, dataclasses.replace(opts, time_limit=alloc.REPAIR_SECONDS),
+                               week, zs, zs + list(m.u), gap_abs=0.5 * penalty)
         for v in m.u:
             v.varValue = float(math.ceil(alloc._value(v) - 1e-6))
     r = alloc._extract(m, week, "optimal", lp_bound, 0.0, integer=not opts.relax)
