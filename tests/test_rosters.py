@@ -55,7 +55,7 @@ def test_rostered_plan_covers_what_it_reports(default_two_weeks):
     sc, plan = default_two_weeks
     r, alloc = plan.tables["rosters"], plan.tables["allocation"]
     # in-house advisers at work per slot and site, recounted from the roster lines
-    slot = alloc[alloc["kind"] == "inhouse"].groupby(["slot_start", "provider"])["agents"].sum()
+    slot = alloc[alloc["kind"] == "inhouse"].groupby(["slot_start", "provider"])["logged_agents"].sum()
     probe = slot.sample(200, random_state=1)
     for (t, k), agents in probe.items():
         mine = r[(r["team"] == k) & (r["shift_start"] <= t) & (r["shift_end"] > t)]
