@@ -57,3 +57,7 @@ def _check_rosters(plan) -> None:
         click.echo(violations_text(v), err=True)
         raise InfeasiblePlan(f"the plan's rosters break {len(v)} working-time rules "
                              "(staffing check RUN lists them)")
+    r = plan.tables["rosters"]
+    if len(r):
+        click.echo(f"rosters: {r['adviser'].nunique():,} advisers, {len(r):,} shifts, every "
+                   f"working-time rule holds ([rules]; sheet `roster` in plan.xlsx)".replace(",", " "))

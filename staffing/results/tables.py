@@ -46,6 +46,7 @@ SCHEMA: dict[str, dict[str, str]] = {
               "advisers": _F, "mon": _S, "tue": _S, "wed": _S, "thu": _S, "fri": _S, "sat": _S,
               "sun": _S, "paid_hours": _F},
     "rosters": {"scenario": _S, "adviser": _S, "team": _S, "contract": _S, "date": "date",
+                "weekday": _S, "week": _I,
                 "shift_start": _DT, "shift_end": _DT, "break_start": _DT, "break_end": _DT,
                 "plateau": _S, "paid_hours": _F},
     "providers": {"scenario": _S, "provider": _S, "kind": _S, "site": _S, "logged_hours": _F,
