@@ -118,11 +118,17 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
         restore = alloc._fixed(zs)
         if not alloc._resolve_lp(prob, opts, week, zs):
             raise SolverError(f"week {week + 1}: no plan with the rostered in-house shifts")
-        if any(alloc._value(v) > 1e-6 for v in m.u):  # rounding left a gap: the agents by MIP
+        short = {(p, d) for p, d, v in zip(m.plateau_of_row, m.date_of_row, m.u)
+                 if alloc._value(v) > 1e-6}
+        if short:  # rounding left a gap: those days' agents (seats are shared) by MIP
             restore()
+            days = {d for _, d in short}
+            free = [v for k, p, i, v in m.z if m.date_of_row[i] in days]
+            keep = alloc._fixed([v for k, p, i, v in m.z if m.date_of_row[i] not in days])
             penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
             alloc._resolve_mip(prob, dataclasses.replace(opts, time_limit=alloc.REPAIR_SECONDS),
-                               week, zs, zs + list(m.u), gap_abs=0.5 * penalty)
+                               week, zs, free + list(m.u), gap_abs=0.5 * penalty)
+            keep()
         for v in m.u:
             v.varValue = float(math.ceil(alloc._value(v) - 1e-6))
     r = alloc._extract(m, week, "optimal", lp_bound, 0.0, integer=not opts.relax)
