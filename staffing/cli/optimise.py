@@ -59,5 +59,6 @@ def _check_rosters(plan) -> None:
                              "(staffing check RUN lists them)")
     r = plan.tables["rosters"]
     if len(r):
-        click.echo(f"rosters: {r['adviser'].nunique():,} advisers, {len(r):,} shifts, every "
-                   f"working-time rule holds ([rules]; sheet `roster` in plan.xlsx)".replace(",", " "))
+        n = lambda v: f"{v:,}".replace(",", " ")  # noqa: E731  (thin-space thousands, as above)
+        click.echo(f"rosters: {n(r['adviser'].nunique())} advisers, {n(len(r))} shifts, every "
+                   "working-time rule holds ([rules]; sheet `roster` in plan.xlsx)")
