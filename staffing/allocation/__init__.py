@@ -94,9 +94,18 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     dem, req = _weekly_requirements(scenario, opts)
     weeks = [req[req["week"] == w] for w in range(opts.weeks)]
     results = _solve_weeks(scenario, opts, weeks, deadline, progress)
+    rosters = None
+    if opts.rosters and not opts.relax:  # rosters per adviser; weeks re-solved with them
+        from ..rosters import plan as roster_plan
+
+        rosters, results, refit = roster_plan.attach(scenario, opts, req, results, deadline)
     tables, share, diag = _tables(scenario, opts, req, results)
     tables["demand"] = demand_mod.forecast_table(scenario, dem)
+    if rosters is not None:
+        roster_plan.add_tables(tables, rosters, scenario, opts)
     manifest = _manifest(opts, results, share, time.perf_counter() - t0)
+    if rosters is not None:
+        manifest["rosters"] = roster_plan.manifest_entry(scenario, refit)
     manifest["headcount"] = _chosen(results)
     manifest["staffing_cost_eur"] = float(tables["providers"]["cost_eur"].sum())
     manifest["late_calls"] = float(tables["coverage"]["late_calls"].sum())

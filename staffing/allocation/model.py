@@ -121,6 +121,11 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
     ctx = context(scenario, opts, req, prob, week)
     heads = inhouse.headcounts(ctx, heads)
     x_vars, x_matrix = inhouse.add(ctx, heads)
+    if opts.rosters:  # days-off patterns and daily-rest transitions (docs/rosters.md)
+        from ..rosters.aggregate import tour_terms
+
+        ctx.objective += tour_terms(prob, ctx.newvar, x_vars, heads, scenario.rules,
+                                    scenario.shifts.days_per_week, week)
     z_vars, paid = outsourced.add(ctx)
     offshore.add(ctx)
     cb = callbacks.add(ctx)

@@ -32,6 +32,7 @@ class Options:
     gap: float = 0.005
     workers: int | None = None
     node_limit: int | None = None
+    rosters: bool = False  # rosters per adviser, weeks re-solved with them (staffing.rosters)
 
     def resolved(self, scenario) -> "Options":
         """Fill scenario defaults in and check values (InputError naming the option)."""

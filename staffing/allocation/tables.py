@@ -80,8 +80,10 @@ def week_parts(scenario, opts, m, r: WeekResult) -> None:
 def _tours(scenario, opts, r: WeekResult) -> pd.DataFrame:
     """Roster lines per team (integer plans only: fractional advisers make no lines)."""
     tours = []
-    for k, grp in (r.x.groupby("provider") if not opts.relax and len(r.x) else ()):
-        daily = grp.assign(day=((grp["date"] - pd.Timestamp(opts.start)).dt.days % 7))
+    # with rosters, tours summarise them instead (staffing.rosters.plan.tours_from_rosters)
+    for k, grp in (r.x.groupby("provider") if not opts.relax and not opts.rosters and len(r.x)
+                   else ()):
+        daily = grp.assign(day=grp["date"].dt.day_of_week)  # columns are real weekdays
         daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
         try:
             lines = shifts.build_tours(daily, int(round(r.headcount[k])),

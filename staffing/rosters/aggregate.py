@@ -46,7 +46,7 @@ def tour_terms(prob, newvar, x_vars: list, headcount: dict, rules, days_per_week
             m[work] = v
             if rules.two_days_off_in_a_row and not pair:
                 objective.append((v, NO_PAIR_EUR))
-        prob += (pulp.lpSum(m.values()) == h, f"tours_{k}")
+        prob += (pulp.lpSum(m.values()) == h, f"tours_{k}_w{week}")
         for i, d in enumerate(dates):
             prob += (pulp.lpSum(v for _, v in days[d])
                      - pulp.lpSum(v for w, v in m.items() if i in w) == 0,

@@ -10,7 +10,7 @@ then come from the rosters.
 from __future__ import annotations
 
 import dataclasses
-import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -94,12 +94,19 @@ def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
-               lp_bound: float | None) -> "alloc.WeekResult":
+               lp_bound: float | None, deadline=None) -> "alloc.WeekResult":
     """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
-    rounded as in the plan (`allocation._round_agents`), a last LP for the rest."""
+    rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
+    rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux)."""
+    from ..allocation import highs, model as model_mod, rounding, solve as solve_mod
+    from ..allocation import tables as tables_mod
+    from ..allocation.options import Deadline
+
+    deadline = deadline or Deadline()
+    t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
-    m = alloc._build(scenario, opts, req, week)
+    m = model_mod.build(scenario, opts, req, week)
     for k, p, d, pat, v in m.x:
         key = (k, p, pd.Timestamp(d), pat.start_min,
                -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
@@ -109,30 +116,28 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
             h.lowBound = h.upBound = h.varValue = float(sum(
                 c for key, c in counts.items() if key[0] == k)) / scenario.shifts.days_per_week
     prob = m.prob
-    prob.solve(alloc._solver(opts, mip=False))
-    alloc._check_status(prob, opts, week, need_optimal=True)
+    prob.solve(highs.solver(opts, deadline, mip=False))
+    solve_mod.check_status(prob, opts, week, need_optimal=True)
     prob._staffing_vars = prob.variables()
     if not opts.relax:
-        alloc._round_agents(m, scenario, opts)
+        rounding.round_agents(m, scenario, opts)
         zs = [v for *_, v in m.z]
-        restore = alloc._fixed(zs)
-        if not alloc._resolve_lp(prob, opts, week, zs):
+        restore = highs.fixed(zs)
+        if not highs.resolve_lp(prob, opts, deadline, zs):
             raise SolverError(f"week {week + 1}: no plan with the rostered in-house shifts")
-        short = {(p, d) for p, d, v in zip(m.plateau_of_row, m.date_of_row, m.u)
-                 if alloc._value(v) > 1e-6}
-        if short:  # rounding left a gap: those days' agents (seats are shared) by MIP
+        u = rounding.u_values(m)
+        days = {d for d, uv in zip(m.date_of_row, u) if uv > 1e-6}
+        if days:
             restore()
-            days = {d for _, d in short}
             free = [v for k, p, i, v in m.z if m.date_of_row[i] in days]
-            keep = alloc._fixed([v for k, p, i, v in m.z if m.date_of_row[i] not in days])
-            penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60
-            alloc._resolve_mip(prob, dataclasses.replace(opts, time_limit=alloc.REPAIR_SECONDS),
-                               week, zs, free + list(m.u), gap_abs=0.5 * penalty)
+            keep = highs.fixed([v for k, p, i, v in m.z if m.date_of_row[i] not in days])
+            highs.resolve_mip(prob, opts, deadline, zs, free, seconds=solve_mod.REPAIR_SECONDS)
             keep()
-        for v in m.u:
-            v.varValue = float(math.ceil(alloc._value(v) - 1e-6))
-    r = alloc._extract(m, week, "optimal", lp_bound, 0.0, integer=not opts.relax)
-    alloc._week_parts(scenario, opts, m, r)  # (no anonymous tours: the rosters replace them)
+    objective = float(pulp.value(prob.objective))
+    solved = solve_mod.Solved("optimal", objective, objective if lp_bound is None else lp_bound,
+                              time.perf_counter() - t1)
+    r = tables_mod.extract(m, week, solved, integer=not opts.relax)
+    tables_mod.week_parts(scenario, opts, m, r)  # (no anonymous tours: the rosters replace them)
     return r
 
 
@@ -191,10 +196,9 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
-    u = np.maximum(np.ceil(need - staffed - 1e-6), 0.0)  # whole agents, as the model counts
-    penalty = scenario.shortfall_penalty_eur_per_agent_hour * scenario.slot_minutes / 60.0
-    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u,
-                              objective=r.objective + penalty * float(u.sum() - r.u.sum()))
+    # no row is short of more than before: the week's objective stays an upper bound
+    u = np.minimum(np.maximum(need - staffed, 0.0), r.u)
+    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u)
     sh = x.copy()
     sh["start"] = sh["start_min"].map(hhmm)
     sh["end"] = sh["end_min"].map(hhmm)
@@ -204,7 +208,8 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
     return new
 
 
-def _refit_changed(scenario, opts, req, results, rosters, weeks=None) -> tuple[list, list]:
+def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
+                   deadline=None) -> tuple[list, list]:
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
     week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
     rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
@@ -229,19 +234,20 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None) -> tuple[l
                 continue
             counts = {tuple(row[:-1]): float(row[-1])
                       for row in mine[keys + ["advisers"]].itertuples(index=False)}
-            jobs.append((scenario, opts, req[req["week"] == r.week], r.week, counts, r.lp_bound))
+            jobs.append((scenario, opts, req[req["week"] == r.week], r.week, counts, r.lp_bound,
+                         deadline))
     refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
     by_week = {r.week: r for r in results}
     for new in kept:
         by_week[new.week] = new
     for new in refits:
         old = by_week[new.week]
-        new.solve_s, new.build_s = old.solve_s, old.build_s
+        new.solve_s, new.build_s, new.status = old.solve_s, old.build_s, old.status
         by_week[new.week] = new
     return [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
 
 
-def attach(scenario, opts, req: pd.DataFrame, results: list):
+def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
     the rostered ones; where a slot is still short, advisers moved to another of their team's
     plateaux (`rebalance`) and those weeks re-solved again. Returns (rosters, results, weeks
@@ -249,11 +255,12 @@ def attach(scenario, opts, req: pd.DataFrame, results: list):
     from .rebalance import rebalance
 
     rosters = build_rosters(scenario, opts, results)
-    results, refit = _refit_changed(scenario, opts, req, results, rosters)
+    results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
         if moved:
-            results, again = _refit_changed(scenario, opts, req, results, rosters, moved)
+            results, again = _refit_changed(scenario, opts, req, results, rosters, moved,
+                                            deadline)
             refit = sorted(set(refit) | set(again))
     return rosters, results, refit
 
