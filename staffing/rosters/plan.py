@@ -93,6 +93,9 @@ def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
     return k
 
 
+REFIT_MIN_SECONDS = 60.0
+
+
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
                lp_bound: float | None, deadline=None) -> "alloc.WeekResult":
     """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
@@ -103,7 +106,10 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     from ..allocation import tables as tables_mod
     from ..allocation.options import Deadline
 
-    deadline = deadline or Deadline()
+    # a week's re-solve keeps at least a minute even when --time-limit is spent: without it
+    # the rosters, already built, would have no plan to go with
+    deadline = (Deadline() if deadline is None or deadline.end is None
+                else Deadline.after(max(deadline.left(), REFIT_MIN_SECONDS)))
     t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
     m = model_mod.build(scenario, opts, req, week)
