@@ -22,10 +22,11 @@ HERE = Path(__file__).resolve().parents[1]
 RUN = """
 import sys
 sys.path.insert(0, {root!r})
-from staffing import erlang_report, scenario_report
+from staffing import erlang_report
+from staffing.results import files
 if {baseline}:
     erlang_report._read_fast = lambda src, defaults: None
-    scenario_report.write_csv = lambda frame, path: frame.to_csv(
+    files.write_csv = lambda frame, path: frame.to_csv(
         path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
 from staffing.cli import main
 sys.exit(main(["erlang", "--input", {src!r}, "--output", {dst!r}]))

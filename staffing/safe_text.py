@@ -49,12 +49,12 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            s = _escape_series(s)
+            s = escape_series(s)
         out[csv_escape(str(col))] = s
     return pd.DataFrame(out, index=frame.index)
 
 
-def _escape_series(s: pd.Series) -> pd.Series:
+def escape_series(s: pd.Series) -> pd.Series:
     """`csv_escape` on every cell, tested on the whole column at once."""
     try:
         lead = s.str.match(_ESCAPED.pattern)

@@ -107,27 +107,6 @@ def render_summary(scenario: Scenario, info: dict) -> str:
     return "\n".join(lines)
 
 
-def write_csv(frame: pd.DataFrame, path) -> None:
-    """`frame` as CSV text (UTF-8, header, no index, datetimes as 2009-03-02T08:00:00, missing
-    values empty, numbers in their shortest exact form): pyarrow's writer, ~10x faster than
-    pandas' on a million rows; pandas' for what Arrow cannot hold (mixed-type columns)."""
-    import pyarrow as pa
-    from pyarrow import csv as pa_csv
-
-    try:
-        cols = {}
-        for c in frame.columns:
-            s = frame[c]
-            if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                s = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-            cols[str(c)] = pa.array(s, from_pandas=True)  # NaN and None: missing
-        table = pa.table(cols)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
-        return
-    pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
-
-
 def write_table(frame: pd.DataFrame, path) -> Path:
     """Write CSV or xlsx (by extension) atomically: a temp file in the same folder, then rename.
 
@@ -147,6 +126,8 @@ def write_table(frame: pd.DataFrame, path) -> Path:
     os.close(fd)
     try:
         if suffix == ".csv":
+            from .results.files import write_csv
+
             write_csv(safe_text.escape_frame(frame), tmp)
         else:
             _write_xlsx(frame, tmp, sheet_title(path.stem))
