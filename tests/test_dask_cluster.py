@@ -110,13 +110,14 @@ def test_sweep_on_the_cluster_matches_the_local_run(tmp_path, cluster):
 
 def test_two_week_optimise_on_the_cluster_matches_the_local_run(tmp_path, cluster, monkeypatch):
     address, _ = cluster
-    assert main(["optimise", "--weeks", "2", "--out", str(tmp_path / "local")]) == 0
+    two = ["optimise", "--start", "2009-04-06", "--weeks", "2"]  # two different weeks
+    assert main([*two, "--out", str(tmp_path / "local")]) == 0
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)  # the address from the environment
     seen = []
     real = parallel._dask_imap
     monkeypatch.setattr(parallel, "_dask_imap",
                         lambda f, jobs, a: (seen.append((a, len(jobs))), real(f, jobs, a))[1])
-    assert main(["optimise", "--weeks", "2", "--out", str(tmp_path / "remote")]) == 0
+    assert main([*two, "--out", str(tmp_path / "remote")]) == 0
     assert seen == [(address, 2)]  # both weeks went to the cluster, as two tasks
     _assert_same_run(tmp_path / "local", tmp_path / "remote")
     for run in ("local", "remote"):  # the client wrote every file: nothing left elsewhere

@@ -21,7 +21,7 @@ from .. import demand as demand_mod
 from ..errors import InputError
 from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
 from ..parallel import run_jobs  # also allocation.run_jobs for its callers
-from . import diagnose, headcount as headcount_mod, tables as tables_mod
+from . import diagnose, headcount as headcount_mod, reuse, tables as tables_mod
 from .options import Deadline, Options
 from .service import DAY_SCOPE_FLOOR, day_floor
 from .solve import gap_of, solve_week
@@ -111,20 +111,32 @@ def _solve_weeks(scenario, opts, weeks: list, deadline, progress) -> list[WeekRe
     weeks: the horizon's headcount from the weeks' LPs (headcount.decide) as each week's
     floor; a week whose rounding needed more advisers raises the horizon's headcount, and the
     weeks below it are solved again with it fixed."""
-    workers = opts.workers or 2
     heads = headcount_mod.decide(scenario, opts, weeks, deadline, run_jobs)
     floors = headcount_mod.floors(scenario, heads)
-    jobs = [(scenario, opts, weeks[w], w, deadline, floors) for w in range(opts.weeks)]
-    results: list[WeekResult] = run_jobs(_week_job, jobs, workers, progress)
+    results = _run_weeks(scenario, opts, weeks, range(opts.weeks), deadline, floors, progress)
     if heads is None:
         return results
     final = {k: max(r.headcount[k] for r in results) for k in heads}
     redo = [r.week for r in results if r.headcount != final]
-    again = run_jobs(_week_job, [(scenario, opts, weeks[w], w, deadline, final) for w in redo],
-                     workers)
-    for r in again:
+    for r in _run_weeks(scenario, opts, weeks, redo, deadline, final, None):
         results[r.week] = r
     return results
+
+
+def _run_weeks(scenario, opts, weeks: list, todo, deadline, heads, progress) -> list[WeekResult]:
+    """The plans of weeks `todo` (in that order): each distinct week solved once, in parallel,
+    the others its plan moved in time (reuse.py)."""
+    todo = list(todo)
+    start = pd.Timestamp(opts.start)
+    keys = [reuse.week_key(weeks[w], start + pd.Timedelta(weeks=w)) for w in todo]
+    first = {todo[i]: todo[j] for i, j in reuse.distinct(keys).items()}
+    solve = [w for w in todo if first[w] == w]
+    jobs = [(scenario, opts, weeks[w], w, deadline, heads) for w in solve]
+    solved = {r.week: r for r in run_jobs(_week_job, jobs, opts.workers or 2, progress)}
+    if progress and len(todo) > len(solve):
+        progress(len(todo) - len(solve))
+    return [solved[w] if w in solved else
+            reuse.moved(solved[first[w]], w, 7 * (w - first[w])) for w in todo]
 
 
 def combined_status(statuses) -> str:
