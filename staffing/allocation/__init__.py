@@ -21,7 +21,7 @@ from .. import demand as demand_mod
 from ..errors import InputError
 from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
 from ..parallel import run_jobs  # also allocation.run_jobs for its callers
-from . import diagnose, headcount as headcount_mod, reuse, tables as tables_mod
+from . import diagnose, headcount as headcount_mod, highs, reuse, tables as tables_mod
 from .options import Deadline, Options
 from .service import DAY_SCOPE_FLOOR, day_floor
 from .solve import gap_of, solve_week
@@ -42,10 +42,18 @@ def requirements(scenario, demand: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def _week_job(args) -> WeekResult:
+    """One week's plan; its CPU seconds by phase in .cpu_s (bench/allocation.py): build (the
+    model in PuLP), highs (inside HiGHS), rounding (the rest of the solve: rounding, repair, the
+    PuLP transfers), tables (values read back, advisers at work, shifts and tours)."""
     scenario, opts, req, week, deadline, heads = args
+    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
     m, solved = solve_week(scenario, opts, req, week, deadline, heads)
+    c1, h1 = time.process_time(), highs.RUN_CPU_S[0]
     r = tables_mod.extract(m, week, solved, integer=not opts.relax)
     tables_mod.week_parts(scenario, opts, m, r)
+    build = min(m.build_s, c1 - c0)
+    r.cpu_s = {"build": build, "highs": h1 - h0, "rounding": max(c1 - c0 - build - (h1 - h0), 0.0),
+               "tables": time.process_time() - c1}
     return r
 
 

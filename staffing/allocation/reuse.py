@@ -48,4 +48,5 @@ def moved(r: WeekResult, week: int, days: int) -> WeekResult:
     if tours is not None and "week" in tours.columns:
         tours = tours.assign(week=week + 1)
     return dataclasses.replace(r, week=week, x=shift(r.x), shifts=shift(r.shifts), tours=tours,
-                               build_s=0.0, solve_s=0.0, u=r.u.copy(), cb=r.cb.copy())
+                               build_s=0.0, solve_s=0.0, u=r.u.copy(), cb=r.cb.copy(),
+                               cpu_s={})
