@@ -55,3 +55,26 @@ def test_week_keys_see_calls_weekdays_and_times(default):
     later = w0.assign(slot_start=w0["slot_start"] + pd.Timedelta(minutes=30))
     assert reuse.week_key(later, start) != key
     assert reuse.distinct(["a", "b", "a", "c", "b"]) == {0: 0, 1: 1, 2: 0, 3: 3, 4: 1}
+
+
+def test_the_horizon_headcount_solves_each_distinct_week_lp_once(default, monkeypatch):
+    from staffing.allocation import headcount
+
+    prov = default.providers.copy()
+    inh = prov["kind"] == "inhouse"
+    prov.loc[inh, "headcount_min"] = (prov.loc[inh, "headcount"] * 0.5).round()
+    prov.loc[inh, "headcount_max"] = (prov.loc[inh, "headcount"] * 1.2).round()
+    sc = default.replace(providers=prov)
+    lps = []
+    real = headcount._week_lp
+    monkeypatch.setattr(headcount, "_week_lp", lambda job: lps.append(job[3]) or real(job))
+    opts = allocation.Options(weeks=3, headcount="optimise", workers=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    weeks = [req[req["week"] == w] for w in range(3)]
+    deadline = allocation.Deadline.after(None)
+    once = headcount.decide(sc, opts, weeks, deadline)
+    assert lps == [0]  # the default's first three weeks are the same week
+    lps.clear()
+    monkeypatch.setattr(reuse, "distinct", lambda keys: {w: w for w in range(len(keys))})
+    assert headcount.decide(sc, opts, weeks, deadline) == once
+    assert lps == [0, 1, 2]
