@@ -189,18 +189,10 @@ def _input_frame(header, records) -> pd.DataFrame:
     return frame
 
 
-def batch(input_path: str, output_path: str, defaults: dict) -> int:
-    """Read rows (calls, aht_s, optional per-row targets), write them with results added.
-
-    Input columns: calls, aht_s, the overrides in _OPTIONAL (blank: the option's value), labels
-    (LABEL_COLUMNS, copied through as text); result columns of an earlier output are replaced.
-    """
-    src, dst = Path(input_path), Path(output_path)
+def _read_checked(src: Path, defaults: dict):
+    """(header, calls, aht_s, opts, labels frame) read cell by cell; InputError at the first
+    bad cell, naming its row."""
     file = str(src)
-    if dst.suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError("unsupported extension (use .csv or .xlsx)", file=str(dst))
-    if os.path.realpath(dst) == os.path.realpath(src):
-        raise InputError("output would overwrite the input file", file=str(dst))
     header, records = tables.read_table(src)
     _check_columns(header, file)
     calls = _column(records, "calls", file, 0, None, False)
@@ -219,13 +211,82 @@ def batch(input_path: str, output_path: str, defaults: dict) -> int:
             opts[key] = values
         else:
             opts[key] = default
+    return header, calls, aht, opts, _input_frame(header, records)
+
+
+def _fast_column(frame: pd.DataFrame, col: str, low, high, low_open, blank_ok: bool):
+    """A numeric column read at once, or None when any cell needs the checked reader (not a
+    plain number, out of range, or blank where a value is required)."""
+    raw = frame[col].to_numpy(dtype=object)
+    blank = pd.isna(raw)
+    try:
+        values = np.full(len(raw), np.nan)
+        values[~blank] = np.asarray(raw[~blank], dtype=float)  # Python's float() per cell
+    except (ValueError, TypeError):
+        return None
+    x = values[~blank]
+    bad = ~np.isfinite(x) | ((x <= low) if low_open else (x < low))
+    if high is not None:
+        bad |= x > high
+    if bad.any() or (blank.any() and not blank_ok):
+        return None
+    return values
+
+
+def _read_fast(src: Path, defaults: dict):
+    """The batch of a well-formed CSV file read with pandas, whole columns at once; None to
+    fall back to `_read_checked`, which gives the same values and names the row of any fault
+    (decimal commas of a ';' file are read there too)."""
+    if src.suffix.lower() != ".csv":
+        return None
+    frame = tables.read_frame(src)
+    header = list(frame.columns)
+    _check_columns(header, str(src))
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took extra cells for an index
+        return None
+    calls = _fast_column(frame, "calls", 0, None, False, blank_ok=False)
+    aht = _fast_column(frame, "aht_s", 0, None, True, blank_ok=False)
+    if calls is None or aht is None:
+        return None
+    opts = {}
+    for col, (key, low, high, low_open) in _OPTIONAL.items():
+        default = defaults.get(key)
+        if col not in header:
+            opts[key] = default
+            continue
+        values = _fast_column(frame, col, low, high, low_open,
+                              blank_ok=default is not None or col != "patience_s")
+        if values is None:
+            return None
+        opts[key] = np.where(np.isnan(values), default, values) if default is not None else values
+    labels = pd.DataFrame({c: frame.pop(c).fillna("") if c in LABEL_COLUMNS else np.nan
+                           for c in header if c not in RESULT_COLUMNS}, index=frame.index)
+    return header, calls, aht, opts, labels
+
+
+def batch(input_path: str, output_path: str, defaults: dict) -> int:
+    """Read rows (calls, aht_s, optional per-row targets), write them with results added.
+
+    Input columns: calls, aht_s, the overrides in _OPTIONAL (blank: the option's value), labels
+    (LABEL_COLUMNS, copied through as text); result columns of an earlier output are replaced.
+    """
+    src, dst = Path(input_path), Path(output_path)
+    file = str(src)
+    if dst.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError("unsupported extension (use .csv or .xlsx)", file=str(dst))
+    if os.path.realpath(dst) == os.path.realpath(src):
+        raise InputError("output would overwrite the input file", file=str(dst))
+    fast = _read_fast(src, defaults)
+    if fast is not None:
+        header, calls, aht, opts, out = fast
+    else:  # a workbook, a French ';' file, or a bad cell: the row-by-row reader says where
+        header, calls, aht, opts, out = _read_checked(src, defaults)
     check_options(opts, file)
     try:
         n = _required(calls, aht, opts)
         res = _metrics(calls, aht, opts, n)
     except InputError as exc:
         raise InputError(exc.problem, file=file, field=exc.field) from None
-    out = _input_frame(header, records)
     for c in ("calls", "aht_s", *(c for c in _OPTIONAL if c in header)):
         out[c] = calls if c == "calls" else aht if c == "aht_s" else opts[_OPTIONAL[c][0]]
     for col in res.columns:

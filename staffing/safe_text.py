@@ -49,9 +49,23 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            s = s.map(csv_escape, na_action="ignore")
+            s = escape_series(s)
         out[csv_escape(str(col))] = s
     return pd.DataFrame(out, index=frame.index)
+
+
+def escape_series(s: pd.Series) -> pd.Series:
+    """`csv_escape` on every cell, tested on the whole column at once."""
+    try:
+        lead = s.str.match(_ESCAPED.pattern)
+    except AttributeError:  # not a text column (numbers held as objects): cell by cell
+        return s.map(csv_escape, na_action="ignore")
+    lead = lead.fillna(False).astype(bool) & s.map(type).eq(str) if lead.any() else lead
+    if not lead.any():
+        return s
+    s = s.copy()
+    s[lead] = "'" + s[lead]
+    return s
 
 
 def unescape_series(s: pd.Series) -> pd.Series:

@@ -139,8 +139,9 @@ def write_table(frame: pd.DataFrame, path) -> Path:
     os.close(fd)
     try:
         if suffix == ".csv":
-            safe_text.escape_frame(frame).to_csv(tmp, index=False,
-                                                 date_format="%Y-%m-%dT%H:%M:%S")
+            from .results.files import write_csv
+
+            write_csv(safe_text.escape_frame(frame), tmp)
         else:
             _write_xlsx(frame, tmp, sheet_title(path.stem))
         os.replace(tmp, path)

@@ -116,3 +116,26 @@ def test_batch_missing_file(tmp_path, capsys):
     code, _, err = run(capsys, "erlang", "--input", str(tmp_path / "nope.csv"), "--output",
                        str(tmp_path / "o.csv"))
     assert code == 2 and "file not found" in err
+
+
+def test_batch_read_by_whole_columns_matches_the_cell_by_cell_reader(tmp_path, monkeypatch):
+    """The fast reader (pandas, whole columns) and the checked one give the same output file:
+    per-row overrides with blanks, labels with formula-like text and quotes, numbers with
+    underscores and spaces."""
+    from staffing import erlang_report
+
+    rows = ["id,label,calls,aht_s,sl_target,answer_s",
+            'a1,=SUM(A1),100,180,0.8,20', "a2,,250.5,240,,",
+            'a3,"x, ""y""",1_000,300, 0.9 ,15', "a4,-3,0,200,0.7,", "a5,@me,12.25,90.5,,10"]
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n")
+    args = ["erlang", "--input", str(tmp_path / "in.csv"), "--sl", "0.85"]
+    assert main([*args, "--output", str(tmp_path / "fast.csv")]) == 0
+    monkeypatch.setattr(erlang_report, "_read_fast", lambda src, defaults: None)
+    assert main([*args, "--output", str(tmp_path / "checked.csv")]) == 0
+    fast, checked = (pd.read_csv(tmp_path / f"{n}.csv", dtype={"id": str, "label": str})
+                     for n in ("fast", "checked"))
+    pd.testing.assert_frame_equal(fast, checked, check_exact=True)
+    assert fast["label"].iloc[0] == "'=SUM(A1)" and fast["label"].iloc[4] == "'@me"  # neutralised
+    assert fast["label"].iloc[2] == 'x, "y"' and fast["label"].iloc[3] == "'-3"
+    assert fast["calls"].tolist() == [100, 250.5, 1000, 0, 12.25]
+    assert fast["sl_target"].tolist() == [0.8, 0.85, 0.9, 0.7, 0.85]

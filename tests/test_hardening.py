@@ -129,6 +129,8 @@ def test_full_disk_for_an_erlang_table(capsys, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    monkeypatch.setattr(pa_csv, "write_csv", full)  # the writer of large tables
     code = main(["erlang", "--input", str(tmp_path / "in.csv"), "--output",
                  str(tmp_path / "out.csv")])
     err = capsys.readouterr().err

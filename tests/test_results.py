@@ -176,7 +176,13 @@ def test_single_file_write_is_atomic(tables, tmp_path, monkeypatch):
         Path(a[0]).write_text("scenario,prov")
         raise KeyboardInterrupt
 
+    def arrow_half_then_crash(table, sink, *a, **k):
+        sink.write(b"scenario,prov")
+        raise KeyboardInterrupt
+
+    pa_csv = pytest.importorskip("pyarrow.csv")
     monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_crash)
+    monkeypatch.setattr(pa_csv, "write_csv", arrow_half_then_crash)  # the CSV writer
     with pytest.raises(KeyboardInterrupt):
         results.write_table_csv(tables["providers"], path)
     assert path.read_bytes() == before

@@ -200,17 +200,26 @@ def test_a_declared_huge_dimension_does_not_pad_rows(tmp_path):
 
 
 def test_every_table_of_the_default_reads_through_the_shared_reader(tmp_path, monkeypatch):
-    """One reader: the scenario's tables and the erlang batch go through tables.read_table."""
+    """One reader: the scenario's tables and the erlang batch go through tables.read_table, or
+    its whole-column twin tables.read_frame (a well-formed batch), falling back on a bad cell."""
     seen = []
-    real = tables.read_table
+    real, real_frame = tables.read_table, tables.read_frame
     monkeypatch.setattr(tables, "read_table", lambda p: seen.append(Path(p).name) or real(p))
+    monkeypatch.setattr(tables, "read_frame",
+                        lambda p: seen.append(("frame", Path(p).name)) or real_frame(p))
     model = copy_default(tmp_path)
     scenario.load(model)
     (tmp_path / "b.csv").write_text("calls,aht_s\n10,180\n")
     assert main(["erlang", "--input", str(tmp_path / "b.csv"), "--output",
                  str(tmp_path / "o.csv")]) == 0
-    assert seen == ["plateaux.csv", "providers.csv", "profiles.csv", "b.csv"]
+    assert seen == ["plateaux.csv", "providers.csv", "profiles.csv", ("frame", "b.csv")]
     assert np.isfinite(pd.read_csv(tmp_path / "o.csv")["service_level"]).all()
+    seen.clear()
+    (tmp_path / "b.csv").write_text("calls,aht_s\n10,180\n10,x\n")
+    assert main(["erlang", "--input", str(tmp_path / "b.csv"), "--output",
+                 str(tmp_path / "o2.csv")]) == 2
+    assert seen == [("frame", "b.csv"), "b.csv"]  # the checked reader names the row
+    assert not (tmp_path / "o2.csv").exists()
 
 
 def test_a_run_workbook_read_back_is_bounded_too(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ from .. import demand as demand_mod
 from ..errors import InputError
 from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
 from ..parallel import run_jobs  # also allocation.run_jobs for its callers
-from . import diagnose, headcount as headcount_mod, tables as tables_mod
+from . import diagnose, headcount as headcount_mod, highs, reuse, tables as tables_mod
 from .options import Deadline, Options
 from .service import DAY_SCOPE_FLOOR, day_floor
 from .solve import gap_of, solve_week
@@ -42,10 +42,18 @@ def requirements(scenario, demand: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def _week_job(args) -> WeekResult:
+    """One week's plan; its CPU seconds by phase in .cpu_s (bench/allocation.py): build (the
+    model in PuLP), highs (inside HiGHS), rounding (the rest of the solve: rounding, repair, the
+    PuLP transfers), tables (values read back, advisers at work, shifts and tours)."""
     scenario, opts, req, week, deadline, heads = args
+    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
     m, solved = solve_week(scenario, opts, req, week, deadline, heads)
+    c1, h1 = time.process_time(), highs.RUN_CPU_S[0]
     r = tables_mod.extract(m, week, solved, integer=not opts.relax)
     tables_mod.week_parts(scenario, opts, m, r)
+    build = min(m.build_s, c1 - c0)
+    r.cpu_s = {"build": build, "highs": h1 - h0, "rounding": max(c1 - c0 - build - (h1 - h0), 0.0),
+               "tables": time.process_time() - c1}
     return r
 
 
@@ -120,20 +128,32 @@ def _solve_weeks(scenario, opts, weeks: list, deadline, progress) -> list[WeekRe
     weeks: the horizon's headcount from the weeks' LPs (headcount.decide) as each week's
     floor; a week whose rounding needed more advisers raises the horizon's headcount, and the
     weeks below it are solved again with it fixed."""
-    workers = opts.workers or 2
     heads = headcount_mod.decide(scenario, opts, weeks, deadline, run_jobs)
     floors = headcount_mod.floors(scenario, heads)
-    jobs = [(scenario, opts, weeks[w], w, deadline, floors) for w in range(opts.weeks)]
-    results: list[WeekResult] = run_jobs(_week_job, jobs, workers, progress)
+    results = _run_weeks(scenario, opts, weeks, range(opts.weeks), deadline, floors, progress)
     if heads is None:
         return results
     final = {k: max(r.headcount[k] for r in results) for k in heads}
     redo = [r.week for r in results if r.headcount != final]
-    again = run_jobs(_week_job, [(scenario, opts, weeks[w], w, deadline, final) for w in redo],
-                     workers)
-    for r in again:
+    for r in _run_weeks(scenario, opts, weeks, redo, deadline, final, None):
         results[r.week] = r
     return results
+
+
+def _run_weeks(scenario, opts, weeks: list, todo, deadline, heads, progress) -> list[WeekResult]:
+    """The plans of weeks `todo` (in that order): each distinct week solved once, in parallel,
+    the others its plan moved in time (reuse.py)."""
+    todo = list(todo)
+    start = pd.Timestamp(opts.start)
+    keys = [reuse.week_key(weeks[w], start + pd.Timedelta(weeks=w)) for w in todo]
+    first = {todo[i]: todo[j] for i, j in reuse.distinct(keys).items()}
+    solve = [w for w in todo if first[w] == w]
+    jobs = [(scenario, opts, weeks[w], w, deadline, heads) for w in solve]
+    solved = {r.week: r for r in run_jobs(_week_job, jobs, opts.workers or 2, progress)}
+    if progress and len(todo) > len(solve):
+        progress(len(todo) - len(solve))
+    return [solved[w] if w in solved else
+            reuse.moved(solved[first[w]], w, 7 * (w - first[w])) for w in todo]
 
 
 def combined_status(statuses) -> str:

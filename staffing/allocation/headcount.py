@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pandas as pd
 import pulp
 
 from . import highs, inhouse
@@ -57,7 +58,13 @@ def decide(scenario, opts, weeks: list, deadline, run_jobs=None) -> dict | None:
     free = free_teams(scenario)
     if opts.headcount != "optimise" or not free or len(weeks) < 2:
         return None
-    jobs = [(scenario, opts, req, w, deadline) for w, req in enumerate(weeks)]
+    from . import reuse
+
+    # identical weeks have the same LP: each distinct week once (the maximum is unchanged)
+    start = pd.Timestamp(opts.start)
+    first = reuse.distinct([reuse.week_key(req, start + pd.Timedelta(weeks=w))
+                            for w, req in enumerate(weeks)])
+    jobs = [(scenario, opts, weeks[w], w, deadline) for w in sorted(set(first.values()))]
     per_week = (run_jobs(_week_lp, jobs, opts.workers or 2) if run_jobs
                 else [_week_lp(j) for j in jobs])
     prov = scenario.providers

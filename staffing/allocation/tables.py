@@ -34,6 +34,7 @@ class WeekResult:
     inhouse: pd.DataFrame = None  # in-house advisers at work: row, provider, agents
     shifts: pd.DataFrame = None  # the shifts table's rows of this week
     tours: pd.DataFrame = None  # the tours table's rows of this week
+    cpu_s: dict = dataclasses.field(default_factory=dict)  # phase -> CPU s in the week's process
 
 
 def extract(m, week: int, solved, integer: bool) -> WeekResult:

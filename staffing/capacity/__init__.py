@@ -58,6 +58,19 @@ def plan(scenario, start=None, weeks=None, offshore_cap=None, efficiency=None) -
                         manifest=manifest, settings=st, efficiency=eff, shortfall_share=share)
 
 
+def _plan_task(args) -> CapacityPlan:
+    scenario, kwargs = args
+    return plan(scenario, **kwargs)
+
+
+def plan_job(scenario, **kwargs) -> CapacityPlan:
+    """`plan` as one job of staffing.parallel: in this process, or on the Dask cluster set by
+    `--scheduler` (the loaded scenario is shipped; the plan comes back to be written here)."""
+    from ..parallel import run_jobs
+
+    return run_jobs(_plan_task, [(scenario, kwargs)], 1)[0]
+
+
 def year_figures(p: CapacityPlan) -> pd.DataFrame:
     """The summary's yearly rows, indexed by year."""
     s = p.tables["capacity_summary"]

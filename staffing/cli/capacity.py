@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .common import FiniteFloat, refuse_existing
+from .common import FiniteFloat, refuse_existing, scheduler_option
 
 SHORT_TOLERANCE = 1e-4  # share of the required hours: below this the plan counts as covered (first weeks)
 
@@ -59,6 +59,7 @@ def summary_text(scenario, cp, run_dir) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: outputs/<scenario>/<run-id>].")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@scheduler_option
 def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
     """Hires per team and week, subcontractor contracts and offshore hours over 1-3 years."""
     from pathlib import Path
@@ -69,8 +70,8 @@ def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
-    cp = capacity.plan(sc, start=start.date() if start else None, weeks=weeks,
-                       offshore_cap=offshore_cap)
+    cp = capacity.plan_job(sc, start=start.date() if start else None, weeks=weeks,
+                           offshore_cap=offshore_cap)
     run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "capacity")
     manifest = dict(cp.manifest, scenario=sc.name, model=str(sc.path),
                     inputs=report.input_hashes(sc), settings=list(settings))

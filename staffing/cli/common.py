@@ -27,6 +27,28 @@ class FiniteFloat(click.FloatRange):
 FINITE = FiniteFloat()
 
 
+def _set_scheduler(ctx, param, value):
+    from .. import parallel
+
+    if value is not None and not value.strip():
+        value = None
+    if value is not None and "://" not in value and ":" not in value:
+        raise click.BadParameter(f"{value!r} is not a scheduler address like tcp://HOST:8786",
+                                 ctx, param)
+    parallel.set_scheduler(value)
+    ctx.call_on_close(lambda: parallel.set_scheduler(None))
+    return value
+
+
+def scheduler_option(f):
+    """--scheduler: run the command's parallel work (weeks, cases, points, replications) on a
+    Dask cluster; the environment variable DASK_SCHEDULER_ADDRESS gives the default."""
+    return click.option("--scheduler", metavar="tcp://HOST:8786", envvar="DASK_SCHEDULER_ADDRESS",
+                        default=None, expose_value=False, callback=_set_scheduler,
+                        help="Dask scheduler to run the parallel work on [default: "
+                             "$DASK_SCHEDULER_ADDRESS, else processes on this machine].")(f)
+
+
 def plan_options(f):
     """The optimiser options shared by optimise, compare and sweep (regime and cap excluded)."""
     options = [
@@ -58,7 +80,7 @@ def plan_options(f):
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    return scheduler_option(f)
 
 
 def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, solver, time_limit, gap,

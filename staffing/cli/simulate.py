@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .common import FiniteFloat
+from .common import FiniteFloat, scheduler_option
 
 @cli.command("simulate")
 @click.argument("run_dir", metavar="RUN", type=click.Path(file_okay=False))
@@ -25,6 +25,7 @@ from .common import FiniteFloat
               help="Processes [default: all cores].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write the tables here instead of into the run folder.")
+@scheduler_option
 def simulate_cmd(run_dir, replications, seed, forecast_error, aht_cv, exponential, patience_s,
                  answer_s, workers, out_dir):
     """Discrete-event check of a run's plan: abandonment, long calls, forecast error."""
