@@ -43,11 +43,14 @@ def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), comman
 
 
 def plateau_targets(scenario) -> dict:
-    """Per plateau: sl_target (share), answer_s, asa_s, max_occupancy, max_abandon (NaN left out)."""
+    """Per plateau: sl_target (share), answer_s, asa_s, max_occupancy, max_abandon and the mean
+    caller patience patience_s (seconds; NaN left out). `staffing simulate` reads answer_s and
+    patience_s from here, so a run folder carries its own settings."""
     out = {}
     for p, row in scenario.targets.iterrows():
         out[str(p)] = {k: float(v) for k, v in row.items()
-                       if k in ("sl_target", "answer_s", "asa_s", "max_occupancy", "max_abandon")
+                       if k in ("sl_target", "answer_s", "asa_s", "max_occupancy", "max_abandon",
+                                "patience_s")
                        and v is not None and v == v}
     return out
 
