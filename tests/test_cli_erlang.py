@@ -194,3 +194,14 @@ def test_batch_misspelt_required_column_names_the_close_match(tmp_path, capsys):
     src.write_text("calls,aht_sec\n10,180\n")
     code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst))
     assert code == 2 and "field 'aht_s'" in err and "'aht_sec'" in err
+
+
+def test_help_shows_no_empty_range(capsys):
+    from staffing.cli import cli
+
+    for name, command in cli.commands.items():
+        assert main([name, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "None" not in out, name
+    assert main(["simulate", "--help"]) == 0
+    assert "x>0" in capsys.readouterr().out  # a real bound is still shown

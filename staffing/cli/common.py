@@ -23,6 +23,12 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(x, param, ctx)
 
+    def _describe_range(self) -> str:
+        """The range for --help: nothing without bounds (click would print `x<=None`)."""
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
+
 
 FINITE = FiniteFloat()
 
