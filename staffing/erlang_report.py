@@ -146,9 +146,8 @@ def _check_columns(header: list[str], file: str) -> None:
     known = list(dict.fromkeys(["calls", "aht_s", *_OPTIONAL, *RESULT_COLUMNS, *LABEL_COLUMNS]))
     for col in ("calls", "aht_s"):
         if col not in header:
-            near = difflib.get_close_matches(col, [c for c in header if c not in known], n=1)
-            hint = f": found unknown column '{near[0]}' instead; rename it" if near else ""
-            raise InputError(f"missing column{hint}", file=file, row=1, field=col)
+            raise InputError(tables.missing_column(col, header, known), file=file, row=1,
+                             field=col)
     for col in header:
         if col not in known:
             close = difflib.get_close_matches(col, known, n=1)
