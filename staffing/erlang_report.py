@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import queueing, scenario_report, tables
 from .errors import InputError
+from .safe_text import unescape_series
 
 RESULT_COLUMNS = ["agents", "scheduled", "service_level", "asa_s", "occupancy", "p_wait",
                   "p_abandon"]
@@ -21,7 +22,8 @@ _OPTIONAL = {  # batch column -> (default key, lowest, highest, low bound open)
     "answer_s": ("answer_s", 0, None, False),
     "shrinkage": ("shrinkage", 0, 1, False),
     "max_occupancy": ("max_occupancy", 0, 1, True),
-    "asa_s": ("asa_s", 0, None, True),
+    "asa_target_s": ("asa_s", 0, None, True),
+    "asa_s": ("asa_s", 0, None, True),  # the ASA target in a file without result columns
     "patience_s": ("patience_s", 0, None, True),
     "max_abandon": ("max_abandon", 0, 1, False),
 }
@@ -141,10 +143,11 @@ def _check_columns(header: list[str], file: str) -> None:
     """Known batch columns only: a misspelt override would silently fall back to the default."""
     import difflib
 
-    known = ["calls", "aht_s", *_OPTIONAL, *RESULT_COLUMNS, *LABEL_COLUMNS]
+    known = list(dict.fromkeys(["calls", "aht_s", *_OPTIONAL, *RESULT_COLUMNS, *LABEL_COLUMNS]))
     for col in ("calls", "aht_s"):
         if col not in header:
-            raise InputError("missing column", file=file, row=1, field=col)
+            raise InputError(tables.missing_column(col, header, known), file=file, row=1,
+                             field=col)
     for col in header:
         if col not in known:
             close = difflib.get_close_matches(col, known, n=1)
@@ -178,14 +181,19 @@ def _column(records, col: str, file: str, low, high, low_open) -> np.ndarray:
     return values
 
 
-def _input_frame(header, records) -> pd.DataFrame:
-    """The input rows as read, labels as text, for copying through to the output."""
+def _input_frame(header, records, csv: bool) -> pd.DataFrame:
+    """The input rows as read, labels as text, for copying through to the output. Labels read
+    from a CSV lose the neutralising apostrophe this package's CSV writer adds (a round trip
+    gives back the same cells, not one more quote each time)."""
+    from .safe_text import csv_unescape
+
     data = {c: [rec.get(c) for _, rec in records] for c in header if c not in RESULT_COLUMNS}
     frame = pd.DataFrame(data, dtype=object)
     for c in frame.columns:
         if c not in LABEL_COLUMNS:
             continue
-        frame[c] = frame[c].map(lambda v: None if v is None else str(v))
+        frame[c] = frame[c].map(lambda v: None if v is None else
+                                csv_unescape(str(v)) if csv else str(v))
     return frame
 
 
@@ -197,21 +205,13 @@ def _read_checked(src: Path, defaults: dict):
     _check_columns(header, file)
     calls = _column(records, "calls", file, 0, None, False)
     aht = _column(records, "aht_s", file, 0, None, True)
-    opts = {}
-    for col, (key, low, high, low_open) in _OPTIONAL.items():
-        default = defaults.get(key)
-        if col in header:
-            values = _column(records, col, file, low, high, low_open)
-            if default is not None:
-                values = np.where(np.isnan(values), default, values)
-            elif col in ("patience_s",) and np.isnan(values).any():
-                i = int(np.flatnonzero(np.isnan(values))[0])
-                raise InputError("empty patience_s: set it on every row or give --patience",
-                                 file=file, row=records[i][0], field=col)
-            opts[key] = values
-        else:
-            opts[key] = default
-    return header, calls, aht, opts, _input_frame(header, records)
+    opts = {key: defaults.get(key) for key, *_ in _OPTIONAL.values()}
+    for col, (key, low, high, low_open) in _overrides(header).items():
+        values = _column(records, col, file, low, high, low_open)
+        if defaults.get(key) is not None:
+            values = np.where(np.isnan(values), defaults[key], values)
+        opts[key] = values
+    return header, calls, aht, opts, _input_frame(header, records, src.suffix.lower() == ".csv")
 
 
 def _fast_column(frame: pd.DataFrame, col: str, low, high, low_open, blank_ok: bool):
@@ -248,27 +248,53 @@ def _read_fast(src: Path, defaults: dict):
     aht = _fast_column(frame, "aht_s", 0, None, True, blank_ok=False)
     if calls is None or aht is None:
         return None
-    opts = {}
-    for col, (key, low, high, low_open) in _OPTIONAL.items():
+    opts = {key: defaults.get(key) for key, *_ in _OPTIONAL.values()}
+    for col, (key, low, high, low_open) in _overrides(header).items():
         default = defaults.get(key)
-        if col not in header:
-            opts[key] = default
-            continue
-        values = _fast_column(frame, col, low, high, low_open,
-                              blank_ok=default is not None or col != "patience_s")
+        values = _fast_column(frame, col, low, high, low_open, blank_ok=True)
         if values is None:
             return None
         opts[key] = np.where(np.isnan(values), default, values) if default is not None else values
-    labels = pd.DataFrame({c: frame.pop(c).fillna("") if c in LABEL_COLUMNS else np.nan
-                           for c in header if c not in RESULT_COLUMNS}, index=frame.index)
+    labels = pd.DataFrame({c: unescape_series(frame.pop(c).fillna("")) if c in LABEL_COLUMNS
+                           else np.nan for c in header if c not in RESULT_COLUMNS},
+                          index=frame.index)
     return header, calls, aht, opts, labels
+
+
+def _overrides(header: list[str]) -> dict:
+    """The override columns this file's header holds. `asa_s` is both the ASA target of an
+    input and the achieved ASA of an output: it is read as the target only in a file with no
+    other result column (not an earlier output) and no `asa_target_s`."""
+    earlier_output = any(c in header for c in RESULT_COLUMNS if c != "asa_s")
+    return {c: spec for c, spec in _OPTIONAL.items() if c in header and not (
+        c == "asa_s" and (earlier_output or "asa_target_s" in header))}
+
+
+def _by_model(calls, aht, opts) -> pd.DataFrame:
+    """Required agents and their metrics; rows with a NaN patience_s get Erlang C, the others
+    Erlang A (each group solved on its own, rows back in input order)."""
+    pat = opts.get("patience_s")
+    if pat is None or np.ndim(pat) == 0 or not np.isnan(pat).any():
+        return _metrics(calls, aht, opts, _required(calls, aht, opts))
+    parts = []
+    for rows in (np.flatnonzero(np.isnan(pat)), np.flatnonzero(~np.isnan(pat))):
+        if not len(rows):
+            continue
+        sub = {k: v[rows] if np.ndim(v) else v for k, v in opts.items()}
+        if np.isnan(pat[rows]).all():
+            sub["patience_s"] = sub["max_abandon"] = None
+        part = _metrics(calls[rows], aht[rows], sub, _required(calls[rows], aht[rows], sub))
+        parts.append(part.set_axis(rows))
+    return pd.concat(parts).sort_index().reset_index(drop=True)
 
 
 def batch(input_path: str, output_path: str, defaults: dict) -> int:
     """Read rows (calls, aht_s, optional per-row targets), write them with results added.
 
-    Input columns: calls, aht_s, the overrides in _OPTIONAL (blank: the option's value), labels
-    (LABEL_COLUMNS, copied through as text); result columns of an earlier output are replaced.
+    Input columns: calls, aht_s, the overrides in _OPTIONAL (blank: the option's value; a blank
+    patience_s without --patience: Erlang C for that row), labels (LABEL_COLUMNS, copied through
+    as text). Result columns of an earlier output are ignored and replaced, so an output can be
+    fed back in; the ASA target is written as asa_target_s.
     """
     src, dst = Path(input_path), Path(output_path)
     file = str(src)
@@ -283,12 +309,12 @@ def batch(input_path: str, output_path: str, defaults: dict) -> int:
         header, calls, aht, opts, out = _read_checked(src, defaults)
     check_options(opts, file)
     try:
-        n = _required(calls, aht, opts)
-        res = _metrics(calls, aht, opts, n)
+        res = _by_model(calls, aht, opts)
     except InputError as exc:
         raise InputError(exc.problem, file=file, field=exc.field) from None
-    for c in ("calls", "aht_s", *(c for c in _OPTIONAL if c in header)):
-        out[c] = calls if c == "calls" else aht if c == "aht_s" else opts[_OPTIONAL[c][0]]
+    out["calls"], out["aht_s"] = calls, aht
+    for col, (key, *_) in _overrides(header).items():
+        out["asa_target_s" if key == "asa_s" else col] = opts[key]
     for col in res.columns:
         out[col] = res[col].to_numpy()
     if opts.get("patience_s") is None:

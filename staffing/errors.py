@@ -32,9 +32,10 @@ class InfeasiblePlan(StaffingError):
 
     exit_code = 3
 
-    def __init__(self, message: str, diagnosis=None):
+    def __init__(self, message: str, diagnosis=None, details=()):
         super().__init__(message)
         self.diagnosis = diagnosis  # DataFrame of the worst slots, when known
+        self.details = list(details)  # lines printed after the one-line error (a short table)
 
 
 class SolverError(StaffingError):

@@ -43,11 +43,14 @@ def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), comman
 
 
 def plateau_targets(scenario) -> dict:
-    """Per plateau: sl_target (share), answer_s, asa_s, max_occupancy, max_abandon (NaN left out)."""
+    """Per plateau: sl_target (share), answer_s, asa_s, max_occupancy, max_abandon and the mean
+    caller patience patience_s (seconds; NaN left out). `staffing simulate` reads answer_s and
+    patience_s from here, so a run folder carries its own settings."""
     out = {}
     for p, row in scenario.targets.iterrows():
         out[str(p)] = {k: float(v) for k, v in row.items()
-                       if k in ("sl_target", "answer_s", "asa_s", "max_occupancy", "max_abandon")
+                       if k in ("sl_target", "answer_s", "asa_s", "max_occupancy", "max_abandon",
+                                "patience_s")
                        and v is not None and v == v}
     return out
 
@@ -132,18 +135,31 @@ def _day_text(r) -> str:
 
 
 def raise_if_short(scenario, plan) -> None:
-    """InfeasiblePlan (exit 3) naming the worst slots when shortfall exceeds the allowed share."""
+    """InfeasiblePlan (exit 3) when shortfall exceeds the allowed share: a one-line error, then
+    the five worst plateau-days as a short table (all of them are in diagnostics.csv)."""
     if plan.shortfall_share <= scenario.max_shortfall_share + 1e-9:
         return
-    diag = plan.diagnostics.head(5)
-    worst = "; ".join(
-        f"{r.plateau} {pd.Timestamp(r.date):%Y-%m-%d} " + (
-            r.problem if pd.isna(r.missing_agents) else
-            f"missing {r.missing_agent_hours:.1f} agent-hours, worst {pd.Timestamp(r.slot_start):%H:%M}"
-            f" required {r.required_agents:.0f} answering {r.answering_agents:.1f} missing "
-            f"{r.missing_agents:.1f} (binding: {r.binding or 'none found'})")
-        for r in diag.itertuples(index=False))
     raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
                          f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "
-                         f"plateau-days (also in diagnostics.csv): {worst}",
-                         diagnosis=plan.diagnostics)
+                         f"plateau-days below (all in diagnostics.csv)",
+                         diagnosis=plan.diagnostics, details=worst_table(plan.diagnostics))
+
+
+def worst_table(diag: pd.DataFrame, top: int = 5) -> list[str]:
+    """The worst plateau-days as fixed-width lines: plateau, date, missing agent-hours, worst
+    slot with its required and answering agents, and what binds (or the problem found)."""
+    if diag is None or not len(diag):
+        return []
+    rows = [("plateau", "date", "missing h", "worst", "required", "answering", "binding")]
+    for r in diag.head(top).itertuples(index=False):
+        day = f"{pd.Timestamp(r.date):%Y-%m-%d}"
+        if pd.isna(r.missing_agents):
+            rows.append((str(r.plateau), day, "-", "-", "-", "-", str(r.problem)))
+            continue
+        rows.append((str(r.plateau), day, f"{r.missing_agent_hours:.1f}",
+                     f"{pd.Timestamp(r.slot_start):%H:%M}", f"{r.required_agents:.0f}",
+                     f"{r.answering_agents:.1f}", str(r.binding or "none found")))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  " + "  ".join([c.ljust(w) if i < 2 else c.rjust(w)
+                              for i, (c, w) in enumerate(zip(row, widths))] + [row[-1]])
+            for row in rows]

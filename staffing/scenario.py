@@ -43,10 +43,13 @@ ID_RULE = "may hold only letters, digits, '_', '-', '.'"
 class _Errors:
     """Collects problems so that all errors of a file are reported at once."""
 
-    def __init__(self):
+    def __init__(self, overridden=()):
         self.items: list[InputError] = []
+        self.overridden = set(overridden)  # keys given with --set: their problems name --set
 
     def add(self, message, *, file=None, row=None, field=None):
+        if field in self.overridden:
+            file = "--set"
         err = InputError(message, file=str(file) if file else None, row=row, field=field)
         if all(str(e) != str(err) for e in self.items):  # one line per distinct problem
             self.items.append(err)
@@ -475,7 +478,8 @@ def _parse_rows(path, header, rows, columns: dict, errors: _Errors, *, extra_ok=
     """Parse rows against column specs; returns [(row number, {col: value})] of rows without errors."""
     missing = [c for c, spec in columns.items() if spec.required and c not in header]
     for c in missing:
-        errors.add("missing column", file=path, row=1, field=c)
+        errors.add(tables.missing_column(c, header, [*columns, *extra_ok]), file=path, row=1,
+                   field=c)
     for c in header:
         if c not in columns and c not in extra_ok:
             errors.add(f"unknown column '{c}' (expected {', '.join(columns)})", file=path, row=1, field=c)
@@ -1229,7 +1233,7 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     data, model_files = _read_chain(path)
     if overrides:
         data = _apply_overrides(data, overrides)
-    errors = _Errors()
+    errors = _Errors(overrides or ())
     s = _settings(data, path, errors)
     errors.raise_if_any()
 

@@ -120,6 +120,15 @@ def render_summary(scenario: Scenario, info: dict) -> str:
     return "\n".join(lines)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def write_table(frame: pd.DataFrame, path) -> Path:
     """Write CSV or xlsx (by extension) atomically: a temp file in the same folder, then rename.
 
@@ -133,11 +142,13 @@ def write_table(frame: pd.DataFrame, path) -> Path:
                          file=str(path), field="--output")
     folder = path.parent if str(path.parent) else Path(".")
     tempfiles.check_name(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():  # an output FILE's folder is not made up: a typo would go unseen
+        raise InputError(f"folder {folder} does not exist", file=str(path), field="--output")
     tempfiles.clean_stale(folder)
     fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(path.name), suffix=suffix, dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private: a normal file's mode instead
         if suffix == ".csv":
             from .results.files import write_csv
 

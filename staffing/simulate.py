@@ -548,7 +548,11 @@ def load_run(run_dir) -> tuple[pd.DataFrame, dict]:
                               or not math.isfinite(v) or v < 0):
             raise InputError(f"must be a number >= 0 or null, got {v!r}", file=str(manifest_path),
                              field=f"options.{key}")
+    command = manifest.get("command")
     if not coverage_path.is_file():
+        if isinstance(command, str) and command != "optimise":
+            raise InputError(f"a {command} run has no plan to simulate: simulate needs an "
+                             f"optimise run folder", file=str(run))
         raise InputError("no coverage table in the run folder", file=str(coverage_path))
     try:
         raw = coverage_path.read_bytes()
@@ -575,12 +579,14 @@ def load_run(run_dir) -> tuple[pd.DataFrame, dict]:
 def run_settings(manifest: dict, coverage: pd.DataFrame, answer_s=None, patience_s=None):
     """Answer time and patience for the run, each as (value, source).
 
-    Values are scalars or one per coverage row. Order: the option given, a coverage column
-    (answer_s / patience_s), the manifest's options, the targets per plateau of the scenario
-    named in the manifest, then the defaults (60 s; callers never hang up).
+    Values are scalars or one per coverage row (NaN patience: callers never hang up). Order:
+    the option given, a coverage column (answer_s / patience_s), the manifest's options, the
+    run's own targets per plateau (manifest `targets`, written by optimise), then the defaults
+    (60 s; callers never hang up). The scenario is never looked up again by name: the run
+    folder alone says how it was planned.
     """
     options = manifest.get("options") or {}
-    targets = _scenario_targets(manifest.get("scenario"))
+    targets = _manifest_targets(manifest)
     plateau = coverage["plateau"].astype(str) if "plateau" in coverage.columns else None
     found = {}
     for key, given, default in (("answer_s", answer_s, DEFAULT_ANSWER_S),
@@ -592,33 +598,43 @@ def run_settings(manifest: dict, coverage: pd.DataFrame, answer_s=None, patience
                           "coverage")
         elif options.get(key) is not None:
             found[key] = (float(options[key]), "manifest")
-        elif targets is not None and key in targets.columns and plateau is not None:
-            values = plateau.map(targets[key].astype(float)).to_numpy(dtype=float)
+        elif plateau is not None and key in targets.columns and targets[key].notna().any():
+            values = plateau.map(targets[key]).to_numpy(dtype=float)
             if default is not None:
                 values = np.where(np.isnan(values), default, values)
-            found[key] = (values, "scenario")
+            found[key] = (values, "run targets")
         else:
             found[key] = (default, "default")
     return found["answer_s"], found["patience_s"]
 
 
-def _scenario_targets(name) -> pd.DataFrame | None:
-    """The per-plateau targets of the named scenario, when it can be loaded."""
-    if not name:
-        return None
-    try:
-        from .scenario import load
-    except ImportError:
-        return None
-    from .errors import StaffingError
+def _manifest_targets(manifest: dict) -> pd.DataFrame:
+    """The run's per-plateau targets (manifest `targets`) as a frame indexed by plateau; the
+    numeric entries only (anything else is NaN)."""
+    raw = manifest.get("targets")
+    rows = {}
+    if isinstance(raw, dict):
+        for plateau, t in raw.items():
+            if isinstance(t, dict):
+                rows[str(plateau)] = {
+                    k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v) and v >= 0 else np.nan for k, v in t.items()}
+    return pd.DataFrame.from_dict(rows, orient="index", dtype=float)
 
-    try:
-        targets = load(name).targets
-    except (StaffingError, OSError):
-        return None
-    targets = targets.copy()
-    targets.index = targets.index.astype(str)
-    return targets
+
+def describe_text(value, coverage: pd.DataFrame, *, none: str) -> str:
+    """A readable rendering of a setting for the console: '20 s', 'PS 449 s, NW 213 s', or
+    `none` when it is unset everywhere."""
+    record = describe(value, coverage)
+    if record is None:
+        return none
+    if not isinstance(record, dict):
+        return f"{record:g} s"
+    values = set(record.values())
+    if len(values) == 1:
+        only = values.pop()
+        return none if only is None else f"{only:g} s on every plateau"
+    return ", ".join(f"{p} {none if v is None else f'{v:g} s'}" for p, v in record.items())
 
 
 def describe(value, coverage: pd.DataFrame):

@@ -191,6 +191,20 @@ def best_points(table: pd.DataFrame, param_cols: list[str], max_shortfall_share:
                                                   "service_level", "asa_s"]].reset_index(drop=True)
 
 
+def ties_within_tolerance(table: pd.DataFrame, best: pd.DataFrame, gap: float,
+                          max_shortfall_share: float) -> dict:
+    """Per regime: (other points, tolerance EUR) whose net cost lies within the integer plans'
+    relative `gap` of the profit-optimal one, so the solver cannot tell them apart from it."""
+    out = {}
+    ok = table[table["shortfall_share"] <= max_shortfall_share + 1e-9]
+    for r in best.itertuples(index=False):
+        g = ok[ok["regime"] == r.regime]
+        tol = gap * float(g["net_cost_eur"].abs().max()) if len(g) else 0.0
+        near = int(((g["net_cost_eur"] - r.net_cost_eur).abs() <= tol).sum()) - 1
+        out[r.regime] = (max(near, 0), tol)
+    return out
+
+
 def summary_table(scenario_name: str, table: pd.DataFrame, best: pd.DataFrame,
                   param_cols: list[str]) -> pd.DataFrame:
     """Tidy summary: points, and per regime the profit-optimal parameter values and net cost."""

@@ -328,3 +328,14 @@ def _records(path: Path, header, rows) -> tuple[list[str], list[tuple[int, dict]
         out.append((line, {name: (raw[i] if i < len(raw) else None)
                            for i, name in enumerate(header)}))
     return header, out
+
+
+def missing_column(col: str, header, known=()) -> str:
+    """The problem text for a required column `col` absent from `header`: names the unknown
+    header column that is a close match (a misspelt or renamed `aht_sec` for `aht_s`)."""
+    import difflib
+
+    unknown = [str(c) for c in header if c not in known and c != col]
+    near = difflib.get_close_matches(col, unknown, n=1, cutoff=0.6)
+    return (f"missing column: found unknown column '{near[0]}' instead (misspelt? rename it "
+            f"'{col}')" if near else "missing column")

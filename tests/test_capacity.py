@@ -327,3 +327,12 @@ def test_forecast_rows_replace_the_generated_demand(tmp_path):
     calls = weekly.set_index("week")["calls"]
     assert calls[1] == pytest.approx(calls[0] - slot + 400)
     assert calls[2] == pytest.approx(calls[0])
+
+
+def test_printout_keeps_its_words_and_punctuation(tmp_path, capsys):
+    import re
+
+    model_path = write_small(tmp_path / "m")
+    assert main(["capacity", str(model_path), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"; [\d ]+ hires, classes starting in \d+ team-weeks$", out, re.M), out

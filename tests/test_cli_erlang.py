@@ -139,3 +139,69 @@ def test_batch_read_by_whole_columns_matches_the_cell_by_cell_reader(tmp_path, m
     assert fast["label"].iloc[2] == 'x, "y"' and fast["label"].iloc[3] == "'-3"
     assert fast["calls"].tolist() == [100, 250.5, 1000, 0, 12.25]
     assert fast["sl_target"].tolist() == [0.8, 0.85, 0.9, 0.7, 0.85]
+
+
+@pytest.mark.parametrize("reader", ["fast", "checked"])
+def test_batch_output_fed_back_gives_the_same_file(tmp_path, capsys, monkeypatch, reader):
+    """Result columns of an earlier output are ignored and replaced: the achieved asa_s (0 on a
+    0-call row) is not read as an ASA target, and neutralised labels get no extra quote."""
+    if reader == "checked":
+        from staffing import erlang_report
+
+        monkeypatch.setattr(erlang_report, "_read_fast", lambda src, defaults: None)
+    src = tmp_path / "in.csv"
+    src.write_text("label,calls,aht_s,asa_s\n=SUM(1),100,180,30\n@x,0,180,\n+1,250,240,\n")
+    outs = [tmp_path / f"out{i}.csv" for i in range(3)]
+    for a, b in zip([src, *outs], outs):
+        code, _, err = run(capsys, "erlang", "--input", str(a), "--output", str(b))
+        assert code == 0, err
+    first = pd.read_csv(outs[0], keep_default_na=False)
+    assert first["label"].tolist() == ["'=SUM(1)", "'@x", "'+1"]
+    assert [float(v) if v != "" else None for v in first["asa_target_s"]] == [30.0, None, None]
+    expect = q.required_agents([100, 0, 250], [180, 180, 240], 30, 0.8, 20,
+                               asa_target_s=np.array([30, np.nan, np.nan]))
+    assert first["agents"].tolist() == expect.tolist()
+    assert outs[1].read_text() == outs[0].read_text() == outs[2].read_text()
+
+
+@pytest.mark.parametrize("reader", ["fast", "checked"])
+def test_batch_blank_patience_is_erlang_c_for_that_row(tmp_path, capsys, monkeypatch, reader):
+    if reader == "checked":
+        from staffing import erlang_report
+
+        monkeypatch.setattr(erlang_report, "_read_fast", lambda src, defaults: None)
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("calls,aht_s,patience_s\n100,180,\n100,180,120\n400,300,\n")
+    code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst))
+    assert code == 0, err
+    out = pd.read_csv(dst)
+    erlang_c = q.required_agents(np.array([100.0, 400.0]), np.array([180.0, 300.0]), 30, 0.8, 20)
+    erlang_a = q.required_agents(100, 180, 30, 0.8, 20, patience_s=120)
+    assert out["agents"].tolist() == [erlang_c[0], int(erlang_a), erlang_c[1]]
+    assert out["p_abandon"].isna().tolist() == [True, False, True]
+    assert out.loc[0, "service_level"] == pytest.approx(
+        float(q.evaluate(100, 180, 30, erlang_c[0], 20)["service_level"]))
+    # with --patience the blank cells take the option
+    code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst),
+                       "--patience", "300")
+    out = pd.read_csv(dst)
+    assert out.loc[0, "agents"] == q.required_agents(100, 180, 30, 0.8, 20, patience_s=300)
+    assert out["p_abandon"].notna().all()
+
+
+def test_batch_misspelt_required_column_names_the_close_match(tmp_path, capsys):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("calls,aht_sec\n10,180\n")
+    code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(dst))
+    assert code == 2 and "field 'aht_s'" in err and "'aht_sec'" in err
+
+
+def test_help_shows_no_empty_range(capsys):
+    from staffing.cli import cli
+
+    for name, command in cli.commands.items():
+        assert main([name, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "None" not in out, name
+    assert main(["simulate", "--help"]) == 0
+    assert "x>0" in capsys.readouterr().out  # a real bound is still shown

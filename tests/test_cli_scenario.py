@@ -77,6 +77,7 @@ def test_validate_unknown_key_and_missing_model(capsys, tmp_path):
 
 def test_requirements_csv(capsys, tmp_path):
     out_file = tmp_path / "out" / "req.csv"
+    out_file.parent.mkdir()
     code, out, err = run(capsys, "requirements", "--output", str(out_file))
     assert code == 0, err
     assert "980 rows (5 plateaux x 196 slots)" in out

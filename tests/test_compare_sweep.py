@@ -176,3 +176,23 @@ def test_sweep_bad_param_is_an_input_error(tmp_path, capsys):
     assert main(["sweep", str(model), "--param", "service.sl_target=1.5"]) == 2
     assert main(["sweep", str(model), "--param", "service.sl_target=0.8",
                  "--regimes", "R9"]) == 2
+
+
+def test_profit_optimal_ties_within_the_solver_tolerance():
+    import pandas as pd
+
+    from staffing import sweep as sweep_mod
+
+    table = pd.DataFrame({"regime": ["R0"] * 4 + ["R2"] * 2,
+                          "x": [1, 2, 3, 4, 1, 2],
+                          "net_cost_eur": [1000.0, 1004.0, 1006.0, 999.0, 500.0, 600.0],
+                          "shortfall_share": [0, 0, 0, 0.5, 0, 0],
+                          "cost_eur": 0.0, "revenue_eur": 0.0, "service_level": 0.8,
+                          "asa_s": 10.0})
+    best = sweep_mod.best_points(table, ["x"], 0.0)
+    assert best.set_index("regime")["x"].to_dict() == {"R0": 1, "R2": 1}  # 999 is too short
+    ties = sweep_mod.ties_within_tolerance(table, best, 0.005, 0.0)
+    # tolerance 0.5 % of 1006 = 5.03 EUR: 1004 is a tie, 1006 is not; R2's 600 is far off
+    assert ties["R0"][0] == 1 and ties["R0"][1] == pytest.approx(5.03)
+    assert ties["R2"][0] == 0
+    assert sweep_mod.ties_within_tolerance(table, best, 0.0, 0.0)["R0"][0] == 0

@@ -165,6 +165,7 @@ def test_output_name_too_long(capsys, tmp_path):
 def test_invalid_sheet_title_from_the_output_name(tmp_path):
     (tmp_path / "in.csv").write_text("calls,aht_s\n100,180\n")
     out = tmp_path / "out" / "result[1].xlsx"
+    out.parent.mkdir()
     assert main(["erlang", "--input", str(tmp_path / "in.csv"), "--output", str(out)]) == 0
     assert openpyxl.load_workbook(out).sheetnames == ["result_1_"]
 

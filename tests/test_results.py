@@ -235,6 +235,20 @@ def test_export(run_dir, tables, tmp_path, fmt, capsys):
     assert main(["export", str(run_dir), "--format", fmt, "--out", str(out), "--force"]) == 0
 
 
+def test_export_as_the_readme_writes_it(run_dir, tables, capsys):
+    """The README's synopsis, run as written on a run folder: the run already has its CSV."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("| `staffing export RUN"))
+    assert "[--force]" in line and "[--out DIR]" in line
+    assert main(["export", str(run_dir), "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and "--out DIR" in err
+    assert main(["export", str(run_dir), "--format", "csv", "--force"]) == 0
+    got = results.load(run_dir, format="csv")
+    for name, df in _expected(tables).items():
+        pd.testing.assert_frame_equal(got[name], df, obj=name)
+
+
 def test_export_missing_run_is_input_error(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope"), "--format", "csv"]) == 2
     err = capsys.readouterr().err.strip()

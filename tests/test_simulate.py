@@ -337,24 +337,35 @@ def test_patience_per_row_none_means_never_hangs_up():
     assert by["a"] > 0.05 and by["b"] == 0.0
 
 
-def test_settings_come_from_option_manifest_then_scenario():
-    cov = steady_plan(10, 180, 2, 2)
+def test_settings_come_from_option_manifest_then_the_runs_targets():
+    cov = pd.concat([steady_plan(10, 180, 2, 2, plateau=p) for p in ("a", "b")],
+                    ignore_index=True)
     assert simulate.run_settings({"options": {"answer_s": 30}}, cov, None, 90.0) == \
         ((30.0, "manifest"), (90.0, "option"))
-    assert simulate.run_settings({"scenario": "no-such-model"}, cov) == \
+    # the scenario is never looked up again by name: a run without targets takes the defaults
+    assert simulate.run_settings({"scenario": "orange-2009"}, cov) == \
         ((60.0, "default"), (None, "default"))
-    scenario = pytest.importorskip("staffing.scenario")
-    try:
-        targets = scenario.load("orange-2009").targets
-    except simulate.InputError:
-        pytest.skip("default scenario not loadable here")
-    cov = pd.concat([steady_plan(10, 180, 2, 2, plateau=p) for p in targets.index],
-                    ignore_index=True)
-    (answer, src), (patience, src_p) = simulate.run_settings({"scenario": "orange-2009"}, cov)
-    assert src == "scenario" and src_p == "scenario"
-    np.testing.assert_array_equal(answer, targets.loc[cov["plateau"], "answer_s"].to_numpy(float))
-    np.testing.assert_array_equal(np.nan_to_num(patience, nan=-1), np.nan_to_num(
-        targets.loc[cov["plateau"], "patience_s"].to_numpy(float), nan=-1))
+    targets = {"a": {"answer_s": 20.0, "patience_s": 213.0}, "b": {"answer_s": 45.0}}
+    (answer, src), (patience, src_p) = simulate.run_settings(
+        {"scenario": "orange-2009", "targets": targets}, cov)
+    assert src == src_p == "run targets"
+    np.testing.assert_array_equal(answer, [20.0, 20.0, 45.0, 45.0])
+    np.testing.assert_array_equal(np.nan_to_num(patience, nan=-1), [213.0, 213.0, -1, -1])
+    assert simulate.describe_text(patience, cov, none="never") == "a 213 s, b never"
+    assert simulate.describe_text(answer[:2], cov.iloc[:2], none="-") == "20 s on every plateau"
+
+
+def test_optimise_records_patience_and_answer_time_per_plateau():
+    from pathlib import Path
+
+    from staffing import scenario
+    from staffing.report import plateau_targets
+
+    model = Path(__file__).resolve().parents[1] / "examples" / "anonymous-bank-1999" / "model.toml"
+    targets = plateau_targets(scenario.load(str(model)))
+    assert {p: t["patience_s"] for p, t in targets.items()} == {
+        "PS": 449.0, "NW": 213.0, "NE": 799.0, "TT": 389.0, "IN": 468.0, "PE": 450.0}
+    assert {t["answer_s"] for t in targets.values()} == {20.0}
 
 
 def test_bad_coverage_is_an_input_error():
@@ -397,7 +408,7 @@ def test_command_writes_tables_into_run_folder(tmp_path, capsys):
                  "--patience", "180"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "internet" in out and "answer time 20.0 s (manifest)" in out
+    assert "internet" in out and "answer time (manifest): 20 s" in out
     sim = pd.read_csv(run / "simulation.csv")
     assert len(sim) == 12 and set(sim["plateau"]) == {"internet", "fixed"}
     assert (sim["answering_agents"].isin([14, 10])).all()
@@ -430,6 +441,37 @@ def test_command_out_dir_leaves_run_untouched(tmp_path, capsys):
                  "--exponential", "--forecast-error", "0", "--out", str(out)]) == 0
     assert sorted(p.name for p in run.iterdir()) == before
     assert {p.name for p in out.iterdir()} == {"simulation.csv", "simulation_summary.csv"}
+
+
+def test_command_reads_the_runs_own_targets_and_prints_readable_lines(tmp_path, capsys):
+    run = tmp_path / "run"
+    make_run(run, xlsx=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["options"] = {}
+    manifest["targets"] = {"internet": {"answer_s": 20.0, "patience_s": 213.0},
+                           "fixed": {"answer_s": 20.0, "patience_s": 799.0}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["simulate", str(run), "--replications", "2", "--workers", "1",
+                 "--out", str(tmp_path / "sim")]) == 0
+    out = capsys.readouterr().out
+    assert "answer time (run targets): 20 s on every plateau" in out
+    assert "mean patience (run targets): fixed 799 s, internet 213 s" in out
+    assert "{" not in out and "none s" not in out and "(default)" not in out
+    del manifest["targets"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["simulate", str(run), "--replications", "2", "--workers", "1",
+                 "--out", str(tmp_path / "sim")]) == 0
+    assert "mean patience (default): callers never hang up" in capsys.readouterr().out
+
+
+def test_command_on_a_compare_run_asks_for_an_optimise_run(tmp_path, capsys):
+    run = tmp_path / "compare"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"schema_version": 1, "command": "compare",
+                                                   "scenario": "demo", "tables": ["compare"]}))
+    assert main(["simulate", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "needs an optimise run" in err and "\n" not in err
 
 
 def test_command_bad_input_one_line_exit_2(tmp_path, capsys):

@@ -590,7 +590,8 @@ def test_default_scenario_week_summary_agrees_with_the_optimiser(tmp_path):
         assert ws.cell(c.row + 1, c.column).value == pytest.approx(metric[key]), label
     m = results.load_manifest(out)
     assert m["timezone"] == "Europe/Paris" and m["charts"] == "slot"
-    assert m["targets"]["expert"] == {"sl_target": 0.8, "answer_s": 120.0, "max_occupancy": 0.88}
+    assert m["targets"]["expert"] == {"sl_target": 0.8, "answer_s": 120.0, "max_occupancy": 0.88,
+                                         "patience_s": 180.0}
     xml = _charts(out / "plan.xlsx")
     assert sum("<c:scatterChart>" in x for x in xml) == 5
     for x in xml:

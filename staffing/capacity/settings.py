@@ -106,6 +106,9 @@ class Settings:
 
 
 def _err(scenario, message, field):
+    """An InputError naming the model file and key, or only the option (`--start`) it came from."""
+    if str(field).startswith("--"):
+        return InputError(message, field=field)
     return InputError(message, file=str(scenario.path), field=field)
 
 

@@ -113,6 +113,8 @@ def _run(argv) -> int:
         click.echo(f"error: {lines[0]}" + (f" (and {len(lines) - 1} more problem"
                                             f"{'s' if len(lines) > 2 else ''} in the input)"
                                             if len(lines) > 1 else ""), err=True)
+        for line in getattr(exc, "details", ()):
+            click.echo(line, err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
+from ..errors import InputError
 from .app import cli
 from .common import FiniteFloat
 
@@ -30,6 +34,9 @@ def calibrate_cmd(calls_path, map_path, out_dir, slot_minutes, answer_s, force):
     from .common import refuse_existing
 
     refuse_existing(out_dir, force)
+    if Path(os.path.realpath(out_dir)) in Path(os.path.realpath(calls_path)).parents:
+        raise InputError(f"the call log {calls_path} is inside the folder --force would replace",
+                         file=str(out_dir), field="--output")
     calls, dropped = calllog.read_log(calls_path, calllog.load_map(map_path))
     tables = calibrate_mod.calibrate(calls, int(slot_minutes), answer_s)
     _write_folder(tables, out_dir)

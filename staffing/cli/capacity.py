@@ -36,8 +36,9 @@ def summary_text(scenario, cp, run_dir) -> str:
     first, last = teams["week_start"].min(), teams["week_start"].max()
     lines += ["", f"in-house headcount {teams.loc[teams['week_start'] == first, 'headcount'].sum():,.0f}"
               f" on {first:%Y-%m-%d} -> {teams.loc[teams['week_start'] == last, 'headcount'].sum():,.0f}"
-              f" on {last:%Y-%m-%d}; {int(teams['hires'].sum()):,} hires, classes starting in "
-              f"{int((teams['hires'] > 0).sum())} team-weeks".replace(",", " "),
+              f" on {last:%Y-%m-%d}".replace(",", " ")
+              + f"; {int(teams['hires'].sum()):,} hires".replace(",", " ")
+              + f", classes starting in {int((teams['hires'] > 0).sum())} team-weeks",
               f"solver highs {man['status']}, gap to the proven bound {man['gap']:.3%}, "
               f"build {man['build_s']:.1f} s, solve {man['solve_s']:.1f} s, "
               f"wall {man['wall_time_s']:.1f} s (CPU {man['cpu_time_s']:.1f} s)",

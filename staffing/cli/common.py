@@ -23,6 +23,12 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(x, param, ctx)
 
+    def _describe_range(self) -> str:
+        """The range for --help: nothing without bounds (click would print `x<=None`)."""
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
+
 
 FINITE = FiniteFloat()
 
@@ -117,3 +123,26 @@ def refuse_existing(out_dir, force: bool) -> None:
     """Refuse an existing --out before any solving (write_run would, after the work)."""
     if out_dir and Path(out_dir).exists() and not force:
         raise InputError("run folder exists; use --force to replace it", file=str(out_dir))
+
+
+def check_output_file(path, *, inputs=(), input_dirs=(), option: str = "--output") -> None:
+    """Refuse, before any work, an output FILE that would overwrite one of the command's input
+    files or land inside one of the scenario's input folders, or whose folder does not exist.
+
+    `inputs`: paths of the files the command reads; `input_dirs`: folders it must not write
+    into (the scenario's input folders). InputError naming the option: exit 2, nothing written.
+    """
+    import os
+
+    out = Path(os.path.realpath(path))
+    for f in inputs:
+        if f is not None and out == Path(os.path.realpath(f)):
+            raise InputError(f"would overwrite the input file {f}", file=str(path), field=option)
+    for d in input_dirs:
+        d = Path(os.path.realpath(d))
+        if d == out.parent or d in out.parents:
+            raise InputError(f"refusing to write inside the scenario's input folder {d}",
+                             file=str(path), field=option)
+    if not out.parent.is_dir():
+        raise InputError(f"folder {Path(path).parent} does not exist", file=str(path),
+                         field=option)

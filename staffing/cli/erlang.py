@@ -41,6 +41,9 @@ def erlang_cmd(calls, aht_s, slot_minutes, sl_target, answer_s, shrinkage, max_o
     if input_path or output_path:
         if not (input_path and output_path):
             raise InputError("--input and --output go together", field="--output")
+        from .common import check_output_file
+
+        check_output_file(output_path, inputs=[input_path])
         n = erlang_report.batch(input_path, output_path, defaults)
         click.echo(f"{n} rows written to {output_path}")
         return

@@ -52,6 +52,10 @@ def forecast_cmd(history, start, weeks, slot_minutes, plateau, holidays, profile
 
     if backtest is None and (start is None or weeks is None):
         raise InputError("give --start and --weeks (or --backtest WEEKS)", field="--start")
+    if output_path:
+        from .common import check_output_file
+
+        check_output_file(output_path, inputs=[history])
     slot = int(slot_minutes)
     hist = history_mod.aggregate(history_mod.load_history(history, plateau), slot, history)
     settings = model.Settings(profile_weeks=profile_weeks, holidays=holidays)

@@ -30,7 +30,7 @@ def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     opts = plan_opts_to_options(regime=regime, offshore_cap=offshore_cap, rosters=rosters,
                                 **plan_opts).resolved(sc)
-    if opts.weeks > 1:
+    if opts.weeks > 1 and sys.stderr.isatty():  # a progress bar only where someone watches
         with click.progressbar(length=opts.weeks, label="weeks", file=sys.stderr) as bar:
             plan = allocation.optimise(sc, opts, progress=bar.update)
     else:

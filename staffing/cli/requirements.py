@@ -18,7 +18,11 @@ def requirements_cmd(model, output_path, regime, settings):
     from .. import demand, scenario_report
     from .. import scenario as scenario_mod
 
+    from ..economics import input_dirs
+    from .common import check_output_file
+
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
+    check_output_file(output_path, inputs=sc.input_files.values(), input_dirs=input_dirs(sc))
     # long calls are cut at the callback threshold: the queue sees the live handle time
     live = demand.live_demand(sc, demand.build_demand(sc, regime=regime))
     table = demand.requirements(sc, live.drop(columns=["callback_agents", "callback_cut_s"]))

@@ -46,8 +46,10 @@ def simulate_cmd(run_dir, replications, seed, forecast_error, aht_cv, exponentia
                    patience_s=simulate.describe(patience, coverage))
     target = out_dir or run_dir
     simulate.write_tables(result, target, run_dir=run_dir, options=options)
-    click.echo(f"{replications} replications, seed {seed}; answer time "
-               f"{options['answer_s']} s ({answer_from}); patience "
-               f"{options['patience_s'] or 'none'} s ({patience_from})")
+    click.echo(f"{replications} replications, seed {seed}")
+    click.echo(f"answer time ({answer_from}): "
+               f"{simulate.describe_text(answer, coverage, none='none')}")
+    click.echo(f"mean patience ({patience_from}): "
+               f"{simulate.describe_text(patience, coverage, none='callers never hang up')}")
     click.echo(simulate.format_summary(result.summary))
     click.echo(f"tables simulation, simulation_summary written to {target}")

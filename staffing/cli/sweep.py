@@ -69,11 +69,17 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     shutil.rmtree(points_dir, ignore_errors=True)
     click.echo(economics.format_table(table.drop(columns=["scenario", "point_key", "status"])))
     click.echo("")
+    ties = sweep_mod.ties_within_tolerance(table, best, 0.0 if base.relax else base.gap,
+                                           sc.max_shortfall_share)
     for r in best.itertuples(index=False):
         d = r._asdict()
         where = ", ".join(f"{c} = {d[c]:g}" if isinstance(d[c], float) else f"{c} = {d[c]}"
                           for c in cols)
         net = f"{r.net_cost_eur:,.0f}".replace(",", " ")
+        near, tol = ties[r.regime]
+        caveat = (f"; {near} other point{'s' if near > 1 else ''} within the solver tolerance "
+                  f"(integer plans within +/- {tol:,.0f} EUR): not told apart".replace(",", " ")
+                  if near else "")
         click.echo(f"profit-optimal under {r.regime}: {where} (net cost {net} EUR, SL "
-                   f"{100 * r.service_level:.1f} %, ASA {r.asa_s:.1f} s)")
+                   f"{100 * r.service_level:.1f} %, ASA {r.asa_s:.1f} s){caveat}")
     click.echo(f"results in {run_dir}")

@@ -80,7 +80,9 @@ def load_history(path: str | Path, plateau: str | None = None) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     for col in ("slot_start", "calls"):
         if col not in df.columns:
-            raise InputError("missing column", file=str(path), row=1, field=col)
+            known = ("slot_start", "calls", "plateau", "aht_s")
+            raise InputError(tables.missing_column(col, df.columns, known), file=str(path),
+                             row=1, field=col)
     out = pd.DataFrame({"slot_start": parse_times(df["slot_start"], path)})
     if "plateau" in df.columns:
         out["plateau"] = df["plateau"].astype(str).str.strip()

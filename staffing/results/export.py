@@ -34,7 +34,8 @@ def export_run(run, fmt: str, *, out=None, force: bool = False, charts: str | No
         targets.append(out / MANIFEST_NAME)
     existing = [p for p in targets if p.exists()]
     if existing and not force:
-        raise InputError("exists; use --force to overwrite", file=str(existing[0]))
+        raise InputError("exists; use --force to overwrite it, or --out DIR to write elsewhere",
+                         file=str(existing[0]))
     declared = manifest.get("columns") or {}
     kinds = {t: column_kinds(t, df, declared.get(t)) for t, df in tables.items()}
     m = complete_manifest(manifest, tables, kinds)
