@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pulp
 
+from ..allocation.highs import silence_banner
 from ..errors import SolverError
 from .settings import Settings, month_index
 
@@ -195,24 +196,6 @@ def build(st: Settings, need, eta, W: int) -> Model:
     return m
 
 
-def _silent_highs():
-    """Create the process's first HiGHS model with stdout closed (HiGHS prints a banner)."""
-    import os
-    import sys
-
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _polish(m: Model, time_limit: float) -> None:
     """The integer decisions fixed, the continuous rest (contracts, offshore hours, assignment,
     shortfall) solved to optimality: what the MIP's gap tolerance left on the table there."""
@@ -232,7 +215,7 @@ def _polish(m: Model, time_limit: float) -> None:
 
 def solve(m: Model, gap: float, time_limit: float) -> dict:
     """Solve to the relative gap; returns status, objective, proven bound, gap and times."""
-    _silent_highs()
+    silence_banner()
     solver = pulp.HiGHS(msg=False, gapRel=gap, timeLimit=time_limit, threads=1)
     t0, c0 = time.perf_counter(), time.process_time()
     m.prob.solve(solver)
