@@ -302,6 +302,15 @@ def test_workbook_has_the_plan_charts_and_reads_back(run):
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in ws._charts]
     assert len(titles) == 3 and "headcount" in titles[0] and "Hires" in titles[1]
     assert ws.cell(row=1, column=30).value == "week_start" and ws.cell(row=1, column=31).value == "team"
+    summary = [[c.value for c in row] for row in wb["Summary"].iter_rows()]
+    texts = [v for row in summary for v in row if isinstance(v, str)]
+    assert "Capacity plan by year (sheet capacity_summary)" in texts
+    assert "Capacity plan by month (sheet capacity_summary)" in texts
+    csum = pd.read_csv(out / "capacity_summary.csv")
+    years = csum[csum["period"] == "year"]
+    first = [row[0] for row in summary].index("Capacity plan by year (sheet capacity_summary)") + 2
+    assert [row[2] for row in summary[first:first + len(years)]] == pytest.approx(
+        list(years["cost_eur"]), rel=1e-12)  # the section's header row, then a row per year
     from_xlsx = results.load(out, format="xlsx")
     from_csv = results.load(out, format="csv")
     assert list(from_xlsx) == ["capacity", "capacity_requirement", "capacity_summary"]

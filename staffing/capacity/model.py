@@ -16,6 +16,7 @@ import numpy as np
 import pulp
 
 from ..allocation.highs import silence_banner
+from ..allocation.solve import OPTIMAL_GAP
 from ..errors import SolverError
 from .settings import Settings, month_index
 
@@ -234,7 +235,9 @@ def solve(m: Model, gap: float, time_limit: float) -> dict:
     if not np.isfinite(bound):  # a model without integers: the LP optimum is proven
         bound = objective
     rel = max(objective - bound, 0.0) / abs(objective) if objective else 0.0
-    proven = m.prob.sol_status == pulp.LpSolutionOptimal or rel <= gap + 1e-12
-    return {"status": "optimal" if proven else "time_limit", "objective_eur": objective,
+    # the same words as optimise: optimal only when proven, feasible within the asked gap
+    reached = m.prob.sol_status == pulp.LpSolutionOptimal or rel <= gap + 1e-12
+    status = "optimal" if rel <= OPTIMAL_GAP else ("feasible" if reached else "time_limit")
+    return {"status": status, "objective_eur": objective,
             "bound_eur": bound, "gap": rel, "build_s": m.build_s, "solve_s": wall,
             "solve_cpu_s": cpu}

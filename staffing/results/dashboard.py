@@ -272,6 +272,7 @@ def write_summary(ws, fm: Formats, view: View, level: str) -> None:
         _kind_table(s, view)
     _regimes(s, view)
     _sweep(s, view)
+    _capacity(s, view)
     if not len(view.plateaux):
         _key_figures(s, view)
     if len(view.weekly) and view.days > 7:  # the shorter table first: a week per row
@@ -480,6 +481,35 @@ def _sweep(s: _Sheet, view: View):
     kinds = column_kinds("sweep", sw)
     for r in sw[cols].itertuples(index=False):
         s.row(list(r), [number_format(c, kinds[c]) for c in cols])
+
+
+_CAPACITY_COLS = [("period_start", "From"), ("weeks", "Weeks"), ("cost_eur", "Cost"),
+                  ("revenue_eur", "Hotline revenue"), ("net_cost_eur", "Net cost"),
+                  ("hires", "Hires"), ("leavers", "Leavers"),
+                  ("inhouse_headcount", "In-house headcount"), ("shortfall_hours", "Shortfall hours"),
+                  ("inhouse_share", "In-house share"), ("outsourced_share", "Outsourced share"),
+                  ("offshore_share", "Offshore share")]
+
+
+def _capacity(s: _Sheet, view: View):
+    """A capacity plan's years, then months (the capacity_summary table): cost, revenue,
+    net cost, hires and leavers, headcount, shortfall and the provider mix."""
+    cs = view.tables.get("capacity_summary")
+    if cs is None or not len(cs) or "period" not in cs.columns:
+        return
+    cols = [(c, label) for c, label in _CAPACITY_COLS if c in cs.columns]
+    fmts = {"period_start": "yyyy-mm", "weeks": FMT_INT, "cost_eur": FMT_EUR, "revenue_eur": FMT_EUR,
+            "net_cost_eur": FMT_EUR, "hires": FMT_INT, "leavers": FMT_INT,
+            "inhouse_headcount": FMT_INT, "shortfall_hours": FMT_1, "inhouse_share": FMT_PCT,
+            "outsourced_share": FMT_PCT, "offshore_share": FMT_PCT}
+    for period, title in (("year", "Capacity plan by year"), ("month", "Capacity plan by month")):
+        rows = cs[cs["period"] == period]
+        if not len(rows):
+            continue
+        s.section(f"{title} (sheet capacity_summary)")
+        s.header([label for _, label in cols])
+        for r in rows.to_dict("records"):
+            s.row([r[c] for c, _ in cols], [fmts.get(c) for c, _ in cols])
 
 
 _UNIT_FORMATS = {"eur": FMT_EUR, "share": FMT_PCT, "calls": FMT_INT, "hours": FMT_1, "advisers": FMT_INT,
