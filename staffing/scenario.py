@@ -130,6 +130,7 @@ class Scenario:
     forecast_regime: str | None = None  # regime the imported forecast was observed under
     rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
     roster_state: pd.DataFrame | None = None  # advisers' state before the horizon (rosters.state)
+    calendar: object = None  # calendar.Calendar: closed holidays, date exceptions (`[calendar]`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -146,6 +147,12 @@ class Scenario:
         if hours is None:
             return None
         return _minutes(hours[0]), _minutes(hours[1])
+
+    def opening_on(self, date: dt.date) -> tuple[int, int] | None:
+        """(open, close) minutes after midnight on a date, or None when closed: its weekday's
+        hours unless `[calendar]` closes the day (a closed holiday) or changes it (an exception)."""
+        weekly = self.opening_minutes(date.weekday())
+        return weekly if self.calendar is None else self.calendar.hours_on(date, weekly)
 
 
 def _minutes(t: dt.time) -> int:
@@ -169,6 +176,9 @@ SCHEMA: dict = {
     "horizon": {"start": "date", "weeks": "int", "slot_minutes": "int", "timezone": "str"},
     "opening": {k: "hours" for k in ("default",) + WEEKDAYS},
     "demand": {"holidays": "str", "holiday_weight": "float", "forecast_regime": "str"},
+    "calendar": {"holidays": "str",
+                 "exceptions": [{"from": "date", "until": "date", "open": "time", "close": "time",
+                                 "closed": "bool"}]},
     "service": {"sl_scope": "str", "queueing": "str", **_TARGETS, "plateaux": {"*": _TARGETS}},
     "shifts": {"paid_hours": "floats", "unpaid_break_minutes": "int", "break_after_hours": "float",
                "start_step_minutes": "int", "weekly_hours": "float", "days_per_week": "int"},
@@ -966,6 +976,9 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     hw = get("demand", "holiday_weight", 0.6)
     need(hw >= 0, f"{hw} is out of range: must be >= 0", "demand.holiday_weight")
     out["holiday_weight"] = float(hw)
+    from . import calendar as calendar_mod
+
+    out["calendar"] = calendar_mod.parse(data.get("calendar", {}), out["holidays"], need)
 
     service = data.get("service", {})
     out["sl_scope"] = service.get("sl_scope", "slot")
@@ -1273,4 +1286,5 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
-        forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state)
+        forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
+        calendar=s["calendar"])
