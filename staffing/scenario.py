@@ -801,7 +801,8 @@ def _wall_clock(value, zone) -> tuple[dt.datetime | None, int | None]:
     return local.replace(tzinfo=None, fold=0), local.fold
 
 
-def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors) -> pd.DataFrame:
+def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors,
+                   calendar=None) -> pd.DataFrame:
     """Forecast rows (plateau, slot_start, fold, calls, aht_s); aht_s is the full handle time.
 
     Offset-aware slot starts are converted to the scenario's zone (their fold follows from the
@@ -829,7 +830,8 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
                        file=path, row=line, field="fold")
             continue
         fold = int(r["fold"]) if tz_fold is None else tz_fold
-        problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone)
+        problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone,
+                                calendar)
         if problem:
             errors.add(problem[1], file=path, row=line, field=problem[0])
             continue
@@ -845,15 +847,18 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
     return frame
 
 
-def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone):
+def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone, calendar=None):
     """(field, message) of what is wrong with a forecast row's slot, or None."""
     if plateau not in plateau_ids:
         return "plateau", f"unknown plateau id '{plateau}'"
     minute = start.hour * 60 + start.minute
     if start.second or start.microsecond or minute % slot_minutes:
         return "slot_start", f"{start:%Y-%m-%d %H:%M} is not on the {slot_minutes}-minute slot grid"
-    hours = opening.get(start.weekday())
-    if hours is None or not _minutes(hours[0]) <= minute < _minutes(hours[1]):
+    weekly = opening.get(start.weekday())
+    hours = None if weekly is None else (_minutes(weekly[0]), _minutes(weekly[1]))
+    if calendar is not None:  # closed holidays, date exceptions
+        hours = calendar.hours_on(start.date(), hours)
+    if hours is None or not hours[0] <= minute < hours[1]:
         return "slot_start", (f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside "
                               "opening hours")
     kind = wall_time_kind(start, zone)
@@ -1257,7 +1262,7 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     forecast = None
     if "forecast" in inputs:
         forecast = _load_forecast(inputs["forecast"], ids, s["opening"], s["slot_minutes"],
-                                  s["timezone"], errors)
+                                  s["timezone"], errors, s.get("calendar"))
     targets = _targets(s, ids, path, errors)
     errors.raise_if_any()
     regime_timeline(data, s["regimes"].index, path)

@@ -59,12 +59,16 @@ def _forecast_in_horizon(scenario: Scenario) -> int:
 def _warnings(scenario: Scenario) -> list[str]:
     """What the scenario allows but a planner should know: open periods that no allowed shift
     covers (in-house advisers never work them)."""
-    from .rosters.patterns import hhmm, uncovered_periods
+    from .rosters.patterns import hhmm, uncovered_exception_periods, uncovered_periods
 
-    return [f"{WEEKDAYS[d]} {hhmm(a)}-{hhmm(b) if b < 1440 else '24:00'} is open but no allowed "
-            f"shift covers it: in-house advisers never work it (shifts.paid_hours "
-            f"{', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)"
-            for d, a, b in uncovered_periods(scenario)]
+    tail = (f"is open but no allowed shift covers it: in-house advisers never work it "
+            f"(shifts.paid_hours {', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)")
+    end = lambda b: hhmm(b) if b < 1440 else "24:00"  # noqa: E731
+    out = [f"{WEEKDAYS[d]} {hhmm(a)}-{end(b)} {tail}" for d, a, b in uncovered_periods(scenario)]
+    for i, ex, a, b in uncovered_exception_periods(scenario):
+        dates = f"{ex.first}" + (f" to {ex.last}" if ex.last != ex.first else "")
+        out.append(f"calendar.exceptions[{i}] {dates} {hhmm(a)}-{end(b)} {tail}")
+    return out
 
 
 def _opening_text(scenario: Scenario) -> str:

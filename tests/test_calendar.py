@@ -154,3 +154,25 @@ def test_bad_calendar_is_one_line_exit_2(tmp_path, capsys, text, field):
     assert main(["validate", model]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "variant.toml" in err[0] and field in err[0], err
+
+
+def test_validate_warns_of_exception_hours_no_shift_can_cover(tmp_path, capsys):
+    model = _variant(tmp_path, '[[calendar.exceptions]]\nfrom = 2009-03-07\n'
+                               'open = "09:00"\nclose = "13:00"\n')
+    assert main(["validate", model]) == 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "calendar.exceptions[1] 2009-03-07 09:00-13:00 is open but no allowed shift" in text
+
+
+def test_forecast_row_on_a_closed_date_is_named(tmp_path, capsys):
+    fc = tmp_path / "forecast.csv"
+    fc.write_text("plateau,slot_start,calls\nfixed,2009-04-14 10:00,100\nfixed,2009-04-13 10:00,50\n")
+    head = f'[horizon]\nstart = 2009-04-13\n[inputs]\nforecast = "{fc.as_posix()}"\n'
+    model = _variant(tmp_path, head + '[calendar]\nholidays = "closed"\n')
+    assert main(["validate", model]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "forecast.csv" in err[0] and "row 3" in err[0] \
+        and "2009-04-13 10:00 (mon) is outside opening hours" in err[0], err
+    open_model = _variant(tmp_path, head)
+    assert main(["validate", open_model]) == 0
