@@ -176,3 +176,15 @@ def test_forecast_row_on_a_closed_date_is_named(tmp_path, capsys):
         and "2009-04-13 10:00 (mon) is outside opening hours" in err[0], err
     open_model = _variant(tmp_path, head)
     assert main(["validate", open_model]) == 0
+
+
+def test_validate_summary_states_the_calendar(tmp_path, capsys):
+    model = _variant(tmp_path, '[calendar]\nholidays = "closed"\n'
+                               '[[calendar.exceptions]]\nfrom = 2009-03-07\nclosed = true\n')
+    assert main(["validate", model]) == 0
+    out = capsys.readouterr().out
+    assert "calendar    public holidays (FR) closed; 2009-03-07 closed" in out
+    # 1 week from Monday 2 March 2009, 08:00-22:00: 28 slots a day, Saturday closed: 6 x 28
+    assert "168 open slots" in out
+    assert main(["validate"]) == 0
+    assert "calendar " not in capsys.readouterr().out  # the default changes nothing
