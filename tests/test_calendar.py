@@ -188,3 +188,16 @@ def test_validate_summary_states_the_calendar(tmp_path, capsys):
     assert "168 open slots" in out
     assert main(["validate"]) == 0
     assert "calendar " not in capsys.readouterr().out  # the default changes nothing
+
+
+def test_rule_free_tours_leave_the_closed_holiday_off(tmp_path):
+    run = tmp_path / "run"
+    assert main(["optimise", "--no-rosters", "--start", EASTER_MONDAY.isoformat(), "--weeks", "1",
+                 "--set", 'calendar.holidays="closed"', "--out", str(run)]) == 0
+    tours = pd.read_csv(run / "tours.csv")
+    assert (tours["mon"] == "off").all() and (tours["paid_hours"] == 28.0).all()
+    worked = tours[["tue", "wed", "thu", "fri", "sat", "sun"]].ne("off").sum(axis=1)
+    assert (worked == 4).all()
+    prov = pd.read_csv(run / "providers.csv")
+    inhouse = prov[prov["kind"] == "inhouse"]
+    assert np.allclose(inhouse["paid_hours"] / inhouse["logged_hours"], 35.0 / 28.0)
