@@ -201,3 +201,20 @@ def test_rule_free_tours_leave_the_closed_holiday_off(tmp_path):
     prov = pd.read_csv(run / "providers.csv")
     inhouse = prov[prov["kind"] == "inhouse"]
     assert np.allclose(inhouse["paid_hours"] / inhouse["logged_hours"], 35.0 / 28.0)
+
+
+def test_a_week_closed_whole_is_paid_and_the_next_one_worked(tmp_path):
+    model = _variant(tmp_path, '[[calendar.exceptions]]\nfrom = 2009-03-02\nuntil = 2009-03-08\n'
+                               'closed = true\n')
+    run = tmp_path / "run"
+    assert main(["optimise", model, "--weeks", "2", "--out", str(run)]) == 0
+    r = pd.read_csv(run / "rosters.csv")
+    assert pd.to_datetime(r["date"]).min() == pd.Timestamp("2009-03-09")
+    assert violations(_rows(r), dt.date(2009, 3, 2), 2, RULES) == []
+    per = r.groupby("adviser")["paid_hours"].agg(["sum", "size"])
+    assert per["sum"].eq(35.0).all() and per["size"].eq(5).all() and len(per) == 3200
+    # 7 days closed, at most the contract's 5 are paid days off
+    assert json.loads((run / "manifest.json").read_text())["rosters"]["paid_days_off"] == [5, 0]
+    prov = pd.read_csv(run / "providers.csv")
+    inhouse = prov[prov["kind"] == "inhouse"]
+    assert np.allclose(inhouse["paid_hours"], 2 * inhouse["logged_hours"])

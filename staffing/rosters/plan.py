@@ -122,7 +122,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     for k, h in m.headcount.items():
         if isinstance(h, pulp.LpVariable):
             h.lowBound = h.upBound = h.varValue = float(sum(
-                c for key, c in counts.items() if key[0] == k)) / scenario.shifts.days_per_week
+                c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
     prob = m.prob
     prob.solve(highs.solver(opts, deadline, mip=False))
     solve_mod.check_status(prob, opts, week, need_optimal=True)
@@ -232,6 +232,8 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
         mine = (have[(have["date"] >= start + pd.Timedelta(days=7 * r.week))
                      & (have["date"] < start + pd.Timedelta(days=7 * r.week + 7))]
                 if have is not None else plan.iloc[:0])
+        if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
+            continue
         both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
         if (both["advisers_plan"] != both["advisers_roster"]).any():
             w0 = start + pd.Timedelta(days=7 * r.week)
