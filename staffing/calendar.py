@@ -17,7 +17,7 @@ import functools
 
 
 @dataclasses.dataclass(frozen=True)
-class Exception_:
+class OpeningException:
     """One `[[calendar.exceptions]]` entry: dates first..last inclusive, hours (open, close)
     in minutes after midnight, or None when closed."""
 
@@ -95,7 +95,7 @@ def parse(section: dict, country: str, need) -> Calendar:
     return Calendar(holidays if holidays in ("open", "closed") else "open", country, tuple(out))
 
 
-def _exception(ex: dict, field: str, need) -> Exception_ | None:
+def _exception(ex: dict, field: str, need) -> OpeningException | None:
     from .scenario import _minutes as minutes, _parse_date, _parse_time as parse_time
 
     first = _parse_date(ex.get("from"))
@@ -110,7 +110,7 @@ def _exception(ex: dict, field: str, need) -> Exception_ | None:
     has_hours = "open" in ex or "close" in ex
     if closed:
         need(not has_hours, "closed = true takes no open/close hours", field + ".closed")
-        return Exception_(first, last, None)
+        return OpeningException(first, last, None)
     if not need("open" in ex and "close" in ex, "needs open and close, or closed = true", field):
         return None
     t_open, t_close = parse_time(ex["open"]), parse_time(ex["close"])
@@ -122,4 +122,4 @@ def _exception(ex: dict, field: str, need) -> Exception_ | None:
     if not need(m_open < m_close, f"opens at {ex['open']} but closes at {ex['close']}",
                 field + ".close"):
         return None
-    return Exception_(first, last, (m_open, m_close))
+    return OpeningException(first, last, (m_open, m_close))
