@@ -79,8 +79,9 @@ def week_contract(scenario, start: dt.date, week: int) -> tuple[float, int]:
             rules.days_per_week - off)
 
 
-def parse(section: dict, country: str, need) -> Calendar:
-    """`[calendar]` checked: need(cond, message, field) records one-line errors."""
+def parse(section: dict, country: str, need, slot: int | None = None) -> Calendar:
+    """`[calendar]` checked: need(cond, message, field) records one-line errors; slot: the
+    slot length in minutes the exception hours must fall on."""
     holidays = section.get("holidays", "open")
     need(holidays in ("open", "closed"), f"'{holidays}' is not one of open, closed",
          "calendar.holidays")
@@ -89,13 +90,13 @@ def parse(section: dict, country: str, need) -> Calendar:
              "calendar.holidays")
     out = []
     for i, ex in enumerate(section.get("exceptions", [])):
-        e = _exception(ex, f"calendar.exceptions[{i + 1}]", need)
+        e = _exception(ex, f"calendar.exceptions[{i + 1}]", need, slot)
         if e is not None:
             out.append(e)
     return Calendar(holidays if holidays in ("open", "closed") else "open", country, tuple(out))
 
 
-def _exception(ex: dict, field: str, need) -> OpeningException | None:
+def _exception(ex: dict, field: str, need, slot: int | None) -> OpeningException | None:
     from .scenario import _minutes as minutes, _parse_date, _parse_time as parse_time
 
     first = _parse_date(ex.get("from"))
@@ -121,5 +122,9 @@ def _exception(ex: dict, field: str, need) -> OpeningException | None:
     m_open, m_close = minutes(t_open), minutes(t_close)
     if not need(m_open < m_close, f"opens at {ex['open']} but closes at {ex['close']}",
                 field + ".close"):
+        return None
+    if slot in (15, 30, 60) and not need(m_open % slot == 0 and m_close % slot == 0,
+                                         f"{ex['open']}-{ex['close']} is not on the {slot}-minute "
+                                         "slot grid", field + ".open"):
         return None
     return OpeningException(first, last, (m_open, m_close))

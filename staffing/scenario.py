@@ -983,7 +983,7 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     out["holiday_weight"] = float(hw)
     from . import calendar as calendar_mod
 
-    out["calendar"] = calendar_mod.parse(data.get("calendar", {}), out["holidays"], need)
+    out["calendar"] = calendar_mod.parse(data.get("calendar", {}), out["holidays"], need, slot)
 
     service = data.get("service", {})
     out["sl_scope"] = service.get("sl_scope", "slot")

@@ -148,6 +148,8 @@ def test_exception_closes_a_saturday_and_changes_hours(tmp_path):
     ('[[calendar.exceptions]]\nfrom = 2009-03-07\nopen = "18:00"\nclose = "10:00"\n',
      "calendar.exceptions[1].close"),
     ('[[calendar.exceptions]]\nuntil = 2009-03-07\nclosed = true\n', "calendar.exceptions[1].from"),
+    ('[[calendar.exceptions]]\nfrom = 2009-03-07\nopen = "10:15"\nclose = "18:00"\n',
+     "calendar.exceptions[1].open"),
 ])
 def test_bad_calendar_is_one_line_exit_2(tmp_path, capsys, text, field):
     model = _variant(tmp_path, text)
