@@ -1,7 +1,7 @@
 """Calls and handle time per plateau x slot over a horizon, and the agents they require.
 
 Volume of a day = annual calls x its share of the year's day weights (weekday x month x public
-holiday; closed days weigh 0), so the days of a calendar year add up to the annual volume. A day's
+holiday; days closed by their weekday or by `[calendar]` weigh 0), so the days of a calendar year add up to the annual volume. A day's
 calls are spread over its open slots by the integral of the intraday intensity over each slot.
 Slots follow wall-clock opening hours in the scenario's time zone: on the spring-forward day the
 missing hour has no slots, on the fall-back day the repeated hour appears twice, told apart by the
@@ -46,14 +46,14 @@ def day_weights(scenario: Scenario, year: int) -> pd.DataFrame:
     prof = scenario.profiles
     weekday = days.day_of_week.to_numpy()
     month = days.month.to_numpy()
-    open_day = np.array([scenario.opening.get(d) is not None for d in range(7)])[weekday]
+    open_day = np.array([scenario.opening_on(d) is not None for d in days.date])
     factor = open_day.astype(float)
     if prof.holidays:
         import holidays as holidays_lib
 
         hol = holidays_lib.country_holidays(prof.holidays, years=[year])
         is_hol = np.array([d in hol for d in days.date])
-        factor = factor * np.where(is_hol, prof.holiday_weight, 1.0)
+        factor = factor * np.where(is_hol, prof.holiday_weight, 1.0)  # open holidays
     ids = list(scenario.plateaux.index)
     wk = prof.weekday.loc[ids].to_numpy(dtype=float)  # plateaux x 7
     mo = prof.month.loc[ids].to_numpy(dtype=float)  # plateaux x 12
@@ -79,7 +79,7 @@ def slot_grid(scenario: Scenario, first: dt.date, last: dt.date) -> pd.DataFrame
     day = first
     one = dt.timedelta(days=1)
     while day <= last:
-        hours = scenario.opening_minutes(day.weekday())
+        hours = scenario.opening_on(day)
         if hours is not None:
             mins = np.arange(hours[0], hours[1], step)
             midnight = dt.datetime.combine(day, dt.time())

@@ -133,6 +133,7 @@ class Scenario:
     forecast_regime: str | None = None  # regime the imported forecast was observed under
     rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
     roster_state: pd.DataFrame | None = None  # advisers' state before the horizon (rosters.state)
+    calendar: object = None  # calendar.Calendar: closed holidays, date exceptions (`[calendar]`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -149,6 +150,12 @@ class Scenario:
         if hours is None:
             return None
         return _minutes(hours[0]), _minutes(hours[1])
+
+    def opening_on(self, date: dt.date) -> tuple[int, int] | None:
+        """(open, close) minutes after midnight on a date, or None when closed: its weekday's
+        hours unless `[calendar]` closes the day (a closed holiday) or changes it (an exception)."""
+        weekly = self.opening_minutes(date.weekday())
+        return weekly if self.calendar is None else self.calendar.hours_on(date, weekly)
 
 
 def _minutes(t: dt.time) -> int:
@@ -172,6 +179,9 @@ SCHEMA: dict = {
     "horizon": {"start": "date", "weeks": "int", "slot_minutes": "int", "timezone": "str"},
     "opening": {k: "hours" for k in ("default",) + WEEKDAYS},
     "demand": {"holidays": "str", "holiday_weight": "float", "forecast_regime": "str"},
+    "calendar": {"holidays": "str",
+                 "exceptions": [{"from": "date", "until": "date", "open": "time", "close": "time",
+                                 "closed": "bool"}]},
     "service": {"sl_scope": "str", "queueing": "str", **_TARGETS, "plateaux": {"*": _TARGETS}},
     "shifts": {"paid_hours": "floats", "unpaid_break_minutes": "int", "break_after_hours": "float",
                "start_step_minutes": "int", "weekly_hours": "float", "days_per_week": "int"},
@@ -795,7 +805,8 @@ def _wall_clock(value, zone) -> tuple[dt.datetime | None, int | None]:
     return local.replace(tzinfo=None, fold=0), local.fold
 
 
-def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors) -> pd.DataFrame:
+def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors,
+                   calendar=None) -> pd.DataFrame:
     """Forecast rows (plateau, slot_start, fold, calls, aht_s); aht_s is the full handle time.
 
     Offset-aware slot starts are converted to the scenario's zone (their fold follows from the
@@ -823,7 +834,8 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
                        file=path, row=line, field="fold")
             continue
         fold = int(r["fold"]) if tz_fold is None else tz_fold
-        problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone)
+        problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone,
+                                calendar)
         if problem:
             errors.add(problem[1], file=path, row=line, field=problem[0])
             continue
@@ -839,15 +851,18 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
     return frame
 
 
-def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone):
+def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone, calendar=None):
     """(field, message) of what is wrong with a forecast row's slot, or None."""
     if plateau not in plateau_ids:
         return "plateau", f"unknown plateau id '{plateau}'"
     minute = start.hour * 60 + start.minute
     if start.second or start.microsecond or minute % slot_minutes:
         return "slot_start", f"{start:%Y-%m-%d %H:%M} is not on the {slot_minutes}-minute slot grid"
-    hours = opening.get(start.weekday())
-    if hours is None or not _minutes(hours[0]) <= minute < _minutes(hours[1]):
+    weekly = opening.get(start.weekday())
+    hours = None if weekly is None else (_minutes(weekly[0]), _minutes(weekly[1]))
+    if calendar is not None:  # closed holidays, date exceptions
+        hours = calendar.hours_on(start.date(), hours)
+    if hours is None or not hours[0] <= minute < hours[1]:
         return "slot_start", (f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside "
                               "opening hours")
     kind = wall_time_kind(start, zone)
@@ -970,6 +985,9 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
     hw = get("demand", "holiday_weight", 0.6)
     need(hw >= 0, f"{hw} is out of range: must be >= 0", "demand.holiday_weight")
     out["holiday_weight"] = float(hw)
+    from . import calendar as calendar_mod
+
+    out["calendar"] = calendar_mod.parse(data.get("calendar", {}), out["holidays"], need, slot)
 
     service = data.get("service", {})
     out["sl_scope"] = service.get("sl_scope", "slot")
@@ -1248,7 +1266,7 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     forecast = None
     if "forecast" in inputs:
         forecast = _load_forecast(inputs["forecast"], ids, s["opening"], s["slot_minutes"],
-                                  s["timezone"], errors)
+                                  s["timezone"], errors, s.get("calendar"))
     targets = _targets(s, ids, path, errors)
     errors.raise_if_any()
     regime_timeline(data, s["regimes"].index, path)
@@ -1277,4 +1295,5 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         shortfall_penalty_eur_per_agent_hour=s["shortfall_penalty_eur_per_agent_hour"],
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
-        forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state)
+        forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
+        calendar=s["calendar"])

@@ -59,12 +59,16 @@ def _forecast_in_horizon(scenario: Scenario) -> int:
 def _warnings(scenario: Scenario) -> list[str]:
     """What the scenario allows but a planner should know: open periods that no allowed shift
     covers (in-house advisers never work them)."""
-    from .rosters.patterns import hhmm, uncovered_periods
+    from .rosters.patterns import hhmm, uncovered_exception_periods, uncovered_periods
 
-    return [f"{WEEKDAYS[d]} {hhmm(a)}-{hhmm(b) if b < 1440 else '24:00'} is open but no allowed "
-            f"shift covers it: in-house advisers never work it (shifts.paid_hours "
-            f"{', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)"
-            for d, a, b in uncovered_periods(scenario)]
+    tail = (f"is open but no allowed shift covers it: in-house advisers never work it "
+            f"(shifts.paid_hours {', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)")
+    end = lambda b: hhmm(b) if b < 1440 else "24:00"  # noqa: E731
+    out = [f"{WEEKDAYS[d]} {hhmm(a)}-{end(b)} {tail}" for d, a, b in uncovered_periods(scenario)]
+    for i, ex, a, b in uncovered_exception_periods(scenario):
+        dates = f"{ex.first}" + (f" to {ex.last}" if ex.last != ex.first else "")
+        out.append(f"calendar.exceptions[{i}] {dates} {hhmm(a)}-{end(b)} {tail}")
+    return out
 
 
 def _opening_text(scenario: Scenario) -> str:
@@ -85,6 +89,22 @@ def _opening_text(scenario: Scenario) -> str:
     return ", ".join(parts)
 
 
+def _calendar_lines(scenario: Scenario) -> list[str]:
+    """`[calendar]` in one line, when it changes anything."""
+    cal = scenario.calendar
+    if cal is None or (cal.holidays == "open" and not cal.exceptions):
+        return []
+    parts = [f"public holidays ({cal.country}) closed"] if cal.holidays == "closed" else []
+    for ex in cal.exceptions:
+        dates = f"{ex.first}" + (f" to {ex.last}" if ex.last != ex.first else "")
+        end = "24:00" if ex.hours and ex.hours[1] == 1440 else None
+        hours = "closed" if ex.hours is None else (
+            f"{ex.hours[0] // 60:02d}:{ex.hours[0] % 60:02d}-"
+            f"{end or f'{ex.hours[1] // 60:02d}:{ex.hours[1] % 60:02d}'}")
+        parts.append(f"{dates} {hours}")
+    return [f"calendar    {'; '.join(parts)} (closed days paid, not worked, in-house)"]
+
+
 def render_summary(scenario: Scenario, info: dict) -> str:
     """Human-readable summary for `staffing validate`."""
     t = scenario.targets
@@ -94,6 +114,7 @@ def render_summary(scenario: Scenario, info: dict) -> str:
         f"model       {info['model']}",
         f"horizon     {info['horizon_start']}, {info['weeks']} week(s), {info['slot_minutes']}-min "
         f"slots, {info['slots']} open slots ({_opening_text(scenario)})",
+        *_calendar_lines(scenario),
         f"plateaux    {info['plateaux']}: {', '.join(scenario.plateaux.index)}",
         f"calls/year  {info['calls_per_year']:,.0f} under {info['regime']} "
         f"({base:,.0f} observed under {info['base_regime']})",

@@ -113,7 +113,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
         roster_plan.add_tables(tables, rosters, scenario, opts)
     manifest = _manifest(opts, results, share, time.perf_counter() - t0)
     if rosters is not None:
-        manifest["rosters"] = roster_plan.manifest_entry(scenario, refit)
+        manifest["rosters"] = roster_plan.manifest_entry(scenario, refit, opts)
     manifest["headcount"] = _chosen(results)
     manifest["staffing_cost_eur"] = float(tables["providers"]["cost_eur"].sum())
     manifest["late_calls"] = float(tables["coverage"]["late_calls"].sum())

@@ -5,7 +5,8 @@ The interface other stages use (tours, the rosters): `Model.x` lists
 pattern `Pattern` (shifts.Pattern: start, break, paid hours, slots at work) on `plateau` that
 `date`; `Model.headcount` maps each team to its advisers (a number, or the variable of
 `--headcount optimise`). Each adviser works exactly the contract hours (W), at most one shift
-a day and at most L days a week (docs/model.md, "In-house").
+a day and at most L days a week (docs/model.md, "In-house"); a day the calendar closes though
+its weekday is open is paid, not worked: W and L drop by one day (calendar.week_contract).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _patterns(ctx) -> dict:
     """date -> (shift patterns of the day, opening (start, end) minutes or None)."""
     out = {}
     for d in ctx.unique_dates:
-        hours = ctx.scenario.opening_minutes(pd.Timestamp(d).weekday())
+        hours = ctx.scenario.opening_on(pd.Timestamp(d).date())
         out[d] = ([] if hours is None else shifts.day_patterns(
             hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts), hours)
     return out
@@ -102,10 +103,9 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
 
 
 def _team_rows(ctx, k, h, hours_terms, days) -> None:
-    rules = ctx.scenario.shifts
-    ctx.prob += (pulp.LpAffineExpression(hours_terms) == rules.weekly_hours * h,
-                 f"{ctx.pre}hours_{k}")
+    hours, n_days = ctx.contract  # the week's, less the calendar's paid days off
+    ctx.prob += (pulp.LpAffineExpression(hours_terms) == hours * h, f"{ctx.pre}hours_{k}")
     for d, vs in days.items():
         ctx.prob += (pulp.lpSum(vs) <= h, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
-    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= rules.days_per_week * h,
+    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= n_days * h,
                  f"{ctx.pre}days_{k}")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from ..calendar import week_contract
 from . import callbacks, inhouse, offshore, outsourced, service
 
 
@@ -54,6 +55,7 @@ class Context:
     answer_in: list = dataclasses.field(default_factory=list)
     answer_out: list = dataclasses.field(default_factory=list)
     answer_off: list = dataclasses.field(default_factory=list)
+    contract: tuple = None  # (hours, days) an in-house adviser works this week (calendar)
 
     def newvar(self, name, low=None, up=None, cat=pulp.LpContinuous):
         # PuLP 3.3 wants variables created through their problem (LpVariable() warns each time)
@@ -82,6 +84,7 @@ class Model:
     build_s: float
     objective: list = None  # the week's objective terms and constant
     const: float = 0.0
+    contract: tuple = None  # (hours, days) an in-house adviser works this week (calendar)
 
 
 def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
@@ -108,6 +111,7 @@ def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
     ctx.eff = ((1.0 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
     ctx.shrink = prov["shrinkage"].to_dict()
     ctx.cover = [[] for _ in range(ctx.n)]
+    ctx.contract = week_contract(scenario, opts.start or scenario.start, week)
     return ctx
 
 
@@ -125,7 +129,7 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
         from ..rosters.aggregate import tour_terms
 
         ctx.objective += tour_terms(prob, ctx.newvar, x_vars, heads, scenario.rules,
-                                    scenario.shifts.days_per_week, week)
+                                    ctx.contract[1], week)
     z_vars, paid = outsourced.add(ctx)
     offshore.add(ctx)
     cb = callbacks.add(ctx)
@@ -134,4 +138,4 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
         prob += pulp.LpAffineExpression(ctx.objective, constant=ctx.const)
     return Model(prob, x_vars, z_vars, heads, paid, u, cb, day_short, ctx.slot_id, ctx.plateau,
                  ctx.dates, x_matrix, ctx.need, np.array([ctx.eff[k] for k, *_ in z_vars]),
-                 time.perf_counter() - t0, ctx.objective, ctx.const)
+                 time.perf_counter() - t0, ctx.objective, ctx.const, ctx.contract)

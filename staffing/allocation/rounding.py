@@ -76,7 +76,8 @@ def _round_teams(m, rules, bump: dict) -> bool:
         hv = float(math.ceil(value(h) - 1e-6) + bump.get(k, 0))  # up: never less coverage
         if isinstance(h, pulp.LpVariable):
             h.varValue = hv
-        total = rules.weekly_hours * hv / rules.paid_hours[0]
+        week_hours = m.contract[0] if m.contract is not None else rules.weekly_hours
+        total = week_hours * hv / rules.paid_hours[0]
         if abs(total - round(total)) > 1e-9:
             return False
         whole = _day_totals(m, by_group, hv, int(round(total)))

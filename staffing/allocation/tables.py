@@ -9,6 +9,7 @@ import pandas as pd
 import pulp
 
 from .. import queueing, shifts
+from ..calendar import week_contract
 from ..errors import SolverError
 from .highs import value
 from .rounding import u_values
@@ -88,7 +89,8 @@ def _tours(scenario, opts, r: WeekResult) -> pd.DataFrame:
         daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
         try:
             lines = shifts.build_tours(daily, int(round(r.headcount[k])),
-                                       scenario.shifts.days_per_week)
+                                       week_contract(scenario, opts.start or scenario.start,
+                                                     r.week)[1])
         except ValueError as exc:
             raise SolverError(f"week {r.week + 1}, {k}: {exc}") from None
         lines.insert(0, "provider", k)

@@ -279,13 +279,15 @@ def _deal(units: list, workers: list, spare: list = ()) -> list:
 
 def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules: WorkingRules,
                start: dt.date, open_days_of_week, break_minutes: int,
-               state: dict | None = None) -> pd.DataFrame:
+               state: dict | None = None, days_off: list | None = None) -> pd.DataFrame:
     """Rosters of one team over the horizon.
 
     advisers: adviser ids; weeks: per week, the plan's shifts of the team as rows (date,
     plateau, start_min, end_min, break_start_min, paid_hours, advisers) with integer advisers;
     open_days_of_week(w) -> weekday indices 0..6 (days from the week's first day) that are open;
-    state: optional pre-horizon AdviserState per adviser (minutes from the horizon's start).
+    state: optional pre-horizon AdviserState per adviser (minutes from the horizon's start);
+    days_off: per week, the contract's days paid, not worked (calendar closures): that week
+    each adviser works days_per_week - days_off days.
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
@@ -304,18 +306,20 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     for w, x in enumerate(weeks):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
+        week_contract = dataclasses.replace(
+            contract, days_per_week=contract.days_per_week - (days_off[w] if days_off else 0))
         if bands and len(x):
             x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
             ahead = _lead_need(weeks[w + 1] if w + 1 < len(weeks) else None,
                                monday + pd.Timedelta(days=7), len(advisers))
-            chosen = _band_week(advisers, states, x, bands, contract, rules,
+            chosen = _band_week(advisers, states, x, bands, week_contract, rules,
                                 open_days_of_week(w), night_bands, ahead)
             week_rows = _deal_week(x, chosen, bands)
             if len(advisers) <= EXACT_MAX_ADVISERS and (
                     _deviation(x, week_rows) or _ahead_short(week_rows, ahead, len(advisers),
                                                              states, rules)):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
-                exact = _solve_week_exact(advisers, states, x, contract, rules,
+                exact = _solve_week_exact(advisers, states, x, week_contract, rules,
                                           open_days_of_week(w), break_minutes, hint, ahead)
                 exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
                 if _deviation(x, exact_rows) <= _deviation(x, week_rows):

@@ -32,10 +32,13 @@ _H = pd.Timedelta(hours=1)
 
 def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
                   contracts: dict | None = None, file: str = "rosters",
-                  state: pd.DataFrame | None = None) -> pd.DataFrame:
+                  state: pd.DataFrame | None = None,
+                  hours_off: list | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
     contracts: contract id -> weekly hours (the contract_hours rule is skipped without it);
+    hours_off: per week, contract hours paid, not worked (days the calendar closes): that
+    week's contract_hours rule wants the contract's weekly hours less these;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
     days_in_a_row): the daily rest and the days in a row continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
@@ -49,7 +52,8 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
          "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
          "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
          "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
-    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {}),
+    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {},
+                                                                   hours_off),
              _weekly_rest(t, rules, weeks)]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
@@ -150,7 +154,7 @@ def _shifts(t, rules) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _weeks(t, rules, weeks, contracts) -> pd.DataFrame:
+def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     """Rules of each adviser-week: weekly and contract hours, start spread, nights, Sundays."""
     f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "paid": t["paid"],
                       "tod": (t["s"] - t["day"] * DAY) / 60, "night": t["night"],
@@ -164,6 +168,9 @@ def _weeks(t, rules, weeks, contracts) -> pd.DataFrame:
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
     want = g["contract"].map(contracts).to_numpy(float)
+    if hours_off:  # the calendar's days paid, not worked
+        want = want - np.array([hours_off[int(w)] if 0 <= w < len(hours_off) else 0.0
+                                for w in g["week"]], dtype=float)
     off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
     out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
     if rules.max_start_spread_hours is not None:
@@ -211,6 +218,9 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
     entry = manifest.get("rosters") or {}
     rules = WorkingRules.from_dict(entry.get("rules", {}))
     contracts = {c["id"]: float(c["weekly_hours"]) for c in entry.get("contracts", [])}
+    one = entry.get("contracts", [{}])[0] if entry.get("contracts") else {}
+    per_day = float(one.get("weekly_hours", 0)) / max(int(one.get("days_per_week", 1)), 1)
+    hours_off = [n * per_day for n in entry.get("paid_days_off", [])]
     opts = manifest.get("options", {})
     r = tables["rosters"]
     for c in ("shift_start", "shift_end", "break_start", "break_end", "date"):
@@ -221,4 +231,4 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
                                                       "days_in_a_row", "sundays_worked"])
         state["last_shift_end"] = pd.to_datetime(state["last_shift_end"])
     return check_rosters(r, rules, opts.get("start"), int(opts.get("weeks", 1)), contracts,
-                         file="rosters", state=state)
+                         file="rosters", state=state, hours_off=hours_off)

@@ -146,20 +146,36 @@ def uncovered_periods(scenario) -> list[tuple[int, int, int]]:
     """Open periods no allowed shift can cover: (weekday 0..6, start, end) in minutes after
     midnight, merged; e.g. a Saturday open 09:00-13:00 cannot hold a 7-hour shift."""
     out = []
-    step = scenario.slot_minutes
     for d in range(7):
         hours = scenario.opening_minutes(d)
-        if hours is None:
-            continue
-        n = (hours[1] - hours[0]) // step
-        covered = set()
-        for p in day_patterns(hours[0], hours[1], step, scenario.shifts):
-            covered.update(p.slots)
-        gap = None
-        for i in range(n + 1):
-            if i < n and i not in covered:
-                gap = i if gap is None else gap
-            elif gap is not None:
-                out.append((d, hours[0] + gap * step, hours[0] + i * step))
-                gap = None
+        if hours is not None:
+            out += [(d, a, b) for a, b in _gaps(hours, scenario)]
+    return out
+
+
+def uncovered_exception_periods(scenario) -> list[tuple[int, object, int, int]]:
+    """The same for the `[[calendar.exceptions]]` with other hours: (entry number from 1,
+    the entry, start, end)."""
+    cal = getattr(scenario, "calendar", None)
+    out = []
+    for i, ex in enumerate(cal.exceptions if cal is not None else ()):
+        if ex.hours is not None:
+            out += [(i + 1, ex, a, b) for a, b in _gaps(ex.hours, scenario)]
+    return out
+
+
+def _gaps(hours: tuple[int, int], scenario) -> list[tuple[int, int]]:
+    """(start, end) minutes of a day open `hours` that no allowed shift pattern covers."""
+    step = scenario.slot_minutes
+    n = (hours[1] - hours[0]) // step
+    covered = set()
+    for p in day_patterns(hours[0], hours[1], step, scenario.shifts):
+        covered.update(p.slots)
+    out, gap = [], None
+    for i in range(n + 1):
+        if i < n and i not in covered:
+            gap = i if gap is None else gap
+        elif gap is not None:
+            out.append((hours[0] + gap * step, hours[0] + i * step))
+            gap = None
     return out

@@ -19,6 +19,7 @@ import pulp
 from .. import allocation as alloc
 from ..errors import SolverError
 from . import builder
+from ..calendar import paid_days_off, week_dates
 from .rules import WorkingRules, default_contract
 
 
@@ -28,9 +29,9 @@ def adviser_ids(team: str, n: int) -> list[str]:
 
 
 def _team_job(args):
-    team, n, contract, weeks, rules, start, open_days, brk, state = args
+    team, n, contract, weeks, rules, start, open_days, brk, state, days_off = args
     return builder.build_team(team, adviser_ids(team, n), contract, weeks, rules, start,
-                              lambda w: open_days[w], brk, state)
+                              lambda w: open_days[w], brk, state, days_off)
 
 
 def build_rosters(scenario, opts, results) -> pd.DataFrame:
@@ -44,9 +45,10 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
         days = []
         for d in range(7):
             date = (start + pd.Timedelta(days=7 * w + d)).date()
-            if scenario.opening_minutes(date.weekday()) is not None:
+            if scenario.opening_on(date) is not None:
                 days.append(d)
         open_days.append(days)
+    days_off = [paid_days_off(scenario, week_dates(start.date(), w)) for w in range(opts.weeks)]
     jobs = []
     from .state import adviser_states
 
@@ -59,7 +61,7 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
                             "paid_hours", "advisers"]].reset_index(drop=True))
         n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
         jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
-                     int(scenario.shifts.unpaid_break_minutes), states))
+                     int(scenario.shifts.unpaid_break_minutes), states, days_off))
     jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
@@ -120,7 +122,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     for k, h in m.headcount.items():
         if isinstance(h, pulp.LpVariable):
             h.lowBound = h.upBound = h.varValue = float(sum(
-                c for key, c in counts.items() if key[0] == k)) / scenario.shifts.days_per_week
+                c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
     prob = m.prob
     prob.solve(highs.solver(opts, deadline, mip=False))
     solve_mod.check_status(prob, opts, week, need_optimal=True)
@@ -230,6 +232,8 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
         mine = (have[(have["date"] >= start + pd.Timedelta(days=7 * r.week))
                      & (have["date"] < start + pd.Timedelta(days=7 * r.week + 7))]
                 if have is not None else plan.iloc[:0])
+        if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
+            continue
         both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
         if (both["advisers_plan"] != both["advisers_roster"]).any():
             w0 = start + pd.Timedelta(days=7 * r.week)
@@ -286,7 +290,7 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     r["cell"] = (r["shift_start"].dt.strftime("%H:%M") + "-" + r["shift_end"].dt.strftime("%H:%M")
                  + " " + r["plateau"])
     wide = r.pivot_table(index=["week", "team", "adviser"], columns="wd", values="cell",
-                         aggfunc="first").reindex(columns=list(WEEKDAYS)).fillna("off")
+                         aggfunc="first").reindex(columns=list(WEEKDAYS)).astype(object).fillna("off")
     extra = r.groupby(["week", "team", "adviser"]).agg(
         paid_hours=("paid_hours", "sum"),
         plateau=("plateau", lambda s: ";".join(sorted(set(s)))))
@@ -323,10 +327,14 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     tables["rosters"] = r.reset_index(drop=True)
 
 
-def manifest_entry(scenario, refit_weeks) -> dict:
-    """What `staffing check` needs to check a run's rosters, and what was re-solved."""
+def manifest_entry(scenario, refit_weeks, opts) -> dict:
+    """What `staffing check` needs to check a run's rosters, and what was re-solved;
+    paid_days_off: per week, the days the calendar closes that are paid, not worked."""
     rules = scenario.rules or WorkingRules()
+    start = opts.start or scenario.start
     out = {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
+           "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
+                             for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
     st = getattr(scenario, "roster_state", None)
     if st is not None:
