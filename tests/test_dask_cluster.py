@@ -110,8 +110,7 @@ def test_sweep_on_the_cluster_matches_the_local_run(tmp_path, cluster):
 
 def test_two_week_optimise_on_the_cluster_matches_the_local_run(tmp_path, cluster, monkeypatch):
     address, _ = cluster
-    # two different weeks; without rosters, whose team jobs and re-solves use the cluster too
-    two = ["optimise", "--start", "2009-04-06", "--weeks", "2", "--no-rosters"]
+    two = ["optimise", "--start", "2009-04-06", "--weeks", "2"]  # two different weeks
     assert main([*two, "--out", str(tmp_path / "local")]) == 0
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)  # the address from the environment
     seen = []
