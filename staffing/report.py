@@ -55,7 +55,8 @@ def plateau_targets(scenario) -> dict:
     return out
 
 
-def _fmt_eur(v: float) -> str:
+def fmt_eur(v: float) -> str:
+    """Whole euros with thin-space thousands, e.g. "6 982 426 EUR" (console figures)."""
     return f"{v:,.0f} EUR".replace(",", " ")
 
 
@@ -68,17 +69,17 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
     lines = [f"scenario {scenario.name}: {m['options']['weeks']} week(s) from "
              f"{m['options']['start']}, regime {m['options']['regime']}, SL scope "
              f"{m['options']['sl_scope']}, {m['options']['queueing']}"]
-    lines.append(f"total staffing cost {_fmt_eur(prov['cost_eur'].sum())}   calls "
+    lines.append(f"total staffing cost {fmt_eur(prov['cost_eur'].sum())}   calls "
                  f"{cov['calls'].sum():,.0f}".replace(",", " "))
     figures = dict(zip(t["summary"]["metric"], t["summary"]["value"]))
     if "hotline_revenue" in figures:
-        lines.append(f"hotline revenue {_fmt_eur(figures['hotline_revenue'])}   net cost "
-                     f"{_fmt_eur(figures['net_cost'])} (regime {m['options']['regime']})")
+        lines.append(f"hotline revenue {fmt_eur(figures['hotline_revenue'])}   net cost "
+                     f"{fmt_eur(figures['net_cost'])} (regime {m['options']['regime']})")
     lines.append("")
     lines.append(f"{'provider':<18}{'kind':<15}{'logged h':>12}{'paid h':>12}{'cost':>16}{'share':>8}")
     for r in prov.itertuples(index=False):
         lines.append(f"{r.provider:<18}{r.kind:<15}{r.logged_hours:>12,.0f}{r.paid_hours:>12,.0f}"
-                     f"{_fmt_eur(r.cost_eur):>16}{100 * r.answering_share:>7.1f}%".replace(",", " "))
+                     f"{fmt_eur(r.cost_eur):>16}{100 * r.answering_share:>7.1f}%".replace(",", " "))
     lines.append("")
     lines.append(f"{'plateau':<12}{'calls':>12}{'SL':>8}{'target':>8}{'ASA s':>8}{'short h':>9}")
     slot_h = cov["slot_minutes"] / 60.0

@@ -10,12 +10,10 @@ from .common import FiniteFloat, refuse_existing, scheduler_option
 SHORT_TOLERANCE = 1e-4  # share of the required hours: below this the plan counts as covered (first weeks)
 
 
-def _eur(v: float) -> str:
-    return f"{v:,.0f} EUR".replace(",", " ")
-
-
 def summary_text(scenario, cp, run_dir) -> str:
     """The console summary: horizon, per year cost / revenue / hires / mix, solver figures."""
+    from ..report import fmt_eur
+
     st, man = cp.settings, cp.manifest
     eff = cp.efficiency
     lines = [f"scenario {scenario.name}: capacity plan, {st.weeks} weeks from {st.start}, "
@@ -27,8 +25,8 @@ def summary_text(scenario, cp, run_dir) -> str:
              f"{'leavers':>9}{'in-house':>10}{'outsourced':>11}{'offshore':>9}"]
     s = cp.tables["capacity_summary"]
     for _, r in s[s["period"] == "year"].iterrows():
-        lines.append(f"{r['period_start']:%Y}  {r['weeks']:>6}{_eur(r['cost_eur']):>18}"
-                     f"{_eur(r['revenue_eur']):>16}{_eur(r['net_cost_eur']):>18}{r['hires']:>7}"
+        lines.append(f"{r['period_start']:%Y}  {r['weeks']:>6}{fmt_eur(r['cost_eur']):>18}"
+                     f"{fmt_eur(r['revenue_eur']):>16}{fmt_eur(r['net_cost_eur']):>18}{r['hires']:>7}"
                      f"{r['leavers']:>9.0f}{r['inhouse_share']:>10.1%}{r['outsourced_share']:>11.1%}"
                      f"{r['offshore_share']:>9.1%}")
     cap = cp.tables["capacity"]
