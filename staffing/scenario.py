@@ -22,19 +22,15 @@ import pandas as pd
 
 from . import tables
 from .errors import InputError
+from .limits import (MAX_AGENTS, MAX_ANNUAL_CALLS, MAX_CALL_S, MAX_EUR_PER_HOUR, MAX_NUMBER,
+                     MAX_WEEKS)
 
 DEFAULT_MODEL = "orange-2009"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 PROVIDER_KINDS = ("inhouse", "subcontractor", "offshore")
 TARGET_COLUMNS = ("sl_target", "answer_s", "asa_s", "max_occupancy", "patience_s", "max_abandon")
-MAX_CALL_S = 2700.0  # calls last up to 45 min (reference article)
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-MAX_NUMBER = 1e12  # no setting or table value is larger: beyond it, input is a mistake
-MAX_WEEKS = 520
-MAX_AGENTS = 1e6  # headcount, seats: a million advisers is beyond any call centre
-MAX_EUR_PER_HOUR = 1e4
-MAX_ANNUAL_CALLS = 1e10  # per plateau: a hundred times the largest national hotline  # ten years of weekly plans
 ID_RULE = "may hold only letters, digits, '_', '-', '.'"
 
 

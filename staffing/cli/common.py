@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from ..scenario import MAX_WEEKS
+from ..limits import MAX_WEEKS
 
 
 class FiniteFloat(click.FloatRange):
