@@ -99,8 +99,8 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
     if "late_calls" in m:
         lines.append(f"expected late calls (answered after the answer time or lost) "
                      f"{m['late_calls']:,.0f}".replace(",", " "))
-    lines.append(f"shortfall {100 * plan.shortfall_share:.3f} % of required agent-hours "
-                 f"(allowed {100 * scenario.max_shortfall_share:.3f} %)")
+    lines.append(f"shortfall {shortfall_text(plan)} (allowed "
+                 f"{_pct(scenario.max_shortfall_share)})")
     lines += diagnosis_lines(plan.diagnostics)
     if run_dir is not None:
         lines.append(f"results in {run_dir}")
@@ -135,13 +135,28 @@ def _day_text(r) -> str:
             f"{r.problem.split('; ', 1)[-1]}")
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage with two decimals, or two significant figures below 0.01 %
+    (a shortfall that fails the plan never reads as 0.00 %)."""
+    pct = 100 * share
+    return f"{pct:.2f} %" if pct == 0 or abs(pct) >= 0.01 else f"{pct:.2g} %"
+
+
+def shortfall_text(plan) -> str:
+    """'28.8 agent-hours = 0.0014 % of required agent-hours' from the plan's summary table."""
+    figures = dict(zip(plan.tables["summary"]["metric"], plan.tables["summary"]["value"]))
+    hours = figures.get("shortfall_agent_hours")
+    share = f"{_pct(plan.shortfall_share)} of required agent-hours"
+    return share if hours is None else f"{hours:,.1f} agent-hours = {share}".replace(",", " ")
+
+
 def raise_if_short(scenario, plan) -> None:
     """InfeasiblePlan (exit 3) when shortfall exceeds the allowed share: a one-line error, then
     the five worst plateau-days as a short table (all of them are in diagnostics.csv)."""
     if plan.shortfall_share <= scenario.max_shortfall_share + 1e-9:
         return
-    raise InfeasiblePlan(f"shortfall {100 * plan.shortfall_share:.2f} % of required agent-hours "
-                         f"exceeds the allowed {100 * scenario.max_shortfall_share:.2f} %; worst "
+    raise InfeasiblePlan(f"shortfall {shortfall_text(plan)} exceeds the allowed "
+                         f"{_pct(scenario.max_shortfall_share)}; worst "
                          f"plateau-days below (all in diagnostics.csv)",
                          diagnosis=plan.diagnostics, details=worst_table(plan.diagnostics))
 

@@ -106,8 +106,8 @@ def test_capacity_far_below_demand_exits_3_naming_the_slots(capsys, tmp_path):
     assert code == 3
     lines = [x for x in err.splitlines() if not x.startswith("warning: ")]
     assert [x for x in lines if x.startswith("error: ")] == [lines[0]]  # one error line
-    assert lines[0].startswith("error: shortfall 62.50 % of required agent-hours exceeds the "
-                               "allowed 0.00 %") and len(lines[0]) < 200
+    assert lines[0].startswith("error: shortfall 10.0 agent-hours = 62.50 % of required "
+                               "agent-hours exceeds the allowed 0.00 %") and len(lines[0]) < 200
     assert lines[1].split() == ["plateau", "date", "missing", "h", "worst", "required",
                                 "answering", "binding"]
     assert lines[2].split() == ["p", "2009-03-02", "10.0", "09:00", "10", "3.0", "seats", "a"]
@@ -193,3 +193,9 @@ def test_multi_week_progress_only_on_a_terminal(capsys, tmp_path):
     assert code == 0, err
     bar = [x for x in err.splitlines() if not x.startswith("warning: ")]
     assert bar == []  # no progress bar (its `weeks` label) when stderr is not a terminal
+
+
+def test_a_tiny_failing_shortfall_never_reads_as_zero():
+    from staffing.report import _pct
+    assert _pct(0.0) == "0.00 %" and _pct(0.625) == "62.50 %" and _pct(0.0001) == "0.01 %"
+    assert _pct(1.4e-5) == "0.0014 %"  # 28.8 of ~2 million agent-hours: not "0.00 %"
