@@ -353,7 +353,9 @@ def _num(v: float) -> str:
 
 
 def _eur(v: float) -> str:
-    return f"{_num(v)} EUR"
+    from .report import fmt_eur
+
+    return fmt_eur(v)
 
 
 def format_table(table: pd.DataFrame, columns=None) -> str:

@@ -301,7 +301,22 @@ def test_workbook_has_the_plan_charts_and_reads_back(run):
     ws = wb["charts"]
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in ws._charts]
     assert len(titles) == 3 and "headcount" in titles[0] and "Hires" in titles[1]
-    assert ws.cell(row=1, column=30).value == "week_start" and ws.cell(row=1, column=31).value == "team"
+    assert "Answering hours" in titles[2]
+    # the charts' data (from column AD) are the capacity table's figures, re-read independently
+    cap = pd.read_csv(out / "capacity.csv", parse_dates=["week_start"])
+    teams = list(dict.fromkeys(cap.loc[cap["kind"] == "inhouse", "provider"]))
+    assert ws.cell(row=1, column=30).value == "week_start"
+    assert [ws.cell(row=1, column=31 + j).value for j in range(len(teams))] == teams
+    first = cap[(cap["provider"] == teams[0])].sort_values("week_start")
+    col = [ws.cell(row=2 + i, column=31).value for i in range(len(first))]
+    assert col == pytest.approx(first["headcount"].tolist(), rel=1e-12)
+    mix_col = 30 + 2 * (len(teams) + 2)  # after the headcount and hires blocks and their gaps
+    assert ws.cell(row=1, column=mix_col).value == "week_start"
+    assert [ws.cell(row=1, column=mix_col + j).value for j in (1, 2, 3)] == [
+        "inhouse", "subcontractor", "offshore"]
+    by_kind = cap.groupby(["week_start", "kind"])["answering_hours"].sum().unstack(fill_value=0)
+    assert ws.cell(row=2, column=mix_col + 3).value == pytest.approx(
+        float(by_kind["offshore"].iloc[0]), rel=1e-12)
     summary = [[c.value for c in row] for row in wb["Summary"].iter_rows()]
     texts = [v for row in summary for v in row if isinstance(v, str)]
     assert "Capacity plan by year (sheet capacity_summary)" in texts

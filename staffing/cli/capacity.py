@@ -64,7 +64,6 @@ def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
     from pathlib import Path
 
     from .. import capacity, report, results, scenario as scenario_mod
-    from ..capacity import workbook
     from ..errors import InfeasiblePlan
 
     refuse_existing(out_dir, force)
@@ -76,7 +75,7 @@ def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
                     inputs=report.input_hashes(sc), settings=list(settings))
     forbidden = sorted({str(Path(p).resolve().parent) for k, p in sc.input_files.items()
                         if k != "model" and not str(k).startswith("extends")})
-    run_dir = workbook.write(run_dir, cp.tables, manifest, force=force, forbidden_dirs=forbidden)
+    run_dir = results.write_run(run_dir, cp.tables, manifest, force=force, forbidden_dirs=forbidden)
     click.echo(summary_text(sc, cp, run_dir))
     allowed = max(sc.max_shortfall_share, SHORT_TOLERANCE)
     if cp.shortfall_share > allowed:

@@ -6,7 +6,10 @@ and answering agent-hours per day or week as columns, with the call-weighted ser
 (Erlang, and simulated after `simulate`) against its target on a second axis, a chart per
 plateau and block of at most 56 days or 52 weeks. Then logged hours by provider kind
 (stacked), cost by provider, Erlang against simulated service level per plateau, and for
-`compare` cost, revenue and net cost per regime x offshore cap side by side.
+`compare` cost, revenue and net cost per regime x offshore cap side by side. A capacity plan
+(`staffing capacity`: a `capacity` table) gets its own three: expected in-house headcount per
+team and week, hires per team and month (stacked), answering hours by provider kind per week
+(stacked); their data are written as wide blocks from column AD of the charts sheet.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def add_charts(wb, ws, fm: Formats, view, level: str, *, wide: pd.DataFrame, she
     _cost_chart(wb, place, tables, sheets)
     _sim_chart(wb, place, view)
     _regime_chart(wb, place, view)
+    _capacity_charts(wb, ws, place, fm, tables)
     if place.n == 0:
         ws.write_string(0, 0, "No charts: the run has no per-slot or per-provider tables.")
     ws.set_h_pagebreaks([k * ROWS_PER_CHART for k in range(2, place.n, 2)])
@@ -231,3 +235,73 @@ def _regime_chart(wb, place, view):
     ch.set_y_axis({"name": "EUR per year" if yearly else "EUR over the horizon", "num_format": '#,##0,,"M"'})
     place(ch, "Cost, hotline revenue and net cost by regime and offshore cap"
           + (" (per year, EUR millions)" if yearly else " (EUR millions)"))
+
+
+CAPACITY_DATA_COLUMN = 29  # 0-based: column AD, right of the charts
+
+
+def capacity_chart_data(tables: dict) -> dict[str, pd.DataFrame]:
+    """Wide frames the capacity charts draw, from the `capacity` table: headcount by
+    week_start x team (advisers), hires by month x team (advisers), answering hours by
+    week_start x provider kind (hours). Empty dict without a capacity table."""
+    cap = tables.get("capacity")
+    if cap is None or not len(cap):
+        return {}
+    teams = cap[cap["kind"] == "inhouse"]
+    order = list(dict.fromkeys(teams["provider"]))
+    head = teams.pivot(index="week_start", columns="provider", values="headcount")
+    month = teams.assign(month=pd.to_datetime(teams["week_start"]).dt.to_period("M").dt.start_time)
+    hires = month.pivot_table(index="month", columns="provider", values="hires", aggfunc="sum")
+    mix = cap.pivot_table(index="week_start", columns="kind", values="answering_hours", aggfunc="sum")
+    mix = mix.reindex(columns=["inhouse", "subcontractor", "offshore"], fill_value=0.0).fillna(0.0)
+    return {"headcount": head[order], "hires": hires.reindex(columns=order).fillna(0.0), "mix": mix}
+
+
+def _capacity_block(ws, fm: Formats, frame: pd.DataFrame, col: int, label: str, num: str) -> int:
+    """frame at (row 0, col): a header row (label, then the columns), one row per index value."""
+    ws.write_string(0, col, label, fm.get(None, "bold"))
+    date_fmt = fm.get(num)
+    for j, name in enumerate(frame.columns, start=1):
+        ws.write_string(0, col + j, str(name), fm.get(None, "bold"))
+    for i, (idx, row) in enumerate(zip(frame.index, frame.to_numpy(float)), start=1):
+        ws.write_datetime(i, col, pd.Timestamp(idx).to_pydatetime(), date_fmt)
+        for j, v in enumerate(row, start=1):
+            ws.write_number(i, col + j, float(v))
+    ws.set_column(col, col, 11)
+    return col + len(frame.columns) + 2
+
+
+def _capacity_charts(wb, ws, place, fm: Formats, tables: dict):
+    data = capacity_chart_data(tables)
+    if not data:
+        return
+    sheet, col, cols = ws.get_name(), CAPACITY_DATA_COLUMN, {}
+    for name, label, num in (("headcount", "week_start", "yyyy-mm-dd"), ("hires", "month", "mmm yyyy"),
+                             ("mix", "week_start", "yyyy-mm-dd")):
+        cols[name] = col
+        col = _capacity_block(ws, fm, data[name], col, label, num)
+    colours = {"inhouse": _COLOURS["inhouse"], "subcontractor": _COLOURS["subcontractor"],
+               "offshore": _COLOURS["offshore"]}
+    for name, kind, title, unit, x_name in (
+            ("headcount", {"type": "line"}, "In-house headcount per team (expected advisers, after training)",
+             "advisers", "week"),
+            ("hires", {"type": "column", "subtype": "stacked"}, "Hires per month per team (advisers)",
+             "advisers", "month"),
+            ("mix", {"type": "area", "subtype": "stacked"},
+             "Answering hours per week: in-house, subcontracted, offshore (stacked)", "hours", "week")):
+        frame, c0 = data[name], cols[name]
+        ch = wb.add_chart(kind)
+        n = len(frame)
+        for j, series_name in enumerate(frame.columns, start=1):
+            series = {"name": [sheet, 0, c0 + j], "categories": [sheet, 1, c0, n, c0],
+                      "values": [sheet, 1, c0 + j, n, c0 + j]}
+            if name == "mix":
+                series["fill"] = {"color": colours.get(series_name, "#A5A5A5")}
+            elif name == "hires":
+                series["gap"] = 50
+            ch.add_series(series)
+        ch.set_x_axis({"name": x_name, "date_axis": True,
+                       "num_format": "mmm yy" if name == "hires" else "dd/mm/yy",
+                       "num_font": {"rotation": -45, "size": 8}})
+        ch.set_y_axis({"name": unit, "num_format": "#,##0", "min": 0})
+        place(ch, title)
