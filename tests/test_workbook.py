@@ -229,6 +229,20 @@ def test_summary_service_by_plateau_against_targets(book1, week1):
             colour = ws.cell(r, cols["Service level"]).fill.fgColor.rgb[-6:]
             want = dashboard.status(sl, 0.8, higher_is_better=True)
             assert colour == {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}[want], p
+            # occupancy rated from below too: the same workload on the required agents
+            at_req = min(1.0, (g["occupancy"] * g["answering_agents"]).sum() / g["required_agents"].sum())
+            want = dashboard.occupancy_status(occ, 0.88, at_req)
+            colour = ws.cell(r, cols["Occupancy"]).fill.fgColor.rgb[-6:]
+            assert colour == {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}[want], p
+
+
+def test_occupancy_is_rated_against_its_cap_and_against_idle_time():
+    o = dashboard.occupancy_status
+    assert o(0.86, 0.88, 0.90) == "green"  # within 10 points of the occupancy at the requirement
+    assert o(0.95, 0.88, 0.95) == "amber" and o(0.99, 0.88, 0.99) == "red"  # over the cap
+    assert o(0.70, 0.88, 0.89) == "amber"  # 19 points under: advisers waiting
+    assert o(0.32, 0.88, 0.76) == "red"  # 44 points under (an oversized fixed team)
+    assert o(0.50, None, 0.52) == "green" and o(0.50, None, None) is None
 
 
 def test_status_rules():

@@ -9,7 +9,10 @@ have one); occupancy weighted by answering agents; agent-hours = agents x slot m
 Status (red / amber / green) against a plateau's target, from the scenario's targets the
 manifest records: service level green at or above the target, amber within 2 points below it,
 red below; ASA, abandonment and occupancy green at or under their limit, amber up to 10 %
-(relative) above it, red beyond.
+(relative) above it, red beyond. Occupancy is also rated from below, against the occupancy the
+same workload would give on the *required* agents (sum of occupancy x answering agents over
+sum of required agents): more than 10 points under it is amber, more than 30 points red
+(advisers paid to wait: e.g. a fixed team larger than its plateaux need).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ KIND_LABELS = {"inhouse": "In-house", "in_house": "In-house", "subcontractor": "
                "offshore": "Offshore"}
 _AMBER_SL = 0.02  # points below the SL target still amber
 _AMBER_REL = 0.10  # relative excess over a limit still amber
+_IDLE_AMBER, _IDLE_RED = 0.10, 0.30  # occupancy points under the occupancy at the requirement
 _STAT_COLS = ["calls", "service_level", "asa_s", "p_abandon", "occupancy", "required_hours",
               "answering_hours", "shortfall_hours", "surplus_hours"]
 
@@ -48,6 +52,21 @@ def status(value, target, *, higher_is_better: bool) -> str | None:
     return "green" if value <= target + 1e-9 else "amber" if value <= target * (1 + _AMBER_REL) else "red"
 
 
+def occupancy_status(value, cap, at_requirement) -> str | None:
+    """Occupancy against its cap (as `status`), and from below against the occupancy at the
+    requirement: amber more than 10 points under it, red more than 30 (idle advisers)."""
+    above = status(value, cap, higher_is_better=False)
+    if above in ("amber", "red") or value is None or at_requirement is None:
+        return above
+    if not (np.isfinite(value) and np.isfinite(at_requirement)):
+        return above
+    if value < at_requirement - _IDLE_RED:
+        return "red"
+    if value < at_requirement - _IDLE_AMBER:
+        return "amber"
+    return above or "green"
+
+
 def aggregate(cov: pd.DataFrame, keys: list) -> pd.DataFrame:
     """Service and agent-hours of coverage rows grouped by `keys` (columns or Series)."""
     h = cov["slot_minutes"].to_numpy(float) / 60.0
@@ -65,7 +84,7 @@ def aggregate(cov: pd.DataFrame, keys: list) -> pd.DataFrame:
         "ab_w": np.where(has_ab, ab * calls, 0.0), "ab_c": np.where(has_ab, calls, 0.0),
         "occ_w": np.nan_to_num(occ) * ans, "ans": ans,
         "required_hours": req * h, "answering_hours": ans * h, "shortfall_hours": short * h,
-        "surplus_hours": np.maximum(ans - req, 0.0) * h}, index=cov.index)
+        "surplus_hours": np.maximum(ans - req, 0.0) * h, "req_agents": req}, index=cov.index)
     keys = [cov[k] if isinstance(k, str) else k for k in keys]
     g = w.groupby(keys, sort=True).sum()
 
@@ -75,7 +94,8 @@ def aggregate(cov: pd.DataFrame, keys: list) -> pd.DataFrame:
 
     g["service_level"], g["asa_s"] = ratio("sl_w", "calls"), ratio("asa_w", "asa_c")
     g["p_abandon"], g["occupancy"] = ratio("ab_w", "ab_c"), ratio("occ_w", "ans")
-    return g[_STAT_COLS]
+    g["occupancy_at_requirement"] = ratio("occ_w", "req_agents").clip(upper=1.0)
+    return g[_STAT_COLS + ["occupancy_at_requirement"]]
 
 
 @dataclass
@@ -396,7 +416,8 @@ def _plateau_table(s: _Sheet, view: View):
                  r["answering_hours"], r["shortfall_hours"], r["surplus_hours"]]
         st += [None, status(r["asa_s"], tg["asa_s"], higher_is_better=False),
                status(abandon, tg["max_abandon"], higher_is_better=False),
-               status(r["occupancy"], tg["max_occupancy"], higher_is_better=False), None, None, None,
+               occupancy_status(r["occupancy"], tg["max_occupancy"], r["occupancy_at_requirement"]),
+               None, None, None,
                "red" if r["shortfall_hours"] > 1e-9 else None, None]
         fmts = [c[1] for c in cols]
         if tg["answer_s"] is not None:  # "80% in 60 s": the target and its answer time in one cell
@@ -404,7 +425,9 @@ def _plateau_table(s: _Sheet, view: View):
         s.row(vals, fmts, st, bold=total)
     notes = ["Service level: share of calls answered within the answer time (Erlang "
              + ("A" if (view.manifest.get("options") or {}).get("queueing") == "erlang_a" else "C")
-             + " on the plan's answering agents); ASA: mean wait; blank where the model gives none."]
+             + " on the plan's answering agents); ASA: mean wait; blank where the model gives none.",
+             "Occupancy: red or amber above its cap, and also when far below the occupancy the same calls would give "
+             "on the required agents (more than 30 or 10 points under it: advisers paid to wait)."]
     if sim is not None:
         notes.append("Simulated: discrete-event simulation of the plan (sheet simulation_summary), mean and 95 % "
                      "confidence interval over replications.")
