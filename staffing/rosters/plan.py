@@ -21,6 +21,7 @@ from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
 from .rules import WorkingRules, default_contract
+from .state import adviser_states
 
 
 def adviser_ids(team: str, n: int) -> list[str]:
@@ -34,12 +35,15 @@ def _team_job(args):
                               lambda w: open_days[w], brk, state, days_off)
 
 
-def build_rosters(scenario, opts, results) -> pd.DataFrame:
-    """The rosters table (without the scenario column) for the plan's week results."""
+def build_rosters(scenario, opts, results, from_week: int = 0,
+                  states: dict | None = None) -> pd.DataFrame:
+    """The rosters table (without the scenario column) for the plan's week results, from
+    week `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
+    carry.states_at; default the pre-horizon state)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     contract = default_contract(scenario.shifts)
     start = pd.Timestamp(opts.start)
-    results = sorted(results, key=lambda r: r.week)
+    results = sorted(results, key=lambda r: r.week)[from_week:]
     open_days = []
     for w in range(opts.weeks):
         days = []
@@ -49,10 +53,11 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
                 days.append(d)
         open_days.append(days)
     days_off = [paid_days_off(scenario, week_dates(start.date(), w)) for w in range(opts.weeks)]
+    open_days, days_off = open_days[from_week:], days_off[from_week:]
     jobs = []
-    from .state import adviser_states
-
-    states = adviser_states(getattr(scenario, "roster_state", None), start)
+    if states is None:
+        states = adviser_states(getattr(scenario, "roster_state", None), start)
+    start = start + pd.Timedelta(days=7 * from_week)
     for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
         weeks = []
         for r in results:
@@ -257,6 +262,60 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     return [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
 
 
+def _week_gap(scenario, opts, r, req, rosters) -> bool:
+    """Whether week r's rostered shifts differ from its plan and leave a gap (`_adopt`)."""
+    start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week)
+    mine = rosters[(rosters["date"] >= start) & (rosters["date"] < start + pd.Timedelta(days=7))]
+    plan = _key_frame(r.x)
+    have = shift_counts(mine) if len(mine) else plan.iloc[:0]
+    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    both = plan.merge(have, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
+    if not (both["advisers_plan"] != both["advisers_roster"]).any():
+        return False
+    return _adopt(scenario, opts, r, req[req["week"] == r.week], mine) is None
+
+
+def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
+    """Weeks in order: a week whose rosters leave a gap while its plan asks of its first days
+    more than the rosters before it allow (carry.shortfall: daily rest after the previous
+    Sunday, days in a row, Sundays) is planned again under those limits, in-house shifts
+    included (carry.replan_week), and every team's rosters rebuilt from that week on.
+    Returns (results, rosters)."""
+    from ..allocation.options import Deadline
+    from . import carry
+
+    deadline = deadline or Deadline()
+    if not len(rosters) or not scenario.rules:
+        return results, rosters
+    results = sorted(results, key=lambda r: r.week)
+    t0 = pd.Timestamp(opts.start)
+    before = adviser_states(getattr(scenario, "roster_state", None), t0)
+    teams = rosters.groupby("team")["adviser"].unique().to_dict()
+    for k in teams:  # advisers who never work still count
+        n = int(round(max(r.headcount.get(k, 0) for r in results)))
+        teams[k] = adviser_ids(k, n)
+    for i, r in enumerate(results):
+        if r.week == 0 and not before:
+            continue  # nothing before the horizon to carry
+        if not _week_gap(scenario, opts, r, req, rosters):
+            continue
+        states = {k: carry.states_at(rosters, ids, t0, r.week, before) for k, ids in teams.items()}
+        w0 = t0 + pd.Timedelta(days=7 * r.week)
+        if not any(carry.shortfall(r.x[r.x["provider"] == k], st, scenario.rules, w0)
+                   for k, st in states.items()):
+            continue  # the gap is not the previous week's doing: refit (outsourced) below
+        new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r, states, deadline)
+        if new is None:
+            r.status = "time_limit"
+            continue
+        results[i] = new
+        flat = {a: s for st in states.values() for a, s in st.items()}
+        later = build_rosters(scenario, opts, results, r.week, flat)
+        rosters = pd.concat([rosters[rosters["date"] < w0], later], ignore_index=True)
+        rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
+    return results, rosters
+
+
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
     the rostered ones; where a slot is still short, advisers moved to another of their team's
@@ -265,6 +324,7 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     from .rebalance import rebalance
 
     rosters = build_rosters(scenario, opts, results)
+    results, rosters = _carry(scenario, opts, req, results, rosters, deadline)
     results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
