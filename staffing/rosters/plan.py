@@ -329,7 +329,8 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
         results[i] = new
         flat = {a: s for st in states.values() for a, s in st.items()}
         later = build_rosters(scenario, opts, results, r.week, flat)
-        rosters = pd.concat([rosters[rosters["date"] < w0], later], ignore_index=True)
+        kept = rosters[rosters["date"] < w0]
+        rosters = pd.concat([kept, later], ignore_index=True) if len(kept) else later
         rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
     return results, rosters
 
