@@ -165,7 +165,9 @@ def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dic
 
     if deadline is not None and deadline.passed():
         return None
-    rules = scenario.rules
+    from .rules import WorkingRules
+
+    rules = scenario.rules or WorkingRules()
     week = old.week
     start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * week)
     m = model_mod.build(scenario, opts, req_week.reset_index(drop=True), week,

@@ -303,8 +303,9 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     from . import carry
 
     deadline = deadline or Deadline()
-    if not len(rosters) or not scenario.rules:
+    if not len(rosters):
         return results, rosters
+    rules = scenario.rules or WorkingRules()
     results = sorted(results, key=lambda r: r.week)
     t0 = pd.Timestamp(opts.start)
     before = adviser_states(getattr(scenario, "roster_state", None), t0)
@@ -319,7 +320,7 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
             continue
         states = {k: carry.states_at(rosters, ids, t0, r.week, before) for k, ids in teams.items()}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
-        if not any(carry.shortfall(r.x[r.x["provider"] == k], st, scenario.rules, w0)
+        if not any(carry.shortfall(r.x[r.x["provider"] == k], st, rules, w0)
                    for k, st in states.items()):
             continue  # the gap is not the previous week's doing: refit (outsourced) below
         new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r, states, deadline)
