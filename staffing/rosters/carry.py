@@ -155,9 +155,22 @@ def add_limits(m, states_by_team: dict, rules, week_start, week: int) -> None:
         m.prob.setObjective(pulp.LpAffineExpression(m.objective, constant=m.const))
 
 
-def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dict, deadline):
-    """Week `old.week` planned again, in-house shifts included, under the limits carried from
-    the rosters before it (`add_limits`), at the week's headcount; None when the deadline
+def sharing(scenario, teams: set) -> set:
+    """`teams` and every in-house team serving one of their plateaux (those that may take
+    over their shifts)."""
+    prov = scenario.providers
+    inhouse = prov[prov["kind"] == "inhouse"]
+    plats = {k: set(v) if isinstance(v, (tuple, list, set)) else set(str(v).split(";"))
+             for k, v in inhouse["plateaux"].items()}
+    mine = set().union(*(plats.get(k, set()) for k in teams)) if teams else set()
+    return set(teams) | {k for k, ps in plats.items() if ps & mine}
+
+
+def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dict, deadline,
+                free=None):
+    """Week `old.week` planned again under the limits carried from the rosters before it
+    (`add_limits`), at the week's headcount, the in-house shifts of the `free` teams
+    included (default all; other teams' shifts stay as planned); None when the deadline
     left no time for it (or cut its LP). The week's LP bound stays the rule-free one (the
     manifest's gap is then the price of legality)."""
     from ..allocation import model as model_mod, solve as solve_mod, tables as tables_mod
@@ -172,6 +185,17 @@ def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dic
     start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * week)
     m = model_mod.build(scenario, opts, req_week.reset_index(drop=True), week,
                         heads={k: float(v) for k, v in old.headcount.items()})
+    if free is not None:  # the other teams' shifts as planned
+        planned = {(k, p, pd.Timestamp(d), int(s), -1 if pd.isna(b) else int(b), float(h)): n
+                   for k, p, d, s, b, h, n in old.x[["provider", "plateau", "date", "start_min",
+                                                     "break_start_min", "paid_hours",
+                                                     "advisers"]].itertuples(index=False)}
+        for k, p, d, pat, v in m.x:
+            if k not in free:
+                v.lowBound = v.upBound = float(planned.get(
+                    (k, p, pd.Timestamp(d), pat.start_min,
+                     -1 if pat.break_start_min is None else pat.break_start_min,
+                     float(pat.paid_hours)), 0.0))
     add_limits(m, states_by_team, rules, start, week)
     try:
         solved = solve_mod.solve_model(m, scenario, opts, deadline, week)

@@ -36,10 +36,10 @@ def _team_job(args):
 
 
 def build_rosters(scenario, opts, results, from_week: int = 0,
-                  states: dict | None = None) -> pd.DataFrame:
+                  states: dict | None = None, teams=None) -> pd.DataFrame:
     """The rosters table (without the scenario column) for the plan's week results, from
     week `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
-    carry.states_at; default the pre-horizon state)."""
+    carry.states_at; default the pre-horizon state); of the in-house `teams` (default all)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     contract = default_contract(scenario.shifts)
     start = pd.Timestamp(opts.start)
@@ -59,6 +59,8 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
         states = adviser_states(getattr(scenario, "roster_state", None), start)
     start = start + pd.Timedelta(days=7 * from_week)
     for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
+        if teams is not None and k not in teams:
+            continue
         weeks = []
         for r in results:
             x = r.x[r.x["provider"] == k]
@@ -320,17 +322,20 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
             continue
         states = {k: carry.states_at(rosters, ids, t0, r.week, before) for k, ids in teams.items()}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
-        if not any(carry.shortfall(r.x[r.x["provider"] == k], st, rules, w0)
-                   for k, st in states.items()):
+        short = {k for k, st in states.items()
+                 if carry.shortfall(r.x[r.x["provider"] == k], st, rules, w0)}
+        if not short:
             continue  # the gap is not the previous week's doing: refit (outsourced) below
-        new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r, states, deadline)
+        free = carry.sharing(scenario, short)
+        new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
+                                {k: states[k] for k in free}, deadline, free)
         if new is None:
             r.status = "time_limit"
             continue
         results[i] = new
-        flat = {a: s for st in states.values() for a, s in st.items()}
-        later = build_rosters(scenario, opts, results, r.week, flat)
-        kept = rosters[rosters["date"] < w0]
+        flat = {a: s for k in free for a, s in states[k].items()}
+        later = build_rosters(scenario, opts, results, r.week, flat, teams=free)
+        kept = rosters[(rosters["date"] < w0) | ~rosters["team"].isin(free)]
         rosters = pd.concat([kept, later], ignore_index=True) if len(kept) else later
         rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
     return results, rosters
