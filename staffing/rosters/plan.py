@@ -220,7 +220,8 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
-    # no row is short of more than before: the week's objective stays an upper bound
+    # no row is short of more than before: the week's objective stays an upper bound (forced:
+    # the deficit the rosters leave, the objective then the plan's, understated)
     u = np.maximum(need - staffed, 0.0)
     new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u if force else np.minimum(u, r.u),
                               status="time_limit" if force else r.status)
