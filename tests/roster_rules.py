@@ -10,20 +10,35 @@ def _m(t: dt.datetime, t0: dt.datetime) -> int:
     return int((t - t0).total_seconds() // 60)
 
 
-def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict) -> list[tuple]:
+def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict,
+               state: dict | None = None) -> list[tuple]:
     """rows: dicts with adviser, shift_start, shift_end, break_start, break_end (datetime or
-    None), paid_hours. Returns (adviser, rule) pairs that fail."""
+    None), paid_hours. state: optional adviser -> (last_shift_end, days_in_a_row,
+    sundays_worked) before the horizon (the days in a row end the day before it; the Sundays
+    worked are the latest of the 3 weeks before it). Returns (adviser, rule) pairs that fail."""
     t0 = dt.datetime.combine(start, dt.time())
     horizon = weeks * 7 * 1440
     by: dict = {}
     for r in rows:
         by.setdefault(r["adviser"], []).append(r)
+    state = state or {}
+    for a in state:
+        by.setdefault(a, [])
     bad = []
     for a, shifts in by.items():
         shifts.sort(key=lambda r: r["shift_start"])
         iv = [(_m(r["shift_start"], t0), _m(r["shift_end"], t0)) for r in shifts]
+        before = state.get(a)
+        if before is not None:  # the past as whole shifts: the last one ending at last_shift_end
+            end = _m(before[0], t0)
+            past = [(-1440 * k, -1440 * k) for k in range(int(before[1]), 1, -1)]
+            past.append((min(end, -1440) if before[1] else end, end))
+            iv_all = past + iv
+        else:
+            iv_all = iv
+        _sunday_windows(a, shifts, start, weeks, rules, before, bad)
         # daily rest: the time off between one shift's end and the next one's start
-        for (s1, e1), (s2, e2) in zip(iv, iv[1:]):
+        for (s1, e1), (s2, e2) in zip(iv_all, iv_all[1:]):
             if s2 - e1 < rules["daily_rest_hours"] * 60:
                 bad.append((a, "daily_rest"))
         # weekly rest: off-intervals of the whole timeline, padded far on both sides
@@ -38,13 +53,14 @@ def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict) -> lis
             if paid > rules["max_weekly_hours"]:
                 bad.append((a, "weekly_hours"))
         # days in a row: dates worked as day numbers
-        days = sorted({s // 1440 for s, e in iv})
+        days = sorted({s // 1440 for s, e in iv} | (
+            set(range(-int(before[1]), 0)) if before is not None else set()))
         run = 1
         for d1, d2 in zip(days, days[1:]):
             run = run + 1 if d2 == d1 + 1 else 1
             if run > rules["max_days_in_a_row"]:
                 bad.append((a, "days_in_a_row"))
-        if len(days) != len(iv):
+        if len({s // 1440 for s, e in iv}) != len(iv):
             bad.append((a, "one_shift_a_day"))
         for r, (s, e) in zip(shifts, iv):
             if r["break_start"] is None:
@@ -61,6 +77,27 @@ def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict) -> lis
         del horizon
         horizon = weeks * 7 * 1440
     return bad
+
+
+def _sunday_windows(a, shifts, start, weeks, rules, before, bad) -> None:
+    """Sundays worked (by the date a shift starts) in every 4 planning weeks in a row that meet
+    the horizon, those before it from the state's count (the latest weeks first)."""
+    limit = rules.get("max_sundays_per_4_weeks", 4)
+    per_week = {}
+    for r in shifts:
+        d = r["shift_start"].date()
+        if d.weekday() == 6:
+            w = (d - start).days // 7
+            per_week[w] = per_week.get(w, 0) + 1
+    k = int(before[2]) if before is not None and len(before) > 2 else 0
+    for w in range(1, k + 1):
+        per_week[-w] = 1
+    for first in range(-3, weeks):  # (a past already over the limit is no roster's doing)
+        window = range(first, first + 4)
+        if sum(per_week.get(w, 0) for w in window) > limit and any(
+                per_week.get(w, 0) for w in window if w >= 0):
+            bad.append((a, "sundays"))
+            return
 
 
 def two_days_off_share(rows: list[dict], start: dt.date, weeks: int) -> float:

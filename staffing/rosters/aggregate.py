@@ -47,6 +47,9 @@ def tour_terms(prob, newvar, x_vars: list, headcount: dict, rules, days_per_week
             if rules.two_days_off_in_a_row and not pair:
                 objective.append((v, NO_PAIR_EUR))
         prob += (pulp.lpSum(m.values()) == h, f"tours_{k}_w{week}")
+        if not hasattr(prob, "_staffing_tours"):
+            prob._staffing_tours = {}  # the patterns, for rosters/carry.py: (dates worked, var)
+        prob._staffing_tours[k] = [(frozenset(dates[i] for i in w), v) for w, v in m.items()]
         for i, d in enumerate(dates):
             prob += (pulp.lpSum(v for _, v in days[d])
                      - pulp.lpSum(v for w, v in m.items() if i in w) == 0,

@@ -30,7 +30,9 @@ NO_PAIR_WEIGHT = 3  # ...against one adviser-week without two days off in a row
 SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, reproducible)
 EXACT_SECONDS = 1.0  # the adviser-level model's time limit per week
 EXACT_MAX_ADVISERS = 150
-LOOKAHEAD_WEIGHT = 3  # an adviser next week's plan cannot have costs 3 moved shifts now  # teams this small get the adviser-level model
+# an adviser next week's plan cannot have: a tie-breaker against one shift moved now (the
+# next week is planned again under what this week leaves, see carry.py)
+LOOKAHEAD_WEIGHT = 1
 MAX_BANDS_FOR_STEPS = 4  # runs may step to a later band when there are at most this many
 
 ROSTER_COLUMNS = ["adviser", "team", "contract", "date", "shift_start", "shift_end",
@@ -235,7 +237,7 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
                 if _trail_run(types[i].days) <= rules.max_days_in_a_row - q]
         short = m.NewIntVar(0, need, f"ahead_{q}")
         m.Add(sum(able) + short >= need)
-        obj.append(DEVIATION_WEIGHT * short)
+        obj.append(LOOKAHEAD_WEIGHT * short)
     m.Minimize(sum(obj))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = SOLVE_SECONDS
@@ -522,7 +524,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
                 continue
             dev = m.NewIntVar(0, len(advisers) + target, "")
             m.AddAbsEquality(dev, sum(terms) - target)
-            devs.append(dev)
+            devs.append(DEVIATION_WEIGHT * dev)
     for q, need in (ahead or {}).items():
         if q == "starts":
             continue

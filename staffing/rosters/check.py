@@ -13,7 +13,8 @@ shifts (before the first shift and after the last, unbounded). Weeks are the hor
 - break: a shift with more than break_after_hours of work has a break of at least
   min_break_minutes, with no more than break_after_hours of work on either side (L3121-16);
 - contract_hours: paid hours in a week equal the contract's weekly hours;
-- sundays: Sundays worked in any 4 consecutive weeks <= max_sundays_per_4_weeks;
+- sundays: Sundays worked in any 4 consecutive weeks <= max_sundays_per_4_weeks (windows reaching
+  before the horizon count the pre-horizon state's sundays_worked);
 - start_spread: latest minus earliest start (time of day) in a week <= max_start_spread_hours;
 - night_shifts / night_shift_hours: night shifts a week <= max_night_shifts_per_week, a night
   shift's work <= max_night_shift_hours (L3122-6).
@@ -40,7 +41,8 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     hours_off: per week, contract hours paid, not worked (days the calendar closes): that
     week's contract_hours rule wants the contract's weekly hours less these;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
-    days_in_a_row): the daily rest and the days in a row continue from it.
+    days_in_a_row, optional sundays_worked): the daily rest, the days in a row and the
+    Sunday limit continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
     limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds."""
     t0 = pd.Timestamp(start)
@@ -52,9 +54,11 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
          "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
          "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
          "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
-    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {},
-                                                                   hours_off),
-             _weekly_rest(t, rules, weeks)]
+    before = (None if state is None or "sundays_worked" not in getattr(state, "columns", ())
+              else state.set_index("adviser")["sundays_worked"].astype(int))
+    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules),
+             _weeks(t, rules, weeks, contracts or {}, hours_off),
+             _sundays(t, rules, weeks, before), _weekly_rest(t, rules, weeks)]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
     v["date"] = t0 + pd.to_timedelta(v["day"].astype(float), unit="D") if len(v) else pd.Series(
@@ -181,14 +185,36 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     bad = g["night"] > rules.max_night_shifts_per_week
     out.append(_frame(g["adv"][bad], day[bad], "night_shifts",
                       (g["night"] - rules.max_night_shifts_per_week)[bad], "shifts"))
-    sun = g.pivot_table(index="adv", columns="week", values="sun", fill_value=0).reindex(
-        columns=range(weeks), fill_value=0)
-    for w in range(max(0, weeks - 3)):
-        n = sun.iloc[:, w:w + 4].sum(axis=1)
-        bad = n > rules.max_sundays_per_4_weeks
-        out.append(_frame(n.index[bad], float(7 * w), "sundays",
-                          (n - rules.max_sundays_per_4_weeks)[bad].to_numpy(float), "sundays"))
     return pd.concat(out, ignore_index=True)
+
+
+def _sundays(t, rules, weeks, before: pd.Series | None = None) -> pd.DataFrame:
+    """Sundays worked in any 4 consecutive weeks <= max_sundays_per_4_weeks: every window that
+    meets the horizon, those reaching before it counting the pre-horizon state's
+    sundays_worked (`before`, per adviser: Sundays in the 3 weeks before the horizon, taken as
+    the latest ones, as the builder does) and weeks after it as none. Reported on the window's
+    first day inside the horizon."""
+    f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "sun": t["wd"] == 6})
+    sun = f.groupby(["adv", "week"])["sun"].sum().unstack(fill_value=0).reindex(
+        columns=range(weeks), fill_value=0)
+    pre = np.zeros((len(sun), 3))
+    if before is not None and len(before):
+        advs = sun.index.union(before.index)
+        sun = sun.reindex(advs, fill_value=0)
+        k = before.reindex(advs, fill_value=0).to_numpy(int)
+        pre = np.stack([(k >= 3 - j) for j in range(3)], axis=1).astype(float)
+    cells = np.hstack([pre, sun.to_numpy(float), np.zeros((len(sun), 3))])
+    out = []
+    # windows w .. w + 3 (week -1 is the one before the horizon); one reaching past the
+    # horizon's end counts no more than the one ending with it
+    for w in range(-3, max(weeks - 4, 0) + 1):
+        n = cells[:, w + 3:w + 7].sum(axis=1)
+        mine = cells[:, max(w, 0) + 3:w + 7].sum(axis=1)  # a past over the limit alone: no fault
+        bad = (n > rules.max_sundays_per_4_weeks) & (mine > 0)
+        out.append(_frame(sun.index[bad], float(7 * max(w, 0)), "sundays",
+                          n[bad] - rules.max_sundays_per_4_weeks, "sundays"))
+    v = pd.concat(out, ignore_index=True)
+    return v.sort_values("excess").drop_duplicates(["adviser", "day"], keep="last")
 
 
 def _weekly_rest(t, rules, weeks) -> pd.DataFrame:

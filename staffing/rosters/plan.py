@@ -21,6 +21,7 @@ from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
 from .rules import WorkingRules, default_contract
+from .state import adviser_states
 
 
 def adviser_ids(team: str, n: int) -> list[str]:
@@ -34,12 +35,15 @@ def _team_job(args):
                               lambda w: open_days[w], brk, state, days_off)
 
 
-def build_rosters(scenario, opts, results) -> pd.DataFrame:
-    """The rosters table (without the scenario column) for the plan's week results."""
+def build_rosters(scenario, opts, results, from_week: int = 0,
+                  states: dict | None = None, teams=None) -> pd.DataFrame:
+    """The rosters table (without the scenario column) for the plan's week results, from
+    week `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
+    carry.states_at; default the pre-horizon state); of the in-house `teams` (default all)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     contract = default_contract(scenario.shifts)
     start = pd.Timestamp(opts.start)
-    results = sorted(results, key=lambda r: r.week)
+    results = sorted(results, key=lambda r: r.week)[from_week:]
     open_days = []
     for w in range(opts.weeks):
         days = []
@@ -49,11 +53,14 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
                 days.append(d)
         open_days.append(days)
     days_off = [paid_days_off(scenario, week_dates(start.date(), w)) for w in range(opts.weeks)]
+    open_days, days_off = open_days[from_week:], days_off[from_week:]
     jobs = []
-    from .state import adviser_states
-
-    states = adviser_states(getattr(scenario, "roster_state", None), start)
+    if states is None:
+        states = adviser_states(getattr(scenario, "roster_state", None), start)
+    start = start + pd.Timedelta(days=7 * from_week)
     for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
+        if teams is not None and k not in teams:
+            continue
         weeks = []
         for r in results:
             x = r.x[r.x["provider"] == k]
@@ -95,23 +102,22 @@ def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
     return k
 
 
-REFIT_MIN_SECONDS = 60.0
-
-
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
-               lp_bound: float | None, deadline=None) -> "alloc.WeekResult":
+               lp_bound: float | None, deadline=None) -> "alloc.WeekResult | None":
     """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
     rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
-    rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux)."""
+    rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux).
+    Within the run's deadline like every phase: None when it has passed before the LPs could
+    finish (the caller keeps the week's outsourced plan with the rosters, status
+    time_limit); status `time_limit` when it stopped the MIP."""
     from ..allocation import highs, model as model_mod, rounding, solve as solve_mod
     from ..allocation import tables as tables_mod
     from ..allocation.options import Deadline
 
-    # a week's re-solve keeps at least a minute even when --time-limit is spent: without it
-    # the rosters, already built, would have no plan to go with
-    deadline = (Deadline() if deadline is None or deadline.end is None
-                else Deadline.after(max(deadline.left(), REFIT_MIN_SECONDS)))
+    deadline = deadline or Deadline()
+    if deadline.passed():
+        return None
     t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
     m = model_mod.build(scenario, opts, req, week)
@@ -125,13 +131,18 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
                 c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
     prob = m.prob
     prob.solve(highs.solver(opts, deadline, mip=False))
+    if deadline.passed() and pulp.LpStatus[prob.status] != "Optimal":
+        return None
     solve_mod.check_status(prob, opts, week, need_optimal=True)
     prob._staffing_vars = prob.variables()
+    status = "optimal"
     if not opts.relax:
         rounding.round_agents(m, scenario, opts)
         zs = [v for *_, v in m.z]
         restore = highs.fixed(zs)
         if not highs.resolve_lp(prob, opts, deadline, zs):
+            if deadline.passed():
+                return None
             raise SolverError(f"week {week + 1}: no plan with the rostered in-house shifts")
         u = rounding.u_values(m)
         days = {d for d, uv in zip(m.date_of_row, u) if uv > 1e-6}
@@ -141,8 +152,10 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
             keep = highs.fixed([v for k, p, i, v in m.z if m.date_of_row[i] not in days])
             highs.resolve_mip(prob, opts, deadline, zs, free, seconds=solve_mod.REPAIR_SECONDS)
             keep()
+            if deadline.passed():
+                status = "time_limit"
     objective = float(pulp.value(prob.objective))
-    solved = solve_mod.Solved("optimal", objective, objective if lp_bound is None else lp_bound,
+    solved = solve_mod.Solved(status, objective, objective if lp_bound is None else lp_bound,
                               time.perf_counter() - t1)
     r = tables_mod.extract(m, week, solved, integer=not opts.relax)
     tables_mod.week_parts(scenario, opts, m, r)  # (no anonymous tours: the rosters replace them)
@@ -174,10 +187,13 @@ def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) ->
     return got.groupby(["row", "provider"]).size().rename("agents").astype(float).reset_index()
 
 
-def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame):
+def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame,
+           force: bool = False):
     """The week's result with the rostered in-house shifts, when they leave no requirement row
     less staffed than its need with the week's outsourced agents (no re-solve needed: the
-    outsourced plan and its cost stand); None otherwise."""
+    outsourced plan and its cost stand); None otherwise. force: even with a gap (the deadline
+    left no time to re-solve: its deficit is then what the rosters leave, status
+    time_limit)."""
     prov = scenario.providers
     eff = ((1.0 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
     req_week = req_week.reset_index(drop=True)
@@ -190,7 +206,7 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
                   r.z["agents"].to_numpy(float) * r.z["provider"].map(eff).to_numpy(float))
     staffed -= r.cb
     need = (req_week["floor_agents"] if opts.sl_scope == "day" else req_week["agents"]).to_numpy(float)
-    if (staffed + r.u < need - 1e-6).any() or opts.sl_scope == "day":
+    if not force and ((staffed + r.u < need - 1e-6).any() or opts.sl_scope == "day"):
         return None  # a gap (or day scope, whose daily SL needs the model): re-solve
     from .patterns import hhmm
 
@@ -204,9 +220,11 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
-    # no row is short of more than before: the week's objective stays an upper bound
-    u = np.minimum(np.maximum(need - staffed, 0.0), r.u)
-    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u)
+    # no row is short of more than before: the week's objective stays an upper bound (forced:
+    # the deficit the rosters leave, the objective then the plan's, understated)
+    u = np.maximum(need - staffed, 0.0)
+    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u if force else np.minimum(u, r.u),
+                              status="time_limit" if force else r.status)
     sh = x.copy()
     sh["start"] = sh["start_min"].map(hhmm)
     sh["end"] = sh["end_min"].map(hhmm)
@@ -250,11 +268,78 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     by_week = {r.week: r for r in results}
     for new in kept:
         by_week[new.week] = new
-    for new in refits:
-        old = by_week[new.week]
-        new.solve_s, new.build_s, new.status = old.solve_s, old.build_s, old.status
+    done = []
+    for job, new in zip(jobs, refits):
+        old = by_week[job[3]]
+        if new is None:  # the deadline passed: the rosters with the week's outsourced plan
+            w0 = start + pd.Timedelta(days=7 * old.week)
+            by_week[old.week] = _adopt(scenario, opts, old, job[2], rosters[
+                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))], True)
+            continue
+        new.solve_s, new.build_s = old.solve_s, old.build_s
+        new.status = alloc.combined_status([old.status, new.status])
         by_week[new.week] = new
-    return [by_week[w] for w in sorted(by_week)], [r.week for r in refits]
+        done.append(new.week)
+    return [by_week[w] for w in sorted(by_week)], done
+
+
+def _week_gap(scenario, opts, r, req, rosters) -> bool:
+    """Whether week r's rostered shifts differ from its plan and leave a gap (`_adopt`)."""
+    start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week)
+    mine = rosters[(rosters["date"] >= start) & (rosters["date"] < start + pd.Timedelta(days=7))]
+    plan = _key_frame(r.x)
+    have = shift_counts(mine) if len(mine) else plan.iloc[:0]
+    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    both = plan.merge(have, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
+    if not (both["advisers_plan"] != both["advisers_roster"]).any():
+        return False
+    return _adopt(scenario, opts, r, req[req["week"] == r.week], mine) is None
+
+
+def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
+    """Weeks in order: a week whose rosters leave a gap while its plan asks of its first days
+    more than the rosters before it allow (carry.shortfall: daily rest after the previous
+    Sunday, days in a row, Sundays) is planned again under those limits, in-house shifts
+    included (carry.replan_week), and every team's rosters rebuilt from that week on.
+    Returns (results, rosters)."""
+    from ..allocation.options import Deadline
+    from . import carry
+
+    deadline = deadline or Deadline()
+    if not len(rosters):
+        return results, rosters
+    rules = scenario.rules or WorkingRules()
+    results = sorted(results, key=lambda r: r.week)
+    t0 = pd.Timestamp(opts.start)
+    before = adviser_states(getattr(scenario, "roster_state", None), t0)
+    teams = rosters.groupby("team")["adviser"].unique().to_dict()
+    for k in teams:  # advisers who never work still count
+        n = int(round(max(r.headcount.get(k, 0) for r in results)))
+        teams[k] = adviser_ids(k, n)
+    for i, r in enumerate(results):
+        if r.week == 0 and not before:
+            continue  # nothing before the horizon to carry
+        if not _week_gap(scenario, opts, r, req, rosters):
+            continue
+        states = {k: carry.states_at(rosters, ids, t0, r.week, before) for k, ids in teams.items()}
+        w0 = t0 + pd.Timedelta(days=7 * r.week)
+        short = {k for k, st in states.items()
+                 if carry.shortfall(r.x[r.x["provider"] == k], st, rules, w0)}
+        if not short:
+            continue  # the gap is not the previous week's doing: refit (outsourced) below
+        free = carry.sharing(scenario, short)
+        new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
+                                {k: states[k] for k in free}, deadline, free)
+        if new is None:
+            r.status = "time_limit"
+            continue
+        results[i] = new
+        flat = {a: s for k in free for a, s in states[k].items()}
+        later = build_rosters(scenario, opts, results, r.week, flat, teams=free)
+        kept = rosters[(rosters["date"] < w0) | ~rosters["team"].isin(free)]
+        rosters = pd.concat([kept, later], ignore_index=True) if len(kept) else later
+        rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
+    return results, rosters
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
@@ -265,6 +350,7 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     from .rebalance import rebalance
 
     rosters = build_rosters(scenario, opts, results)
+    results, rosters = _carry(scenario, opts, req, results, rosters, deadline)
     results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)

@@ -1,0 +1,208 @@
+"""What a week's plan must respect of the rosters already built before it (docs/rosters.md,
+"Carrying the rosters into the next week's plan").
+
+Weeks of the plan are solved independently, so a week's first days may ask for shifts the
+advisers cannot take after the previous week's rosters: early starts on Monday after late
+shifts on Sunday (daily rest), a Monday for advisers already at the end of a run of days
+(days in a row), a Sunday for advisers at their Sunday limit. `states_at` reads each adviser's
+state at a week's start from the rosters built so far; `shortfall` says whether a plan's
+counts ask more of the first days than those states allow; `add_limits` puts the same limits
+into the week's model, so that the week can be planned again (in-house shifts included) with
+them: per team, for each day d and start time s,
+
+    sum_{p, shifts on d starting at or before s} x_{k,p,d,s'} <= A_k(d, s) + e
+
+with A_k(d, s) the team's advisers whose last shift ended at least the daily rest before s
+on d (and, on the week's first day, whose run of days leaves room for one more); per run
+length q, sum_{patterns working days 0..q-1} m_j <= R_k(q) + e (advisers with at most
+max_days_in_a_row - q days in a row); and sum_{patterns working Sunday} m_j <= S_k + e
+(advisers below their Sunday limit). e >= 0 is priced at LIMIT_EUR per adviser, so the
+model stays feasible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .builder import DAY, NO_PAST, AdviserState
+
+LIMIT_EUR = 5000.0  # per adviser the carried limits cannot have: more than any shift's cost
+LOOKBACK_DAYS = 28  # the rules reach back at most 3 weeks (Sundays) and a run of days
+
+
+def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
+              before: dict | None = None) -> dict:
+    """AdviserState of each adviser at week `week`'s start (minutes from it), from the roster
+    lines before it and, for what reaches before the horizon, the pre-horizon state `before`
+    (rosters.state.adviser_states: minutes from the horizon's start). Same reading as the
+    builder's own rolling (builder._next_states): last shift end, days worked in a row up to
+    the day before, Sundays (day 6 of each planning week) of the last three weeks."""
+    t0 = pd.Timestamp(horizon_start)
+    t = t0 + pd.Timedelta(days=7 * week)
+    before = before or {}
+    lo = t - pd.Timedelta(days=LOOKBACK_DAYS)
+    r = rosters[(rosters["date"] < t) & (rosters["date"] >= lo)] if len(rosters) else rosters
+    last = (r.groupby("adviser")["shift_end"].max() if len(r) else pd.Series(dtype=object))
+    days = {}
+    if len(r):
+        day = ((r["date"] - t).dt.days).to_numpy(int)
+        for a, d in zip(r["adviser"].to_numpy(), day):
+            days.setdefault(a, set()).add(int(d))
+    out = {}
+    for a in advisers:
+        p = before.get(a, AdviserState())
+        mine = days.get(a, set())
+        run = 0
+        while -(run + 1) in mine:
+            run += 1
+        if run == 7 * week:  # every day since the horizon's start: the run goes on before it
+            run += p.run
+        if a in last.index:
+            end = int((last[a] - t) / pd.Timedelta(minutes=1))
+        else:
+            end = NO_PAST if 7 * week > LOOKBACK_DAYS else max(p.last_end - 7 * week * DAY, NO_PAST)
+        suns = tuple((-7 * i + 6 in mine) if week - i >= 0 else p.sundays[3 + week - i]
+                     for i in (3, 2, 1))
+        out[a] = AdviserState(run, end, suns)
+    return out
+
+
+def _limits(states: dict, rules) -> tuple:
+    """(last ends sorted, ends of advisers able to work the week's first day sorted,
+    advisers per room in the run (index q: may work q more days in a row), advisers below
+    the Sunday limit)."""
+    ends = np.sort([s.last_end for s in states.values()])
+    first = np.sort([s.last_end for s in states.values() if s.run < rules.max_days_in_a_row])
+    room = np.array([rules.max_days_in_a_row - s.run for s in states.values()])
+    sun = sum(sum(s.sundays) < rules.max_sundays_per_4_weeks for s in states.values())
+    return ends, first, room, sun
+
+
+def _able(ends, first, day: int, start: int, rest: int) -> int:
+    """Advisers who may start at `start` on day `day` of the week (daily rest; run on day 0)."""
+    pool = first if day == 0 else ends
+    return int(np.searchsorted(pool, day * DAY + start - rest, side="right"))
+
+
+def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
+    """Advisers a team's planned shifts x (date, start_min, advisers) ask beyond what the
+    carried states allow on the week's first days (the limits of `add_limits` that the plan's
+    counts show; 0 when they all hold)."""
+    if not len(x) or not states:
+        return 0
+    ends, first, room, sun = _limits(states, rules)
+    rest = int(round(rules.daily_rest_hours * 60))
+    day = (pd.to_datetime(x["date"]) - pd.Timestamp(week_start)).dt.days.to_numpy(int)
+    heads = len(states)
+    over = 0
+    for d in np.unique(day):
+        if d * DAY + int(x["start_min"].min()) - rest >= ends[-1] and d > 0:
+            continue  # every adviser rested by then
+        g = x[day == d].sort_values("start_min")
+        cum = g.groupby("start_min")["advisers"].sum().cumsum()
+        for s, n in cum.items():
+            over = max(over, int(n) - _able(ends, first, int(d), int(s), rest))
+    per_day = pd.Series(x["advisers"].to_numpy(float), index=day).groupby(level=0).sum()
+    per_day = per_day.reindex(range(7), fill_value=0).to_numpy()
+    for q in range(1, 8):  # advisers who must work days 0..q-1 (builder._lead_need)
+        need = int(per_day[:q].sum() - (q - 1) * heads)
+        over = max(over, need - int((room >= q).sum()))
+    if 6 in set(day):
+        over = max(over, int(per_day[6]) - sun)
+    return max(over, 0)
+
+
+def add_limits(m, states_by_team: dict, rules, week_start, week: int) -> None:
+    """The limits carried from the rosters before the week (module docstring) into a built
+    week model m (allocation.model.Model, built with rosters on); slacks priced LIMIT_EUR."""
+    import pulp
+
+    rest = int(round(rules.daily_rest_hours * 60))
+    t = pd.Timestamp(week_start)
+    tours = getattr(m.prob, "_staffing_tours", {})
+    by_team: dict = {}
+    for k, p, d, pat, v in m.x:
+        by_team.setdefault(k, {}).setdefault((pd.Timestamp(d) - t).days, []).append((pat, v))
+    extra = []
+    for k, days in by_team.items():
+        states = states_by_team.get(k)
+        if not states:
+            continue
+        ends, first, room, sun = _limits(states, rules)
+        heads = len(states)
+
+        def limit(name, terms, bound):
+            if bound >= heads or not terms:
+                return
+            e = pulp.LpVariable(f"carry_{k}_w{week}_{name}", 0)
+            m.prob += (pulp.lpSum(terms) - e <= bound, f"carry_{k}_w{week}_{name}")
+            extra.append((e, LIMIT_EUR))
+
+        for d, cells in days.items():
+            for s in sorted({pat.start_min for pat, _ in cells}):
+                limit(f"d{d}_{s}", [v for pat, v in cells if pat.start_min <= s],
+                      _able(ends, first, d, s, rest))
+        pats = tours.get(k, [])
+        for q in range(1, 8):
+            lead = [v for dates, v in pats
+                    if all(t + pd.Timedelta(days=i) in dates for i in range(q))]
+            limit(f"run{q}", lead, int((room >= q).sum()))
+        sunday = t + pd.Timedelta(days=6)
+        limit("sun", [v for dates, v in pats if sunday in dates], sun)
+    if extra:
+        m.objective = list(m.objective or []) + extra
+        m.prob.setObjective(pulp.LpAffineExpression(m.objective, constant=m.const))
+
+
+def sharing(scenario, teams: set) -> set:
+    """`teams` and every in-house team serving one of their plateaux (those that may take
+    over their shifts)."""
+    prov = scenario.providers
+    inhouse = prov[prov["kind"] == "inhouse"]
+    plats = {k: set(v) if isinstance(v, (tuple, list, set)) else set(str(v).split(";"))
+             for k, v in inhouse["plateaux"].items()}
+    mine = set().union(*(plats.get(k, set()) for k in teams)) if teams else set()
+    return set(teams) | {k for k, ps in plats.items() if ps & mine}
+
+
+def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dict, deadline,
+                free=None):
+    """Week `old.week` planned again under the limits carried from the rosters before it
+    (`add_limits`), at the week's headcount, the in-house shifts of the `free` teams
+    included (default all; other teams' shifts stay as planned); None when the deadline
+    left no time for it (or cut its LP). The week's LP bound stays the rule-free one (the
+    manifest's gap is then the price of legality)."""
+    from ..allocation import model as model_mod, solve as solve_mod, tables as tables_mod
+    from ..errors import SolverError
+
+    if deadline is not None and deadline.passed():
+        return None
+    from .rules import WorkingRules
+
+    rules = scenario.rules or WorkingRules()
+    week = old.week
+    start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * week)
+    m = model_mod.build(scenario, opts, req_week.reset_index(drop=True), week,
+                        heads={k: float(v) for k, v in old.headcount.items()})
+    if free is not None:  # the other teams' shifts as planned
+        planned = {(k, p, pd.Timestamp(d), int(s), -1 if pd.isna(b) else int(b), float(h)): n
+                   for k, p, d, s, b, h, n in old.x[["provider", "plateau", "date", "start_min",
+                                                     "break_start_min", "paid_hours",
+                                                     "advisers"]].itertuples(index=False)}
+        for k, p, d, pat, v in m.x:
+            if k not in free:
+                v.lowBound = v.upBound = float(planned.get(
+                    (k, p, pd.Timestamp(d), pat.start_min,
+                     -1 if pat.break_start_min is None else pat.break_start_min,
+                     float(pat.paid_hours)), 0.0))
+    add_limits(m, states_by_team, rules, start, week)
+    try:
+        solved = solve_mod.solve_model(m, scenario, opts, deadline, week)
+    except SolverError:
+        return None  # (its LP did not finish before the deadline): the week stays as it was
+    r = tables_mod.extract(m, week, solved, integer=not opts.relax)
+    tables_mod.week_parts(scenario, opts, m, r)
+    r.lp_bound = old.lp_bound
+    r.solve_s, r.build_s = old.solve_s + r.solve_s, old.build_s + r.build_s
+    return r
