@@ -296,3 +296,18 @@ def test_docs_forecasting_example_runs_with_plain_pandas(run_dir, tables, tmp_pa
     assert row["answering_hours"] == pytest.approx((g["answering_agents"] * 0.5).sum(), abs=0.006)
     assert row["shortfall_hours"] == pytest.approx((g["shortfall_agents"] * 0.5).sum(), abs=0.006)
     assert row["calls"] == pytest.approx(g["calls"].sum(), abs=0.006)
+
+
+@pytest.mark.parametrize("text", [["ab", "c"], ["a,b", "c"]])
+def test_csv_of_a_frame_concatenated_from_an_empty_slice(tmp_path, text):
+    """Arrow-backed strings concatenated from an empty slice become a chunked column with an
+    empty chunk; the file must hold exactly the rows (no NUL bytes), in both quoting styles."""
+    from staffing.results.files import write_csv
+
+    empty = pd.DataFrame({"x": pd.Series([], dtype="string[pyarrow]"), "y": pd.Series([], dtype=float)})
+    rows = pd.DataFrame({"x": pd.Series(text, dtype="string[pyarrow]"), "y": [1.0, 2.5]})
+    write_csv(pd.concat([empty, rows], ignore_index=True), tmp_path / "t.csv")
+    raw = (tmp_path / "t.csv").read_bytes()
+    assert b"\x00" not in raw
+    back = pd.read_csv(tmp_path / "t.csv", dtype={"x": str})
+    assert back["x"].tolist() == text and back["y"].tolist() == [1.0, 2.5]

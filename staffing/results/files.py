@@ -78,8 +78,11 @@ def write_csv(frame: pd.DataFrame, path) -> None:
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
     try:
-        table = pa.table({str(c): pa.array(_csv_ready(frame[c]), from_pandas=True)
-                          for c in frame.columns})  # NaN and None: missing
+        # NaN and None: missing. One chunk per column: pyarrow 26's CSV writer emits a block of
+        # NUL bytes for a chunked column with an empty chunk (a frame concatenated from an
+        # empty slice, with Arrow-backed strings).
+        table = pa.table({str(c): _one_chunk(pa.array(_csv_ready(frame[c]), from_pandas=True))
+                          for c in frame.columns})
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n",
                      date_format="%Y-%m-%dT%H:%M:%S")
@@ -96,6 +99,11 @@ def write_csv(frame: pd.DataFrame, path) -> None:
             except pa.ArrowInvalid:
                 if quoting == "needed":
                     raise
+
+
+def _one_chunk(arr):
+    """A pyarrow array as one contiguous chunk (a ChunkedArray is combined)."""
+    return arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
 
 
 def _csv_ready(s: pd.Series) -> pd.Series:
