@@ -130,6 +130,8 @@ class Scenario:
     rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
     roster_state: pd.DataFrame | None = None  # advisers' state before the horizon (rosters.state)
     calendar: object = None  # calendar.Calendar: closed holidays, date exceptions (`[calendar]`)
+    contracts: dict = None  # contract id -> rosters.contracts.Contract (`full-time` = [shifts])
+    team_contracts: dict = None  # team -> {contract id: advisers} (`[teams.ID] contracts`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -194,6 +196,12 @@ SCHEMA: dict = {
               "max_sundays_per_4_weeks": "int", "max_start_spread_hours": "float",
               "night_start": "time", "night_end": "time", "max_night_shifts_per_week": "int",
               "max_night_shift_hours": "float"},
+    # employment contracts of in-house advisers and each team's mix (rosters/contracts.py)
+    "contracts": {"*": {"paid_hours": "floats", "days_per_week": "int", "weekly_hours": "float",
+                        "weekdays": "strs", "earliest_start": "time", "latest_end": "time",
+                        "cycle_weekly_hours": "floats", "cycle_days_per_week": "floats",
+                        "cycle_start": "date", "description": "str"}},
+    "teams": {"*": {"contracts": {"*": "int"}}},
 }
 # the long-range capacity plan (`staffing capacity`, staffing/capacity/): read by that command
 _TEAM = {"attrition_per_year": "float", "training_weeks": "int", "training_cost_eur_per_hire": "float",
@@ -1030,6 +1038,12 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
              f"of {', '.join(f'{h:g}' for h in rules.paid_hours)} h", "shifts.weekly_hours")
     out["shifts"] = rules
     out["rules"] = _working_rules(data.get("rules", {}), rules, need)
+    from .rosters import contracts as contracts_mod
+
+    out["contracts"] = contracts_mod.parse(data.get("contracts", {}), rules, out["rules"], need,
+                                           slot if slot in (15, 30, 60) else 30)
+    out["team_contracts"] = contracts_mod.parse_mixes(data.get("teams", {}), out["contracts"],
+                                                      need)
 
     pricing = data.get("pricing", {})
     regimes = pricing.get("regimes", {})
@@ -1268,6 +1282,9 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     regime_timeline(data, s["regimes"].index, path)
     _check_shift_lengths(s, path, errors)
     _check_take_or_pay(providers, s, inputs["providers"], errors)
+    from .rosters.contracts import check_mixes
+
+    check_mixes(s["team_contracts"], providers, path, errors)
     errors.raise_if_any()
     roster_state = None
     if "roster_state" in inputs:
@@ -1292,4 +1309,4 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
         forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
-        calendar=s["calendar"])
+        calendar=s["calendar"], contracts=s["contracts"], team_contracts=s["team_contracts"])

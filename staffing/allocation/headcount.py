@@ -25,10 +25,14 @@ from .model import build
 
 
 def free_teams(scenario) -> dict:
-    """In-house teams whose bounds leave room: team -> (min, max)."""
+    """In-house teams whose bounds leave room: team -> (min, max). A team with a contract mix
+    (`[teams.ID] contracts`) keeps its counts."""
     prov = scenario.providers
+    mixes = getattr(scenario, "team_contracts", None) or {}
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
+        if k in mixes:
+            continue
         lo, hi = inhouse.bounds(team)
         if lo < hi:
             out[k] = (lo, hi)
@@ -47,7 +51,10 @@ def warnings(scenario, opts) -> list[str]:
     if len(fixed) == len(teams):
         return ["--headcount optimise: the bounds leave nothing to decide (headcount_min = "
                 "headcount_max, or blank, for every in-house team); headcounts as given"]
-    return [f"--headcount optimise: {k} has no room between its bounds (blank or equal); "
+    mixes = getattr(scenario, "team_contracts", None) or {}
+    return [f"--headcount optimise: {k} has a contract mix (teams.{k}.contracts); kept at "
+            f"{int(prov.at[k, 'headcount'])}" if k in mixes else
+            f"--headcount optimise: {k} has no room between its bounds (blank or equal); "
             f"kept at {int(prov.at[k, 'headcount'])}" for k in fixed]
 
 

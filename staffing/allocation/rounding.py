@@ -42,10 +42,11 @@ def round_shifts(m, rules, deadline, max_hires: int = 50) -> bool:
     one adviser of the LP's, and polished (`polish_shifts`). When a slot that only in-house
     teams serve is still short and a team serving it may grow (--headcount optimise, below
     its maximum), the team takes one more adviser and the rounding starts again (at most
-    `max_hires` times). Leaves the values in the variables; False when the rules allow several
-    shift lengths (the hours equation then needs the solver).
+    `max_hires` times). Works group by group (a team's advisers on one contract, inhouse.py).
+    Leaves the values in the variables; False when a group's contract allows several shift
+    lengths (the hours equation then needs the solver).
     """
-    if len(set(rules.paid_hours)) != 1:
+    if any(len(set(g.contract.paid_hours)) != 1 for g, _, _ in _groups(m, rules).values()):
         return False
     z_lp = values(v for *_, v in m.z)
     in_need = m.need - u_values(m) + values(m.cb) - (staffed(m, z_lp) - m.x_matrix @ values(
@@ -67,17 +68,36 @@ def round_shifts(m, rules, deadline, max_hires: int = 50) -> bool:
     return True
 
 
+def _groups(m, rules) -> dict:
+    """The model's groups (key -> (Group, headcount, (hours, days))); a model built without
+    them (tests' hand-made ones) has one `[shifts]` group per team."""
+    if getattr(m, "groups", None):
+        return m.groups
+    from ..rosters.contracts import Group, default_contract
+
+    terms = (m.contract if m.contract is not None or rules is None
+             else (rules.weekly_hours, rules.days_per_week))
+    return {k: (Group(k, k, default_contract(rules) if rules is not None else None, None), h,
+                terms) for k, h in m.headcount.items()}
+
+
+
+def _x_group(m) -> list:
+    """The group key of each x entry (the team's when the model has no groups)."""
+    return m.x_group if getattr(m, "x_group", None) is not None else [k for k, *_ in m.x]
+
+
 def _round_teams(m, rules, bump: dict) -> bool:
     groups: dict = {}
-    for j, (k, p, d, pat, v) in enumerate(m.x):
-        groups.setdefault(k, {}).setdefault((p, d), []).append(j)
+    for j, ((k, p, d, pat, v), g) in enumerate(zip(m.x, _x_group(m))):
+        groups.setdefault(g, {}).setdefault((p, d), []).append(j)
+    info = _groups(m, rules)
     for k, by_group in groups.items():
-        h = m.headcount[k]
+        grp, h, (week_hours, _) = info[k]
         hv = float(math.ceil(value(h) - 1e-6) + bump.get(k, 0))  # up: never less coverage
         if isinstance(h, pulp.LpVariable):
             h.varValue = hv
-        week_hours = m.contract[0] if m.contract is not None else rules.weekly_hours
-        total = week_hours * hv / rules.paid_hours[0]
+        total = week_hours * hv / grp.contract.paid_hours[0]
         if abs(total - round(total)) > 1e-9:
             return False
         whole = _day_totals(m, by_group, hv, int(round(total)))
@@ -99,8 +119,10 @@ def _teams_to_grow(m, in_need: np.ndarray) -> set:
         return set()
     cols = np.unique(m.x_matrix[short].nonzero()[1])
     out = set()
-    for k in {m.x[j][0] for j in cols}:
-        h = m.headcount[k]
+    xg = _x_group(m)
+    info = _groups(m, None)
+    for k in {xg[j] for j in cols}:
+        h = info[k][1]
         if isinstance(h, pulp.LpVariable) and (h.upBound is None or value(h) + 1 <= h.upBound):
             out.add(k)
     return out
@@ -155,8 +177,8 @@ def polish_shifts(m, need_in: np.ndarray, deadline, max_moves: int = 200) -> Non
     x = values(v for *_, v in m.x)
     a = m.x_matrix.tocsc()
     by_day: dict = {}
-    for j, (k, p, d, _, _) in enumerate(m.x):
-        by_day.setdefault((p, d), {}).setdefault(k, []).append(j)
+    for j, ((k, p, d, _, _), g) in enumerate(zip(m.x, _x_group(m))):
+        by_day.setdefault((p, d), {}).setdefault(g, []).append(j)
     for (p, d), teams in by_day.items():
         if deadline.passed():
             break
@@ -203,9 +225,9 @@ def _polish_across_days(m, a, x, need_in, by_day: dict, max_moves: int) -> None:
     """A plateau-day still short takes a shift from another day of the same team, one whose
     slots all keep their in-house need without it, while the team has an adviser free that day."""
     cur = a @ x
-    team = np.array([k for k, *_ in m.x])
+    team = np.array(_x_group(m), dtype=object)
     day = np.array([d for _, _, d, _, _ in m.x])
-    heads = {k: value(h) for k, h in m.headcount.items()}
+    heads = {k: value(h) for k, (_, h, _) in _groups(m, None).items()}
     per_day: dict = {}
     for j in np.flatnonzero(x > 0):
         per_day[(team[j], day[j])] = per_day.get((team[j], day[j]), 0.0) + x[j]
@@ -259,8 +281,8 @@ class _Agents:
         self.ans = np.array([keep[k] for k in self.k_of]) * scenario.slot_minutes / 60.0
         self.offshore = np.array([scenario.providers.at[k, "kind"] == "offshore"
                                   for k in self.k_of], dtype=bool)
-        self.inhouse_h = sum(keep[k] * scenario.shifts.weekly_hours * value(h)
-                             for k, h in m.headcount.items())  # fixed by the contract hours
+        self.inhouse_h = sum(keep[g.team] * hours * value(h) for g, h, (hours, _) in _groups(
+            m, scenario.shifts).values())  # fixed by the contract hours
 
     def cut(self, mask, excess, worth=None) -> None:
         """Take rounded-up units back, smallest LP fraction first, until `excess` is gone;

@@ -1,6 +1,7 @@
 """What the weekly allocation model carries of the working-time rules (docs/rosters.md).
 
-Per in-house team and week, with x the model's shifts and H the headcount:
+Per in-house group (a team's advisers on one contract) and week, with x the model's shifts
+and H the group's headcount:
 
 - days-off patterns: m_j >= 0 advisers working the day set j (the contract's days among the
   week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j; a
@@ -23,19 +24,20 @@ NO_PAIR_EUR = 1.0  # per adviser-week without two days off in a row: a tie-break
 TRANSITION_EUR = 200.0  # per adviser over a daily-rest transition limit
 
 
-def tour_terms(prob, newvar, x_vars: list, headcount: dict, rules, days_per_week: int,
+def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
                week: int) -> list:
-    """Add the days-off patterns and daily-rest transition limits of every in-house team to
-    `prob`; return the objective terms [(var, eur)] they bring."""
+    """Add the days-off patterns and daily-rest transition limits of every in-house group to
+    `prob` (groups: key -> (Group, headcount, (hours, days) this week), x_group: the group of
+    each x entry); return the objective terms [(var, eur)] they bring."""
     import pulp
 
     by_team: dict = {}
-    for k, p, d, pat, v in x_vars:
-        by_team.setdefault(k, {}).setdefault(pd.Timestamp(d), []).append((pat, v))
+    for (k, p, d, pat, v), g in zip(x_vars, x_group):
+        by_team.setdefault(g, {}).setdefault(pd.Timestamp(d), []).append((pat, v))
     objective = []
     rest = int(round(rules.daily_rest_hours * 60))
     for k, days in by_team.items():
-        h = headcount[k]
+        _, h, (_, days_per_week) = groups[k]
         dates = sorted(days)
         n = min(days_per_week, len(dates))
         m = {}

@@ -279,15 +279,16 @@ def _deal(units: list, workers: list, spare: list = ()) -> list:
 
 def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules: WorkingRules,
                start: dt.date, open_days_of_week, break_minutes: int,
-               state: dict | None = None, days_off: list | None = None) -> pd.DataFrame:
+               state: dict | None = None, week_days: list | None = None) -> pd.DataFrame:
     """Rosters of one team over the horizon.
 
     advisers: adviser ids; weeks: per week, the plan's shifts of the team as rows (date,
     plateau, start_min, end_min, break_start_min, paid_hours, advisers) with integer advisers;
     open_days_of_week(w) -> weekday indices 0..6 (days from the week's first day) that are open;
     state: optional pre-horizon AdviserState per adviser (minutes from the horizon's start);
-    days_off: per week, the contract's days paid, not worked (calendar closures): that week
-    each adviser works days_per_week - days_off days.
+    week_days: per week, the days each adviser works (the contract's cycle week less the days
+    the calendar closes, paid not worked: contracts.week_terms); default the contract's days.
+    The plan's shifts (`weeks`) are the contract's own: its lengths, weekdays and window.
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
@@ -307,7 +308,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
         week_contract = dataclasses.replace(
-            contract, days_per_week=contract.days_per_week - (days_off[w] if days_off else 0))
+            contract, days=(week_days[w] if week_days else contract.days_per_week,))
         if bands and len(x):
             x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
             ahead = _lead_need(weeks[w + 1] if w + 1 < len(weeks) else None,

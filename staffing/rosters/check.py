@@ -12,7 +12,11 @@ shifts (before the first shift and after the last, unbounded). Weeks are the hor
 - weekly_hours: paid hours in a week <= max_weekly_hours (L3121-20);
 - break: a shift with more than break_after_hours of work has a break of at least
   min_break_minutes, with no more than break_after_hours of work on either side (L3121-16);
-- contract_hours: paid hours in a week equal the contract's weekly hours;
+- contract_hours: paid hours in a week equal the contract's hours that week (its cycle week's,
+  less the days the calendar closes);
+- contract_days / contract_length / contract_weekday / contract_window: shifts in a week equal
+  the contract's days that week; each shift's paid length is one of the contract's, on one of
+  its weekdays, within its daily window (earliest start, latest end);
 - sundays: Sundays worked in any 4 consecutive weeks <= max_sundays_per_4_weeks;
 - start_spread: latest minus earliest start (time of day) in a week <= max_start_spread_hours;
 - night_shifts / night_shift_hours: night shifts a week <= max_night_shifts_per_week, a night
@@ -36,9 +40,12 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
                   hours_off: list | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
-    contracts: contract id -> weekly hours (the contract_hours rule is skipped without it);
+    contracts: contract id -> weekly hours, or the contract as the manifest records it
+    (contracts.Contract.as_dict plus `weeks`: [hours, days] of each week), which also checks
+    the contract's days, lengths, weekdays and window (the contract rules are skipped for a
+    contract not given);
     hours_off: per week, contract hours paid, not worked (days the calendar closes): that
-    week's contract_hours rule wants the contract's weekly hours less these;
+    week's contract_hours rule wants a weekly-hours contract's hours less these;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
     days_in_a_row): the daily rest and the days in a row continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
@@ -52,9 +59,11 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
          "bs": mins("break_start"), "be": mins("break_end"), "day": mins("date") // DAY,
          "paid": r["paid_hours"].to_numpy(float), "contract": r["contract"].to_numpy(),
          "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
-    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules), _weeks(t, rules, weeks, contracts or {},
-                                                                   hours_off),
-             _weekly_rest(t, rules, weeks)]
+    t["tod_s"] = t["s"] - t["day"] * DAY
+    t["tod_e"] = t["e"] - t["day"] * DAY
+    parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules),
+             _weeks(t, rules, weeks, contracts or {}, hours_off),
+             _contract_shifts(t, contracts or {}), _weekly_rest(t, rules, weeks)]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
     v["date"] = t0 + pd.to_timedelta(v["day"].astype(float), unit="D") if len(v) else pd.Series(
@@ -167,12 +176,12 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     over = g["paid"] > rules.max_weekly_hours + 1e-9
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
-    want = g["contract"].map(contracts).to_numpy(float)
-    if hours_off:  # the calendar's days paid, not worked
-        want = want - np.array([hours_off[int(w)] if 0 <= w < len(hours_off) else 0.0
-                                for w in g["week"]], dtype=float)
+    n = f.groupby(["adv", "week"]).size().to_numpy(float)
+    want, days = _week_wants(g, contracts, hours_off)
     off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
     out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
+    off = ~np.isnan(days) & (n != days)
+    out.append(_frame(g["adv"][off], day[off], "contract_days", (n - days)[off], "days"))
     if rules.max_start_spread_hours is not None:
         spread = g["hi"] - g["lo"]
         bad = spread > rules.max_start_spread_hours + 1e-9
@@ -189,6 +198,47 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
         out.append(_frame(n.index[bad], float(7 * w), "sundays",
                           (n - rules.max_sundays_per_4_weeks)[bad].to_numpy(float), "sundays"))
     return pd.concat(out, ignore_index=True)
+
+
+def _week_wants(g: pd.DataFrame, contracts: dict, hours_off) -> tuple[np.ndarray, np.ndarray]:
+    """Per adviser-week row of g: the contract's hours and days that week (NaN: unknown)."""
+    want, days = np.full(len(g), np.nan), np.full(len(g), np.nan)
+    for i, (c, w) in enumerate(zip(g["contract"], g["week"])):
+        spec, w = contracts.get(c), int(w)
+        if isinstance(spec, dict) and spec.get("weeks") and 0 <= w < len(spec["weeks"]):
+            want[i], days[i] = spec["weeks"][w]
+        elif spec is not None and not isinstance(spec, dict):
+            off = hours_off[w] if hours_off and 0 <= w < len(hours_off) else 0.0
+            want[i] = float(spec) - off
+    return want, days
+
+
+def _contract_shifts(t, contracts: dict) -> pd.DataFrame:
+    """Each shift against its adviser's contract: paid length, weekday, daily window."""
+    out = []
+    for cid, spec in contracts.items():
+        if not isinstance(spec, dict):
+            continue
+        mine = t["contract"] == cid
+        lengths = np.array(spec.get("paid_hours") or [spec.get("shift_hours")], dtype=float)
+        bad = mine & (np.abs(t["paid"][:, None] - lengths[None, :]).min(axis=1) > 1e-6)
+        out.append(_frame(t["adv"][bad], t["day"][bad], "contract_length",
+                          np.abs(t["paid"][:, None] - lengths[None, :]).min(axis=1)[bad], "hours"))
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        allowed = [names.index(n) for n in spec.get("weekdays", names)]
+        bad = mine & ~np.isin(t["wd"], allowed)
+        out.append(_frame(t["adv"][bad], t["day"][bad], "contract_weekday", 1.0, "days"))
+        for key, side in (("earliest_start", -1), ("latest_end", 1)):
+            if spec.get(key):
+                h, m = spec[key].split(":")
+                lim = int(h) * 60 + int(m)
+                val = t["tod_s"] if side < 0 else t["tod_e"]
+                excess = (val - lim) * side
+                bad = mine & (excess > 1e-9)
+                out.append(_frame(t["adv"][bad], t["day"][bad], "contract_window", excess[bad],
+                                  "minutes"))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["adviser", "day", "rule", "excess", "unit"])
 
 
 def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
@@ -213,11 +263,25 @@ def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def _weeks_of(c: dict, run_days_off: list) -> dict:
+    """A manifest contract with `weeks`: [hours, days] of each planning week, its cycle week's
+    less W/L hours and a day per paid day off (its own, else the run's)."""
+    off = c.get("paid_days_off", run_days_off)
+    weeks = []
+    for w, i in enumerate(c["cycle_week"]):
+        h, d = float(c["cycle_weekly_hours"][i]), int(c["cycle_days_per_week"][i])
+        n = min(int(off[w]) if w < len(off) else 0, d)
+        weeks.append([h - n * h / d if d else 0.0, d - n])
+    return dict(c, weeks=weeks)
+
+
 def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
     """Violations in a run folder's rosters, with the rules its manifest recorded."""
     entry = manifest.get("rosters") or {}
     rules = WorkingRules.from_dict(entry.get("rules", {}))
-    contracts = {c["id"]: float(c["weekly_hours"]) for c in entry.get("contracts", [])}
+    contracts = {c["id"]: (_weeks_of(c, entry.get("paid_days_off", []))
+                           if "cycle_week" in c else float(c["weekly_hours"]))
+                 for c in entry.get("contracts", [])}
     one = entry.get("contracts", [{}])[0] if entry.get("contracts") else {}
     per_day = float(one.get("weekly_hours", 0)) / max(int(one.get("days_per_week", 1)), 1)
     hours_off = [n * per_day for n in entry.get("paid_days_off", [])]

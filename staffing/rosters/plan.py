@@ -20,7 +20,9 @@ from .. import allocation as alloc
 from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
-from .rules import WorkingRules, default_contract
+from .contracts import group_key, groups as contract_groups, week_terms
+from .contracts import paid_days_off as contract_days_off
+from .rules import WorkingRules
 
 
 def adviser_ids(team: str, n: int) -> list[str]:
@@ -29,39 +31,49 @@ def adviser_ids(team: str, n: int) -> list[str]:
 
 
 def _team_job(args):
-    team, n, contract, weeks, rules, start, open_days, brk, state, days_off = args
-    return builder.build_team(team, adviser_ids(team, n), contract, weeks, rules, start,
-                              lambda w: open_days[w], brk, state, days_off)
+    team, ids, contract, weeks, rules, start, open_days, brk, state, week_days = args
+    return builder.build_team(team, ids, contract, weeks, rules, start,
+                              lambda w: open_days[w], brk, state, week_days=week_days)
 
 
-def build_rosters(scenario, opts, results) -> pd.DataFrame:
-    """The rosters table (without the scenario column) for the plan's week results."""
-    rules: WorkingRules = scenario.rules or WorkingRules()
-    contract = default_contract(scenario.shifts)
-    start = pd.Timestamp(opts.start)
-    results = sorted(results, key=lambda r: r.week)
-    open_days = []
-    for w in range(opts.weeks):
+def _open_days(scenario, start: pd.Timestamp, weeks: int, weekdays=tuple(range(7))) -> list:
+    """Per week, the day indices (from the week's first day) open and on `weekdays`."""
+    out = []
+    for w in range(weeks):
         days = []
         for d in range(7):
             date = (start + pd.Timedelta(days=7 * w + d)).date()
-            if scenario.opening_on(date) is not None:
+            if scenario.opening_on(date) is not None and date.weekday() in weekdays:
                 days.append(d)
-        open_days.append(days)
-    days_off = [paid_days_off(scenario, week_dates(start.date(), w)) for w in range(opts.weeks)]
+        out.append(days)
+    return out
+
+
+def build_rosters(scenario, opts, results) -> pd.DataFrame:
+    """The rosters table (without the scenario column) for the plan's week results: one
+    CP-SAT job per group (a team's advisers on one contract, rosters.contracts.groups), with
+    that contract's days each week (cycle and paid days off), weekdays and shifts."""
+    rules: WorkingRules = scenario.rules or WorkingRules()
+    start = pd.Timestamp(opts.start)
+    results = sorted(results, key=lambda r: r.week)
     jobs = []
     from .state import adviser_states
 
     states = adviser_states(getattr(scenario, "roster_state", None), start)
-    for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
+    for g in contract_groups(scenario):
         weeks = []
         for r in results:
-            x = r.x[r.x["provider"] == k]
+            x = r.x[r.x["group"] == g.key] if "group" in r.x else r.x[r.x["provider"] == g.team]
             weeks.append(x[["date", "plateau", "start_min", "end_min", "break_start_min",
                             "paid_hours", "advisers"]].reset_index(drop=True))
-        n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
-        jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
-                     int(scenario.shifts.unpaid_break_minutes), states, days_off))
+        n = (g.count if g.count is not None else
+             int(round(max(r.headcount.get(g.team, 0) for r in results))) if results else 0)
+        week_days = [week_terms(g.contract, scenario, start.date(), w)[1]
+                     for w in range(opts.weeks)]
+        ids = [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
+        jobs.append((g.team, ids, g.contract, weeks, rules, start.date(),
+                     _open_days(scenario, start, opts.weeks, g.contract.weekdays),
+                     int(scenario.shifts.unpaid_break_minutes), states, week_days))
     jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
@@ -74,11 +86,14 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
     return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
 
 
-def shift_counts(rosters: pd.DataFrame) -> pd.DataFrame:
-    """Rostered shifts per team, plateau, date and pattern (start, break, paid length)."""
+def shift_counts(rosters: pd.DataFrame, mixes: dict | None = None) -> pd.DataFrame:
+    """Rostered shifts per group (team without a contract mix, else team and contract: see
+    contracts.group_key), plateau, date and pattern (start, break, paid length)."""
     r = rosters
     d = pd.DataFrame({
-        "provider": r["team"], "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
+        "group": [group_key(t, c, mixes) for t, c in zip(r["team"], r["contract"])],
+        "provider": r["team"], "contract": r["contract"],
+        "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
         "start_min": ((r["shift_start"] - r["date"]).dt.total_seconds() // 60).astype(int),
         "break_start_min": ((r["break_start"] - r["date"]).dt.total_seconds() // 60),
         "paid_hours": r["paid_hours"].astype(float)})
@@ -87,7 +102,7 @@ def shift_counts(rosters: pd.DataFrame) -> pd.DataFrame:
 
 
 def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
-    k = x[["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours",
+    k = x[["group", "plateau", "date", "start_min", "break_start_min", "paid_hours",
            "advisers"]].copy()
     k["date"] = pd.to_datetime(k["date"])
     k["break_start_min"] = k["break_start_min"].fillna(-1).astype(int)
@@ -100,7 +115,7 @@ REFIT_MIN_SECONDS = 60.0
 
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
                lp_bound: float | None, deadline=None) -> "alloc.WeekResult":
-    """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
+    """The week again with in-house shifts fixed at `counts` ((group, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
     rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
     rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux)."""
@@ -115,8 +130,8 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
     m = model_mod.build(scenario, opts, req, week)
-    for k, p, d, pat, v in m.x:
-        key = (k, p, pd.Timestamp(d), pat.start_min,
+    for (k, p, d, pat, v), g in zip(m.x, m.x_group):
+        key = (g, p, pd.Timestamp(d), pat.start_min,
                -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
         v.lowBound = v.upBound = v.varValue = float(counts.get(key, 0))
     for k, h in m.headcount.items():
@@ -194,14 +209,15 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         return None  # a gap (or day scope, whose daily SL needs the model): re-solve
     from .patterns import hhmm
 
-    c = shift_counts(rosters_week)
+    c = shift_counts(rosters_week, getattr(scenario, "team_contracts", None))
     brk = scenario.shifts.unpaid_break_minutes
     span = (c["paid_hours"] * 60).round().astype(int) + np.where(c["break_start_min"] >= 0, brk, 0)
     x = pd.DataFrame({
         "provider": c["provider"], "plateau": c["plateau"], "date": c["date"],
         "start_min": c["start_min"], "end_min": c["start_min"] + span,
         "break_start_min": c["break_start_min"].where(c["break_start_min"] >= 0),
-        "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
+        "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float),
+        "group": c["group"], "contract": c["contract"]})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
     # no row is short of more than before: the week's objective stays an upper bound
@@ -221,8 +237,9 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
     week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
     rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
-    have = shift_counts(rosters) if len(rosters) else None
-    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    have = (shift_counts(rosters, getattr(scenario, "team_contracts", None)).drop(
+        columns=["provider", "contract"]) if len(rosters) else None)
+    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     start = pd.Timestamp(opts.start)
     jobs, kept = [], []
     for r in results:
@@ -327,12 +344,28 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     tables["rosters"] = r.reset_index(drop=True)
 
 
+def _contract_entry(c, scenario, start, weeks: int) -> dict:
+    """A contract as the manifest records it: its definition, the cycle week of each planning
+    week and, when it does not work all seven weekdays, its own paid days off per week (the
+    run's `paid_days_off` otherwise)."""
+    dates = [week_dates(start, w) for w in range(weeks)]
+    out = dict(c.as_dict(), cycle_week=[c.cycle_week(d[0], start) for d in dates])
+    if tuple(c.weekdays) != tuple(range(7)):
+        out["paid_days_off"] = [min(contract_days_off(c, scenario, d), c.days[i])
+                                for d, i in zip(dates, out["cycle_week"])]
+    return out
+
+
 def manifest_entry(scenario, refit_weeks, opts) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved;
     paid_days_off: per week, the days the calendar closes that are paid, not worked."""
     rules = scenario.rules or WorkingRules()
     start = opts.start or scenario.start
-    out = {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
+    used = {}
+    for g in contract_groups(scenario):
+        used.setdefault(g.contract.id, g.contract)
+    contracts = [_contract_entry(c, scenario, start, opts.weeks) for c in used.values()]
+    out = {"rules": rules.as_dict(), "contracts": contracts,
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
