@@ -1282,9 +1282,12 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     regime_timeline(data, s["regimes"].index, path)
     _check_shift_lengths(s, path, errors)
     _check_take_or_pay(providers, s, inputs["providers"], errors)
-    from .rosters.contracts import check_mixes
+    from .rosters.contracts import check_mixes, check_workable
 
     check_mixes(s["team_contracts"], providers, path, errors)
+    check_workable(s["contracts"], s["team_contracts"],
+                   {d: (_minutes(h[0]), _minutes(h[1])) for d, h in s["opening"].items()
+                    if h is not None}, s["slot_minutes"], s["shifts"], path, errors)
     errors.raise_if_any()
     roster_state = None
     if "roster_state" in inputs:

@@ -302,3 +302,23 @@ def check_mixes(mixes: dict, providers, file, errors) -> None:
 def group_key(team: str, contract_id: str, mixes: dict | None) -> str:
     """The group key of a team's advisers on a contract (the team's own id without a mix)."""
     return f"{team}__{contract_id}" if mixes and team in mixes else team
+
+
+def check_workable(contracts: dict, mixes: dict, opening: dict, slot: int, shift_rules, file,
+                   errors) -> None:
+    """Each contract a team uses has, in a week of the `[opening]` hours, at least as many
+    weekdays on which one of its shifts fits its window as it has days to work.
+    opening: weekday -> (open, close) minutes or None."""
+    from .. import shifts as shifts_mod
+
+    used = {c for mix in mixes.values() for c in mix}
+    for cid in sorted(used):
+        c = contracts[cid]
+        rules = dataclasses.replace(shift_rules, paid_hours=tuple(c.paid_hours))
+        ok = [d for d in c.weekdays if opening.get(d) is not None and any(
+            c.in_window(p.start_min, p.end_min)
+            for p in shifts_mod.day_patterns(*opening[d], slot, rules))]
+        if len(ok) < max(c.days):
+            errors.add(f"its shifts fit the opening hours on {len(ok)} of its weekdays "
+                       f"({', '.join(WEEKDAY_NAMES[d] for d in ok) or 'none'}), fewer than its "
+                       f"{max(c.days)} days a week", file=file, field=f"contracts.{cid}")
