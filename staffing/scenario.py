@@ -132,6 +132,7 @@ class Scenario:
     calendar: object = None  # calendar.Calendar: closed holidays, date exceptions (`[calendar]`)
     contracts: dict = None  # contract id -> rosters.contracts.Contract (`full-time` = [shifts])
     team_contracts: dict = None  # team -> {contract id: advisers} (`[teams.ID] contracts`)
+    advisers: pd.DataFrame | None = None  # named advisers (rosters.advisers, `inputs.advisers`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -188,7 +189,7 @@ SCHEMA: dict = {
     "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
                "max_shortfall_share": "float"},
     "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str",
-               "roster_state": "str"},
+               "roster_state": "str", "advisers": "str"},
     "rules": {"daily_rest_hours": "float", "weekly_rest_hours": "float",
               "max_days_in_a_row": "int", "max_daily_hours": "float",
               "max_weekly_hours": "float", "break_after_hours": "float",
@@ -1105,10 +1106,11 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
 
     inputs = data.get("inputs", {})
     out["inputs"] = {}
-    for key in ("plateaux", "providers", "profiles", "forecast", "roster_state"):
+    for key in ("plateaux", "providers", "profiles", "forecast", "roster_state", "advisers"):
         value = inputs.get(key)
         if value is None:
-            need(key in ("forecast", "roster_state"), "missing value: path of the input table",
+            need(key in ("forecast", "roster_state", "advisers"),
+                 "missing value: path of the input table",
                  f"inputs.{key}")
             continue
         p = Path(value)
@@ -1285,7 +1287,16 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     from .rosters.contracts import check_mixes, check_workable
 
     check_mixes(s["team_contracts"], providers, path, errors)
-    check_workable(s["contracts"], s["team_contracts"],
+    errors.raise_if_any()
+    advisers = None
+    if "advisers" in inputs:
+        from .rosters import advisers as advisers_mod
+
+        advisers = advisers_mod.load_advisers(inputs["advisers"], providers, s["contracts"])
+        advisers_mod.check_mixes(advisers, s["team_contracts"], path)
+    used = {c for mix in s["team_contracts"].values() for c in mix}
+    used |= set() if advisers is None else set(advisers["contract"])
+    check_workable(s["contracts"], used - {"full-time"},
                    {d: (_minutes(h[0]), _minutes(h[1])) for d, h in s["opening"].items()
                     if h is not None}, s["slot_minutes"], s["shifts"], path, errors)
     errors.raise_if_any()
@@ -1293,9 +1304,11 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     if "roster_state" in inputs:
         from .rosters.state import load_state
 
+        named = set() if advisers is None else set(advisers["team"])
         generated = {f"{k}-{i:04d}" for k, h in providers.loc[providers["kind"] == "inhouse",
                                                               "headcount"].items()
-                     for i in range(1, int(h) + 1)}
+                     if k not in named for i in range(1, int(h) + 1)}
+        generated |= set() if advisers is None else set(advisers["id"])
         roster_state = load_state(inputs["roster_state"], s["start"], generated)
 
     input_files = {"model": path}
@@ -1312,4 +1325,5 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
         forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
-        calendar=s["calendar"], contracts=s["contracts"], team_contracts=s["team_contracts"])
+        calendar=s["calendar"], contracts=s["contracts"], team_contracts=s["team_contracts"],
+        advisers=advisers)

@@ -85,16 +85,21 @@ def _patterns(ctx, contract=None) -> dict:
 
 
 def group_heads(ctx, heads: dict) -> dict:
-    """Group key -> (Group, headcount, (hours, days) this week): a team without a mix shares
-    its team's headcount (number or variable); a mix's groups have their fixed counts."""
-    from ..rosters.contracts import groups, week_terms
+    """Group key -> (Group, headcount, (hours, days) an adviser works this week, leave): a
+    team without a mix shares its team's headcount (number or variable); a mix's groups and
+    the advisers table's have their fixed counts; leave: contracts.member_weeks (None when
+    no member of the group is on leave this week)."""
+    from ..rosters.contracts import groups, member_weeks, week_terms
 
     start = ctx.opts.start or ctx.scenario.start
-    return {g.key: (g, heads[g.team] if g.count is None else g.count,
-                    ctx.contract if g.count is None and g.contract.id == "full-time"
-                    and len(g.contract.hours) == 1 else week_terms(g.contract, ctx.scenario,
-                                                                   start, ctx.week))
-            for g in groups(ctx.scenario)}
+    out = {}
+    for g in groups(ctx.scenario):
+        plain = g.count is None and g.contract.id == "full-time" and len(g.contract.hours) == 1
+        out[g.key] = (g, heads[g.team] if g.count is None else g.count,
+                      ctx.contract if plain else week_terms(g.contract, ctx.scenario, start,
+                                                            ctx.week),
+                      member_weeks(g, ctx.scenario, start, ctx.week) if g.members else None)
+    return out
 
 
 def add(ctx, heads: dict) -> tuple[list, object, list, dict]:
@@ -106,16 +111,16 @@ def add(ctx, heads: dict) -> tuple[list, object, list, dict]:
     grp = group_heads(ctx, heads)
     plain = _patterns(ctx)
     x_vars, x_cover, x_group = [], [], []
-    for key, (g, h, terms) in grp.items():
+    for key, (g, h, terms, leave) in grp.items():
         patterns = plain if g.count is None and g.contract.id == "full-time" else _patterns(
             ctx, g.contract)
         hours_terms, days = [], {}
         for d in ctx.unique_dates:
-            for p in prov.at[g.team, "plateaux"]:
+            for p in g.skills or prov.at[g.team, "plateaux"]:
                 _team_day(ctx, g.team, p, d, patterns[d], x_vars, x_cover, hours_terms, days,
                           key)
         x_group += [key] * (len(x_vars) - len(x_group))
-        _team_rows(ctx, key, h, hours_terms, days, terms)
+        _team_rows(ctx, key, h, hours_terms, days, terms, leave)
     trip = np.array(x_cover, dtype=float).reshape(-1, 3)
     x_matrix = sparse.csr_matrix((trip[:, 2], (trip[:, 0].astype(int), trip[:, 1].astype(int))),
                                  shape=(ctx.n, len(x_vars)))
@@ -143,10 +148,14 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days, key=None) -
         ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))
 
 
-def _team_rows(ctx, k, h, hours_terms, days, terms) -> None:
+def _team_rows(ctx, k, h, hours_terms, days, terms, leave=None) -> None:
     hours, n_days = terms  # the week's, less the calendar's paid days off
-    ctx.prob += (pulp.LpAffineExpression(hours_terms) == hours * h, f"{ctx.pre}hours_{k}")
+    total_h, total_d = (hours * h, n_days * h) if leave is None else (leave["hours"],
+                                                                       leave["days"])
+    off = {} if leave is None else leave["per_date"]
+    ctx.prob += (pulp.LpAffineExpression(hours_terms) == total_h, f"{ctx.pre}hours_{k}")
     for d, vs in days.items():
-        ctx.prob += (pulp.lpSum(vs) <= h, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
-    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= n_days * h,
+        cap = h - off.get(pd.Timestamp(d).date(), 0)  # advisers on leave that day: no shift
+        ctx.prob += (pulp.lpSum(vs) <= cap, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
+    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= total_d,
                  f"{ctx.pre}days_{k}")

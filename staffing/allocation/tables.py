@@ -44,7 +44,7 @@ def extract(m, week: int, solved, integer: bool) -> WeekResult:
     rnd = (lambda v: float(round(value(v)))) if integer else value
     grp = getattr(m, "groups", None) or {}
     xg = getattr(m, "x_group", None) or [k for k, *_ in m.x]
-    cid = {key: g.contract.id for key, (g, _, _) in grp.items()}
+    cid = {key: v[0].contract.id for key, v in grp.items()}
     x_rows = [(k, p, pd.Timestamp(d), pat.id, pat.start_min, pat.end_min, pat.break_start_min,
                pat.paid_hours, rnd(v), g, cid.get(g, "full-time"))
               for (k, p, d, pat, v), g in zip(m.x, xg) if rnd(v) > 1e-9]
@@ -62,7 +62,7 @@ def extract(m, week: int, solved, integer: bool) -> WeekResult:
         cb=np.array([value(v) for v in m.cb]),
         day_short=float(sum(value(v) for v in m.day_short)),
         groups={key: (g.team, g.contract.id, rnd(h) if isinstance(h, pulp.LpVariable)
-                      else float(h), tuple(terms)) for key, (g, h, terms) in grp.items()})
+                      else float(h), tuple(terms)) for key, (g, h, terms, _) in grp.items()})
 
 
 def week_parts(scenario, opts, m, r: WeekResult) -> None:

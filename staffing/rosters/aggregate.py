@@ -4,7 +4,9 @@ Per in-house group (a team's advisers on one contract) and week, with x the mode
 and H the group's headcount:
 
 - days-off patterns: m_j >= 0 advisers working the day set j (the contract's days among the
-  week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j; a
+  week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j (a
+  group with members on leave this week: one such set of patterns per leave class, its
+  advisers' days among the dates they are not on leave); a
   pattern without two days off in a row costs NO_PAIR_EUR (when that option is on), so the
   plan leans to tours that give them;
 - daily-rest transitions: for consecutive dates d, d+1 and each end time theta of d, the
@@ -37,27 +39,31 @@ def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
     objective = []
     rest = int(round(rules.daily_rest_hours * 60))
     for k, days in by_team.items():
-        _, h, (_, days_per_week) = groups[k]
+        _, h, (_, days_per_week), leave = groups[k]
         dates = sorted(days)
-        n = min(days_per_week, len(dates))
         m = {}
-        for j, work in enumerate(itertools.combinations(range(len(dates)), n)):
-            off = [i for i in range(7) if i not in work]
-            pair = any(b - a == 1 for a, b in zip(off, off[1:]))
-            v = newvar(f"tour_{k}_w{week}_{j}", 0)
-            m[work] = v
-            if rules.two_days_off_in_a_row and not pair:
-                objective.append((v, NO_PAIR_EUR))
-        prob += (pulp.lpSum(m.values()) == h, f"tours_{k}_w{week}")
+        classes = ({frozenset(): (h, days_per_week)} if leave is None else leave["classes"])
+        for c, (away, (count, n_c)) in enumerate(classes.items()):
+            free = [i for i, d in enumerate(dates) if d.date() not in away]
+            terms = []
+            for j, work in enumerate(itertools.combinations(free, min(n_c, len(free)))):
+                off = [i for i in range(7) if i not in work]
+                pair = any(b - a == 1 for a, b in zip(off, off[1:]))
+                v = newvar(f"tour_{k}_w{week}_{j}" + (f"_c{c}" if c else ""), 0)
+                m[(c, work)] = v
+                terms.append(v)
+                if rules.two_days_off_in_a_row and not pair:
+                    objective.append((v, NO_PAIR_EUR))
+            prob += (pulp.lpSum(terms) == count, f"tours_{k}_w{week}" + (f"_c{c}" if c else ""))
         for i, d in enumerate(dates):
             prob += (pulp.lpSum(v for _, v in days[d])
-                     - pulp.lpSum(v for w, v in m.items() if i in w) == 0,
+                     - pulp.lpSum(v for (_, w), v in m.items() if i in w) == 0,
                      f"tourday_{k}_{d:%m%d}")
         for i in range(len(dates) - 1):
             d, e = dates[i], dates[i + 1]
             if (e - d).days != 1:
                 continue
-            both_off = [v for w, v in m.items() if i not in w and i + 1 not in w]
+            both_off = [v for (_, w), v in m.items() if i not in w and i + 1 not in w]
             for theta in sorted({pat.end_min for pat, _ in days[d]}):
                 late = [v for pat, v in days[d] if pat.end_min >= theta]
                 early = [v for pat, v in days[e] if pat.start_min + 1440 - theta < rest]

@@ -37,7 +37,7 @@ _H = pd.Timedelta(hours=1)
 def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
                   contracts: dict | None = None, file: str = "rosters",
                   state: pd.DataFrame | None = None,
-                  hours_off: list | None = None) -> pd.DataFrame:
+                  hours_off: list | None = None, leave: dict | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
     contracts: contract id -> weekly hours, or the contract as the manifest records it
@@ -46,6 +46,9 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     contract not given);
     hours_off: per week, contract hours paid, not worked (days the calendar closes): that
     week's contract_hours rule wants a weekly-hours contract's hours less these;
+    leave: adviser -> {"dates": ISO dates unavailable, "days_off": contract days they take off
+    each week} (the manifest's `rosters.leave`): no shift on those dates (rule `leave`), and
+    that week's contract hours and days are less as many days;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
     days_in_a_row): the daily rest and the days in a row continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
@@ -62,8 +65,9 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     t["tod_s"] = t["s"] - t["day"] * DAY
     t["tod_e"] = t["e"] - t["day"] * DAY
     parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules),
-             _weeks(t, rules, weeks, contracts or {}, hours_off),
-             _contract_shifts(t, contracts or {}), _weekly_rest(t, rules, weeks)]
+             _weeks(t, rules, weeks, contracts or {}, hours_off, leave or {}),
+             _contract_shifts(t, contracts or {}), _weekly_rest(t, rules, weeks),
+             _on_leave(t, t0, leave or {})]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
     v["date"] = t0 + pd.to_timedelta(v["day"].astype(float), unit="D") if len(v) else pd.Series(
@@ -163,7 +167,7 @@ def _shifts(t, rules) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
+def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFrame:
     """Rules of each adviser-week: weekly and contract hours, start spread, nights, Sundays."""
     f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "paid": t["paid"],
                       "tod": (t["s"] - t["day"] * DAY) / 60, "night": t["night"],
@@ -177,7 +181,7 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
     n = f.groupby(["adv", "week"]).size().to_numpy(float)
-    want, days = _week_wants(g, contracts, hours_off)
+    want, days = _week_wants(g, contracts, hours_off, leave or {})
     off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
     out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
     off = ~np.isnan(days) & (n != days)
@@ -200,17 +204,31 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _week_wants(g: pd.DataFrame, contracts: dict, hours_off) -> tuple[np.ndarray, np.ndarray]:
-    """Per adviser-week row of g: the contract's hours and days that week (NaN: unknown)."""
+def _week_wants(g: pd.DataFrame, contracts: dict, hours_off,
+                leave: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per adviser-week row of g: the contract's hours and days that week, less the
+    adviser's leave (NaN: unknown)."""
     want, days = np.full(len(g), np.nan), np.full(len(g), np.nan)
-    for i, (c, w) in enumerate(zip(g["contract"], g["week"])):
+    for i, (a, c, w) in enumerate(zip(g["adv"], g["contract"], g["week"])):
         spec, w = contracts.get(c), int(w)
         if isinstance(spec, dict) and spec.get("weeks") and 0 <= w < len(spec["weeks"]):
-            want[i], days[i] = spec["weeks"][w]
+            want[i], days[i], per_day = spec["weeks"][w]
+            off = leave.get(a, {}).get("days_off", [])
+            n = off[w] if w < len(off) else 0
+            want[i], days[i] = want[i] - n * per_day, days[i] - n
         elif spec is not None and not isinstance(spec, dict):
             off = hours_off[w] if hours_off and 0 <= w < len(hours_off) else 0.0
             want[i] = float(spec) - off
     return want, days
+
+
+def _on_leave(t, t0, leave: dict) -> pd.DataFrame:
+    """Shifts on a date the adviser is unavailable."""
+    if not leave:
+        return pd.DataFrame(columns=["adviser", "day", "rule", "excess", "unit"])
+    off = {(a, (pd.Timestamp(d) - t0).days) for a, e in leave.items() for d in e["dates"]}
+    bad = np.array([(a, int(d)) in off for a, d in zip(t["adv"], t["day"])], dtype=bool)
+    return _frame(t["adv"][bad], t["day"][bad], "leave", 1.0, "days")
 
 
 def _contract_shifts(t, contracts: dict) -> pd.DataFrame:
@@ -271,7 +289,7 @@ def _weeks_of(c: dict, run_days_off: list) -> dict:
     for w, i in enumerate(c["cycle_week"]):
         h, d = float(c["cycle_weekly_hours"][i]), int(c["cycle_days_per_week"][i])
         n = min(int(off[w]) if w < len(off) else 0, d)
-        weeks.append([h - n * h / d if d else 0.0, d - n])
+        weeks.append([h - n * h / d if d else 0.0, d - n, h / d if d else 0.0])
     return dict(c, weeks=weeks)
 
 
@@ -295,4 +313,5 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
                                                       "days_in_a_row", "sundays_worked"])
         state["last_shift_end"] = pd.to_datetime(state["last_shift_end"])
     return check_rosters(r, rules, opts.get("start"), int(opts.get("weeks", 1)), contracts,
-                         file="rosters", state=state, hours_off=hours_off)
+                         file="rosters", state=state, hours_off=hours_off,
+                         leave=entry.get("leave"))

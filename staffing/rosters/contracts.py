@@ -95,17 +95,22 @@ def _day(x) -> dt.date:
 
 @dataclasses.dataclass(frozen=True)
 class Group:
-    """The allocation's in-house unit: advisers of one team on one contract.
+    """The allocation's in-house unit: advisers of one team on one contract (and, for a team
+    of the advisers table, one skill set).
 
-    key: the team id when the team has one contract from `[shifts]` (no mix), else
-    "TEAM__CONTRACT"; first: the number of the group's first adviser in the team (ids
-    TEAM-0001.. are numbered across the team's groups in the mix's order)."""
+    key: the team id when the team has one contract from `[shifts]` (no mix, no advisers
+    table), else "TEAM__CONTRACT" (plus "__P1+P2" for a skill subset); first: the number of
+    the group's first generated adviser in the team (ids TEAM-0001.. are numbered across the
+    team's groups in the mix's order)."""
 
     key: str
     team: str
     contract: Contract
     count: int | None  # None: the team's headcount (a team without a mix)
     first: int = 1
+    skills: tuple | None = None  # plateaux the group serves (None: the team's)
+    members: tuple = ()  # named advisers (the advisers table), in table order
+    leave: tuple = ()  # each member's unavailable dates (frozensets)
 
 
 def default_contract(shift_rules) -> Contract:
@@ -119,8 +124,13 @@ def groups(scenario) -> list[Group]:
     prov = scenario.providers
     mixes = getattr(scenario, "team_contracts", None) or {}
     contracts = getattr(scenario, "contracts", None) or {}
+    named = getattr(scenario, "advisers", None)
     out = []
     for k in prov.index[prov["kind"] == "inhouse"]:
+        if named is not None and (named["team"] == k).any():
+            out += _named_groups(named[named["team"] == k], k, tuple(prov.at[k, "plateaux"]),
+                                 contracts)
+            continue
         if k not in mixes:
             out.append(Group(k, k, contracts.get(DEFAULT_ID) or default_contract(scenario.shifts),
                              None))
@@ -129,6 +139,43 @@ def groups(scenario) -> list[Group]:
         for cid, n in mixes[k].items():
             out.append(Group(f"{k}__{cid}", k, contracts[cid], int(n), first))
             first += int(n)
+    return out
+
+
+def _named_groups(rows, team: str, plateaux: tuple, contracts: dict) -> list[Group]:
+    """A team's groups from the advisers table: one per (contract, skills), in table order."""
+    out = []
+    for (cid, skills), g in rows.groupby(["contract", "skills"], sort=False):
+        key = f"{team}__{cid}" + ("" if skills == plateaux else "__" + "+".join(skills))
+        out.append(Group(key, team, contracts[cid], len(g), skills=skills,
+                         members=tuple(g["id"]), leave=tuple(g["unavailable"])))
+    return out
+
+
+def member_weeks(group: Group, scenario, start: dt.date, week: int) -> dict | None:
+    """A named group's week with leave, or None when no member is on leave that week:
+    hours and days (totals over members), on-leave count per date (open dates on the
+    contract's weekdays), and classes {frozenset of leave dates: (advisers, days each)}."""
+    from ..calendar import week_dates
+
+    dates = week_dates(start, week)
+    c = group.contract
+    i = c.cycle_week(dates[0], start)
+    w, n_days = float(c.hours[i]), int(c.days[i])
+    cal = paid_days_off(c, scenario, dates)
+    if not any(lv.intersection(dates) for lv in group.leave):
+        return None
+    out = {"hours": 0.0, "days": 0, "per_date": {}, "classes": {}}
+    for lv in group.leave:
+        mine = frozenset(d for d in dates if d in lv and d.weekday() in c.weekdays
+                         and scenario.opening_on(d) is not None)
+        off = min(cal + len(mine), n_days)
+        out["hours"] += w - off * w / n_days if n_days else 0.0
+        out["days"] += n_days - off
+        for d in mine:
+            out["per_date"][d] = out["per_date"].get(d, 0) + 1
+        n, k = out["classes"].get(mine, (0, n_days - off))
+        out["classes"][mine] = (n + 1, k)
     return out
 
 
@@ -304,14 +351,13 @@ def group_key(team: str, contract_id: str, mixes: dict | None) -> str:
     return f"{team}__{contract_id}" if mixes and team in mixes else team
 
 
-def check_workable(contracts: dict, mixes: dict, opening: dict, slot: int, shift_rules, file,
+def check_workable(contracts: dict, used: set, opening: dict, slot: int, shift_rules, file,
                    errors) -> None:
-    """Each contract a team uses has, in a week of the `[opening]` hours, at least as many
+    """Each contract in `used` has, in a week of the `[opening]` hours, at least as many
     weekdays on which one of its shifts fits its window as it has days to work.
     opening: weekday -> (open, close) minutes or None."""
     from .. import shifts as shifts_mod
 
-    used = {c for mix in mixes.values() for c in mix}
     for cid in sorted(used):
         c = contracts[cid]
         rules = dataclasses.replace(shift_rules, paid_hours=tuple(c.paid_hours))
@@ -322,3 +368,17 @@ def check_workable(contracts: dict, mixes: dict, opening: dict, slot: int, shift
             errors.add(f"its shifts fit the opening hours on {len(ok)} of its weekdays "
                        f"({', '.join(WEEKDAY_NAMES[d] for d in ok) or 'none'}), fewer than its "
                        f"{max(c.days)} days a week", file=file, field=f"contracts.{cid}")
+
+
+def leave_days_off(contract: Contract, scenario, start: dt.date, week: int, leave) -> int:
+    """Days an adviser's unavailable dates (`leave`, a set of dates) take off their contract
+    in planning week `week`: those on the contract's weekdays and open, beyond the calendar's
+    paid days off, at most the week's days."""
+    from ..calendar import week_dates
+
+    dates = week_dates(start, week)
+    n_days = int(contract.days[contract.cycle_week(dates[0], start)])
+    cal = paid_days_off(contract, scenario, dates)
+    mine = sum(1 for d in dates if d in leave and d.weekday() in contract.weekdays
+               and scenario.opening_on(d) is not None)
+    return min(cal + mine, n_days) - min(cal, n_days)

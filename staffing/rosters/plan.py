@@ -10,6 +10,7 @@ then come from the rosters.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 
 import numpy as np
@@ -31,9 +32,10 @@ def adviser_ids(team: str, n: int) -> list[str]:
 
 
 def _team_job(args):
-    team, ids, contract, weeks, rules, start, open_days, brk, state, week_days = args
+    team, ids, contract, weeks, rules, start, open_days, brk, state, week_days, leave = args
     return builder.build_team(team, ids, contract, weeks, rules, start,
-                              lambda w: open_days[w], brk, state, week_days=week_days)
+                              lambda w: open_days[w], brk, state, week_days=week_days,
+                              leave=leave)
 
 
 def _open_days(scenario, start: pd.Timestamp, weeks: int, weekdays=tuple(range(7))) -> list:
@@ -70,10 +72,11 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
              int(round(max(r.headcount.get(g.team, 0) for r in results))) if results else 0)
         week_days = [week_terms(g.contract, scenario, start.date(), w)[1]
                      for w in range(opts.weeks)]
-        ids = [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
+        ids = list(g.members) or [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
+        leave = {a: {(d - start.date()).days for d in lv} for a, lv in zip(g.members, g.leave)}
         jobs.append((g.team, ids, g.contract, weeks, rules, start.date(),
                      _open_days(scenario, start, opts.weeks, g.contract.weekdays),
-                     int(scenario.shifts.unpaid_break_minutes), states, week_days))
+                     int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
     jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
@@ -356,6 +359,24 @@ def _contract_entry(c, scenario, start, weeks: int) -> dict:
     return out
 
 
+def _leave_entry(scenario, start, weeks: int) -> dict:
+    """Advisers of the advisers table unavailable within the horizon: their dates there and
+    the contract days those dates take off each week (paid, not worked)."""
+    from .contracts import leave_days_off
+
+    out = {}
+    start = dt.date(start.year, start.month, start.day)
+    end = start + dt.timedelta(days=7 * weeks)
+    for g in contract_groups(scenario):
+        for a, lv in zip(g.members, g.leave):
+            dates = sorted(d for d in lv if start <= d < end)
+            if dates:
+                out[a] = {"dates": [d.isoformat() for d in dates],
+                          "days_off": [leave_days_off(g.contract, scenario, start, w, lv)
+                                       for w in range(weeks)]}
+    return out
+
+
 def manifest_entry(scenario, refit_weeks, opts) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved;
     paid_days_off: per week, the days the calendar closes that are paid, not worked."""
@@ -369,6 +390,9 @@ def manifest_entry(scenario, refit_weeks, opts) -> dict:
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+    leave = _leave_entry(scenario, start, opts.weeks)
+    if leave:
+        out["leave"] = leave
     st = getattr(scenario, "roster_state", None)
     if st is not None:
         out["state"] = [[a, e.isoformat(), int(n), int(s)] for a, e, n, s in
