@@ -28,10 +28,11 @@ def free_teams(scenario) -> dict:
     """In-house teams whose bounds leave room: team -> (min, max). A team with a contract mix
     (`[teams.ID] contracts`) keeps its counts."""
     prov = scenario.providers
-    mixes = getattr(scenario, "team_contracts", None) or {}
+    from ..rosters.contracts import fixed_pay_hours
+
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
-        if k in mixes:
+        if fixed_pay_hours(scenario, k) is not None:  # a contract mix or named advisers
             continue
         lo, hi = inhouse.bounds(team)
         if lo < hi:
@@ -51,9 +52,10 @@ def warnings(scenario, opts) -> list[str]:
     if len(fixed) == len(teams):
         return ["--headcount optimise: the bounds leave nothing to decide (headcount_min = "
                 "headcount_max, or blank, for every in-house team); headcounts as given"]
-    mixes = getattr(scenario, "team_contracts", None) or {}
-    return [f"--headcount optimise: {k} has a contract mix (teams.{k}.contracts); kept at "
-            f"{int(prov.at[k, 'headcount'])}" if k in mixes else
+    from ..rosters.contracts import fixed_pay_hours
+
+    return [f"--headcount optimise: {k} has a contract mix or named advisers; kept at "
+            f"{int(prov.at[k, 'headcount'])}" if fixed_pay_hours(scenario, k) is not None else
             f"--headcount optimise: {k} has no room between its bounds (blank or equal); "
             f"kept at {int(prov.at[k, 'headcount'])}" for k in fixed]
 

@@ -37,16 +37,16 @@ def headcounts(ctx, heads: dict | None) -> dict:
     pair for a variable, or a variable shared by several weeks), a variable within the bounds
     with --headcount optimise, else the scenario's. Prices them at W x cost_eur_per_hour a
     week."""
+    from ..rosters.contracts import fixed_pay_hours
+
     prov = ctx.scenario.providers
-    mixes = getattr(ctx.scenario, "team_contracts", None) or {}
-    contracts = getattr(ctx.scenario, "contracts", None) or {}
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
         weekly = ctx.scenario.shifts.weekly_hours * float(team["cost_eur_per_hour"])
-        if k in mixes:  # a contract mix: fixed counts, each paid its contract's weekly hours
+        pay = fixed_pay_hours(ctx.scenario, k)
+        if pay is not None:  # a contract mix or named advisers: fixed counts, each contract paid
             out[k] = int(team["headcount"])
-            ctx.const += float(team["cost_eur_per_hour"]) * sum(
-                n * contracts[c].weekly_hours for c, n in mixes[k].items())
+            ctx.const += float(team["cost_eur_per_hour"]) * pay
             continue
         if heads is not None and isinstance(heads[k], tuple):  # (min, max): a variable
             h = ctx.newvar(f"H_{k}", *heads[k], ctx.cat)

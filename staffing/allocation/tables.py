@@ -190,11 +190,12 @@ def providers_table(scenario, alloc: pd.DataFrame, results) -> pd.DataFrame:
 def _paid_inhouse(scenario, r: WeekResult, team: str) -> float:
     """A team's paid hours in a week: each group's advisers x its contract's weekly hours
     (the cycle's average; days the calendar closes are paid)."""
-    mixes = getattr(scenario, "team_contracts", None) or {}
-    if team not in mixes or not r.groups:
+    from ..rosters.contracts import fixed_pay_hours
+
+    pay = fixed_pay_hours(scenario, team) if r.groups else None
+    if pay is None:
         return r.headcount.get(team, 0.0) * scenario.shifts.weekly_hours
-    return sum(n * scenario.contracts[c].weekly_hours
-               for t, c, n, _ in r.groups.values() if t == team)
+    return pay
 
 
 def shifts_and_tours(results) -> tuple[pd.DataFrame, pd.DataFrame]:

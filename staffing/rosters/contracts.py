@@ -382,3 +382,13 @@ def leave_days_off(contract: Contract, scenario, start: dt.date, week: int, leav
     mine = sum(1 for d in dates if d in leave and d.weekday() in contract.weekdays
                and scenario.opening_on(d) is not None)
     return min(cal + mine, n_days) - min(cal, n_days)
+
+
+def fixed_pay_hours(scenario, team: str) -> float | None:
+    """A team's paid hours a week when its groups have fixed counts (a contract mix or the
+    advisers table): each group's advisers x its contract's (average) weekly hours; None for
+    a team of one `[shifts]` group (its headcount x `[shifts].weekly_hours`)."""
+    mine = [g for g in groups(scenario) if g.team == team]
+    if all(g.count is None for g in mine):
+        return None
+    return float(sum(g.count * g.contract.weekly_hours for g in mine))
