@@ -267,3 +267,14 @@ def test_the_independent_reader_finds_hand_made_contract_breaks():
     got = set(contract_violations(rows, START, 1, contracts, members))
     assert got == {("we", "weekday"), ("mo", "window"), ("cy", "hours"), ("cy", "days"),
                    ("pt", "hours"), ("pt", "days")}
+
+
+def test_identical_weeks_are_reused_only_when_the_contracts_ask_the_same():
+    from staffing.rosters.contracts import week_signature
+
+    default = scenario.load()
+    assert week_signature(default, START, 0) == week_signature(default, START, 1) == ""
+    mixed = scenario.load("orange-2009-contracts")
+    sig = [week_signature(mixed, START, w) for w in range(5)]
+    # the 4-week cycle: weeks 1-4 differ (28, 35, 35, 42 h; weeks 2 and 3 alike), week 5 = week 1
+    assert sig[0] != sig[1] and sig[1] == sig[2] and sig[2] != sig[3] and sig[4] == sig[0]

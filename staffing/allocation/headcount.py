@@ -71,7 +71,10 @@ def decide(scenario, opts, weeks: list, deadline, run_jobs=None) -> dict | None:
 
     # identical weeks have the same LP: each distinct week once (the maximum is unchanged)
     start = pd.Timestamp(opts.start)
-    first = reuse.distinct([reuse.week_key(req, start + pd.Timedelta(weeks=w))
+    from ..rosters.contracts import week_signature
+
+    first = reuse.distinct([reuse.week_key(req, start + pd.Timedelta(weeks=w),
+                                           week_signature(scenario, start, w))
                             for w, req in enumerate(weeks)])
     jobs = [(scenario, opts, weeks[w], w, deadline) for w in sorted(set(first.values()))]
     per_week = (run_jobs(_week_lp, jobs, opts.workers or 2) if run_jobs

@@ -158,6 +158,7 @@ def member_weeks(group: Group, scenario, start: dt.date, week: int) -> dict | No
     contract's weekdays), and classes {frozenset of leave dates: (advisers, days each)}."""
     from ..calendar import week_dates
 
+    start = _day(start)
     dates = week_dates(start, week)
     c = group.contract
     i = c.cycle_week(dates[0], start)
@@ -185,6 +186,7 @@ def week_terms(contract: Contract, scenario, start: dt.date, week: int) -> tuple
     opens, among the contract's weekdays (at most its days)."""
     from ..calendar import week_dates
 
+    start = _day(start)
     dates = week_dates(start, week)
     c = contract.cycle_week(dates[0], start)
     w, n_days = float(contract.hours[c]), int(contract.days[c])
@@ -376,6 +378,7 @@ def leave_days_off(contract: Contract, scenario, start: dt.date, week: int, leav
     paid days off, at most the week's days."""
     from ..calendar import week_dates
 
+    start = _day(start)
     dates = week_dates(start, week)
     n_days = int(contract.days[contract.cycle_week(dates[0], start)])
     cal = paid_days_off(contract, scenario, dates)
@@ -392,3 +395,24 @@ def fixed_pay_hours(scenario, team: str) -> float | None:
     if all(g.count is None for g in mine):
         return None
     return float(sum(g.count * g.contract.weekly_hours for g in mine))
+
+
+def week_signature(scenario, start, week: int) -> str:
+    """What the in-house groups ask of planning week `week`, relative to its first day (hours
+    and days per group, advisers away per day and leave classes): two weeks with equal
+    requirement rows and equal signatures have the same model (allocation.reuse). Empty when
+    every group is a `[shifts]` team, whose week the requirement rows already fix."""
+    gs = groups(scenario)
+    if all(g.count is None and len(g.contract.hours) == 1 for g in gs):
+        return ""
+    start = _day(start)
+    w0 = start + dt.timedelta(days=7 * week)
+    parts = []
+    for g in gs:
+        lv = member_weeks(g, scenario, start, week) if g.members else None
+        parts.append((g.key, week_terms(g.contract, scenario, start, week), None if lv is None
+                      else (lv["hours"], lv["days"],
+                            sorted(((d - w0).days, n) for d, n in lv["per_date"].items()),
+                            sorted((sorted((d - w0).days for d in k), v)
+                                   for k, v in lv["classes"].items()))))
+    return repr(parts)
