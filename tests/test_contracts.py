@@ -278,3 +278,18 @@ def test_identical_weeks_are_reused_only_when_the_contracts_ask_the_same():
     sig = [week_signature(mixed, START, w) for w in range(5)]
     # the 4-week cycle: weeks 1-4 differ (28, 35, 35, 42 h; weeks 2 and 3 alike), week 5 = week 1
     assert sig[0] != sig[1] and sig[1] == sig[2] and sig[2] != sig[3] and sig[4] == sig[0]
+
+
+def test_validate_counts_every_contract_when_it_warns_of_uncovered_hours(tmp_path, capsys):
+    sat = '[opening]\nsat = ["09:00", "13:00"]\n'
+    model = _variant(tmp_path, sat)
+    assert main(["validate", model]) == 0
+    out = capsys.readouterr()
+    assert "sat" in (out.out + out.err).lower() and "no allowed shift" in out.out + out.err
+    # 3.5 h weekend shifts can cover the short Saturday: no warning any more
+    model = _variant(tmp_path, sat + '[contracts.we]\npaid_hours = [3.5]\ndays_per_week = 2\n'
+                     'weekly_hours = 7\nweekdays = ["sat", "sun"]\n[teams.fr-lyon]\n'
+                     'contracts = {full-time = 700, we = 60}\n')
+    assert main(["validate", model]) == 0
+    out = capsys.readouterr()
+    assert "no allowed shift" not in out.out + out.err
