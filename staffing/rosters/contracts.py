@@ -416,3 +416,11 @@ def week_signature(scenario, start, week: int) -> str:
                             sorted((sorted((d - w0).days for d in k), v)
                                    for k, v in lv["classes"].items()))))
     return repr(parts)
+
+
+def group_of(scenario):
+    """(adviser, team, contract) -> the adviser's group key: named advisers by their group,
+    generated ones by team and contract."""
+    named = {a: g.key for g in groups(scenario) for a in g.members}
+    mixes = getattr(scenario, "team_contracts", None)
+    return lambda a, team, contract: named.get(a) or group_key(team, contract, mixes)
