@@ -209,16 +209,22 @@ def _week_wants(g: pd.DataFrame, contracts: dict, hours_off,
     """Per adviser-week row of g: the contract's hours and days that week, less the
     adviser's leave (NaN: unknown)."""
     want, days = np.full(len(g), np.nan), np.full(len(g), np.nan)
-    for i, (a, c, w) in enumerate(zip(g["adv"], g["contract"], g["week"])):
-        spec, w = contracts.get(c), int(w)
-        if isinstance(spec, dict) and spec.get("weeks") and 0 <= w < len(spec["weeks"]):
-            want[i], days[i], per_day = spec["weeks"][w]
-            off = leave.get(a, {}).get("days_off", [])
-            n = off[w] if w < len(off) else 0
-            want[i], days[i] = want[i] - n * per_day, days[i] - n
+    week = g["week"].to_numpy(int)
+    for c, spec in contracts.items():
+        mine = (g["contract"] == c).to_numpy()
+        if isinstance(spec, dict) and spec.get("weeks"):
+            table = np.array(spec["weeks"], dtype=float)  # hours, days, hours a day
+            ok = mine & (week >= 0) & (week < len(table))
+            want[ok], days[ok] = table[week[ok], 0], table[week[ok], 1]
+            for i in np.flatnonzero(ok & g["adv"].isin(list(leave)).to_numpy()):
+                off = leave[g["adv"].iat[i]].get("days_off", [])
+                n = off[week[i]] if week[i] < len(off) else 0
+                want[i] -= n * table[week[i], 2]
+                days[i] -= n
         elif spec is not None and not isinstance(spec, dict):
-            off = hours_off[w] if hours_off and 0 <= w < len(hours_off) else 0.0
-            want[i] = float(spec) - off
+            off = np.array([hours_off[w] if hours_off and 0 <= w < len(hours_off) else 0.0
+                            for w in week[mine]], dtype=float)
+            want[mine] = float(spec) - off
     return want, days
 
 

@@ -418,9 +418,14 @@ def week_signature(scenario, start, week: int) -> str:
     return repr(parts)
 
 
-def group_of(scenario):
-    """(adviser, team, contract) -> the adviser's group key: named advisers by their group,
-    generated ones by team and contract."""
-    named = {a: g.key for g in groups(scenario) for a in g.members}
-    mixes = getattr(scenario, "team_contracts", None)
-    return lambda a, team, contract: named.get(a) or group_key(team, contract, mixes)
+def group_column(scenario, rosters):
+    """Each roster line's group key (a pandas Series): named advisers by their group, generated
+    ones by team (and contract in a mixed team)."""
+    gs = groups(scenario)
+    team = rosters["team"]
+    if all(g.count is None for g in gs):
+        return team
+    mixes = list(getattr(scenario, "team_contracts", None) or {})
+    out = team.where(~team.isin(mixes), team + "__" + rosters["contract"])
+    named = {a: g.key for g in gs for a in g.members}
+    return rosters["adviser"].map(named).fillna(out) if named else out

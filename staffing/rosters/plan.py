@@ -21,7 +21,7 @@ from .. import allocation as alloc
 from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
-from .contracts import group_of, groups as contract_groups, week_terms
+from .contracts import group_column, groups as contract_groups, week_terms
 from .contracts import paid_days_off as contract_days_off
 from .rules import WorkingRules
 
@@ -89,13 +89,12 @@ def build_rosters(scenario, opts, results) -> pd.DataFrame:
     return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
 
 
-def shift_counts(rosters: pd.DataFrame, key_of=None) -> pd.DataFrame:
-    """Rostered shifts per group (key_of(adviser, team, contract): contracts.group_of; by
-    default the team), plateau, date and pattern (start, break, paid length)."""
+def shift_counts(rosters: pd.DataFrame, scenario=None) -> pd.DataFrame:
+    """Rostered shifts per group (contracts.group_column; the team without a scenario),
+    plateau, date and pattern (start, break, paid length)."""
     r = rosters
-    key_of = key_of or (lambda a, t, c: t)
     d = pd.DataFrame({
-        "group": [key_of(a, t, c) for a, t, c in zip(r["adviser"], r["team"], r["contract"])],
+        "group": r["team"] if scenario is None else group_column(scenario, r),
         "provider": r["team"], "contract": r["contract"],
         "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
         "start_min": ((r["shift_start"] - r["date"]).dt.total_seconds() // 60).astype(int),
@@ -213,7 +212,7 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         return None  # a gap (or day scope, whose daily SL needs the model): re-solve
     from .patterns import hhmm
 
-    c = shift_counts(rosters_week, group_of(scenario))
+    c = shift_counts(rosters_week, scenario)
     brk = scenario.shifts.unpaid_break_minutes
     span = (c["paid_hours"] * 60).round().astype(int) + np.where(c["break_start_min"] >= 0, brk, 0)
     x = pd.DataFrame({
@@ -241,7 +240,7 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
     week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
     rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
-    have = (shift_counts(rosters, group_of(scenario)).drop(
+    have = (shift_counts(rosters, scenario).drop(
         columns=["provider", "contract"]) if len(rosters) else None)
     keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     start = pd.Timestamp(opts.start)
