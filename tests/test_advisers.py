@@ -193,3 +193,13 @@ def test_bad_advisers_table_is_one_line_exit_2_and_writes_nothing(tmp_path, caps
     assert len(err) == 1 and all(w in err[0] for w in where), err
     assert "advisers.csv" in err[0] or "variant.toml" in err[0]
     assert not out.exists()
+
+
+def test_validate_summarises_the_named_advisers(tmp_path, capsys):
+    model = _variant(tmp_path / "model", _table())
+    assert main(["validate", model, "--set", "horizon.weeks=2"]) == 0
+    out = capsys.readouterr().out
+    assert "contracts   fr-montigny: 50 full-time, 10 pt" in out
+    # m-001, m-012, m-030, m-051 are away in the 2 weeks (m-052 only before them)
+    assert "advisers    60 named (fr-montigny), 4 unavailable on some date of the horizon, " \
+           "2 skill subset(s)" in out

@@ -293,3 +293,12 @@ def test_validate_counts_every_contract_when_it_warns_of_uncovered_hours(tmp_pat
     assert main(["validate", model]) == 0
     out = capsys.readouterr()
     assert "no allowed shift" not in out.out + out.err
+
+
+def test_validate_lists_the_teams_contracts(capsys):
+    assert main(["validate", "orange-2009-contracts"]) == 0
+    out = capsys.readouterr().out
+    assert "contracts   fr-lyon: 600 full-time, 60 part-time-28, 40 mornings, 60 weekends" in out
+    assert "contracts   fr-lille: 700 full-time, 60 cycle-35" in out
+    assert main(["validate"]) == 0
+    assert "\ncontracts " not in capsys.readouterr().out
