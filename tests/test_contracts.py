@@ -302,3 +302,18 @@ def test_validate_lists_the_teams_contracts(capsys):
     assert "contracts   fr-lille: 700 full-time, 60 cycle-35" in out
     assert main(["validate"]) == 0
     assert "\ncontracts " not in capsys.readouterr().out
+
+
+def test_checker_finds_a_week_without_any_shift(run, capsys, tmp_path):
+    out, r = run
+    edited = tmp_path / "run"
+    edited.mkdir()
+    (edited / "manifest.json").write_bytes((out / "manifest.json").read_bytes())
+    raw = pd.read_csv(out / "rosters.csv")
+    gone = (raw["adviser"] == "fr-lyon-0601") & (raw["week"] == 2)  # a part-timer's week 2
+    assert gone.sum() == 4
+    raw[~gone].to_csv(edited / "rosters.csv", index=False)
+    capsys.readouterr()
+    assert main(["check", str(edited)]) == 3
+    text = capsys.readouterr().out
+    assert "fr-lyon-0601" in text and "contract_hours" in text and "contract_days" in text

@@ -180,12 +180,7 @@ def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFra
     over = g["paid"] > rules.max_weekly_hours + 1e-9
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
-    n = f.groupby(["adv", "week"]).size().to_numpy(float)
-    want, days = _week_wants(g, contracts, hours_off, leave or {})
-    off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
-    out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
-    off = ~np.isnan(days) & (n != days)
-    out.append(_frame(g["adv"][off], day[off], "contract_days", (n - days)[off], "days"))
+    out += _contract_weeks(f, weeks, contracts, hours_off, leave or {})
     if rules.max_start_spread_hours is not None:
         spread = g["hi"] - g["lo"]
         bad = spread > rules.max_start_spread_hours + 1e-9
@@ -202,6 +197,24 @@ def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFra
         out.append(_frame(n.index[bad], float(7 * w), "sundays",
                           (n - rules.max_sundays_per_4_weeks)[bad].to_numpy(float), "sundays"))
     return pd.concat(out, ignore_index=True)
+
+
+def _contract_weeks(f: pd.DataFrame, weeks: int, contracts: dict, hours_off,
+                    leave: dict) -> list:
+    """contract_hours and contract_days of every adviser-week of the horizon (a week without
+    a shift counts 0 h and 0 days) for the advisers in the table."""
+    g = f.groupby(["adv", "week"]).agg(paid=("paid", "sum"), n=("paid", "size"))
+    every = pd.MultiIndex.from_product([f["adv"].unique(), range(weeks)], names=["adv", "week"])
+    g = g.reindex(g.index.union(every), fill_value=0).reset_index()
+    g["contract"] = g["adv"].map(f.groupby("adv")["contract"].first())
+    want, days = _week_wants(g, contracts, hours_off, leave)
+    day = (g["week"] * 7).to_numpy(float)
+    off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
+    out = [_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours")]
+    n = g["n"].to_numpy(float)
+    off = ~np.isnan(days) & (n != days)
+    out.append(_frame(g["adv"][off], day[off], "contract_days", (n - days)[off], "days"))
+    return out
 
 
 def _week_wants(g: pd.DataFrame, contracts: dict, hours_off,
