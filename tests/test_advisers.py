@@ -203,3 +203,20 @@ def test_validate_summarises_the_named_advisers(tmp_path, capsys):
     # m-001, m-012, m-030, m-051 are away in the 2 weeks (m-052 only before them)
     assert "advisers    60 named (fr-montigny), 4 unavailable on some date of the horizon, " \
            "2 skill subset(s)" in out
+
+
+def test_roster_state_takes_the_named_ids(tmp_path, capsys):
+    folder = tmp_path / "model"
+    state = folder / "state.csv"
+    model = _variant(folder, _table())
+    text = open(model).read().replace('advisers = "advisers.csv"\n',
+                                      'advisers = "advisers.csv"\nroster_state = "state.csv"\n')
+    open(model, "w").write(text)
+    state.write_text("adviser,last_shift_end,days_in_a_row\nm-001,2009-03-01T20:00,3\n"
+                     "fr-lyon-0001,2009-03-01T18:00,1\n")
+    assert main(["validate", model]) == 0
+    state.write_text("adviser,last_shift_end,days_in_a_row\nfr-montigny-0001,2009-03-01T20:00,3\n")
+    capsys.readouterr()
+    assert main(["validate", model]) == 2
+    err = capsys.readouterr().err
+    assert "state.csv" in err and "row 2" in err and "fr-montigny-0001" in err
