@@ -185,6 +185,15 @@ def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRu
     return True
 
 
+def _allowed(ck: tuple, types: list, band_lo: dict, rules: WorkingRules) -> list[int]:
+    """Tour types a class may take: compatible with its past (ck[:3], AdviserState) and, with
+    leave (ck[3]: days away, ck[4]: days to work), of its length and off its days away."""
+    st = AdviserState(*ck[:3])
+    off, n_days = (set(ck[3]), ck[4]) if len(ck) > 3 else (set(), None)
+    return [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)
+            and (n_days is None or len(t.days) == max(n_days, 0)) and not off & set(t.days)]
+
+
 def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules,
                 ahead: dict | None = None) -> dict:
     """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
@@ -197,10 +206,7 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     m = cp_model.CpModel()
     f = {}
     for ck, members in classes.items():
-        st = AdviserState(*ck[:3])
-        off, n_days = (set(ck[3]), ck[4]) if len(ck) > 3 else (set(), None)
-        allowed = [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)
-                   and (n_days is None or len(t.days) == max(n_days, 0)) and not off & set(t.days)]
+        allowed = _allowed(ck, types, band_lo, rules)
         if not allowed:
             raise ValueError(f"no tour type keeps the rules for advisers with past {ck}")
         for i in allowed:
