@@ -317,3 +317,16 @@ def test_checker_finds_a_week_without_any_shift(run, capsys, tmp_path):
     assert main(["check", str(edited)]) == 3
     text = capsys.readouterr().out
     assert "fr-lyon-0601" in text and "contract_hours" in text and "contract_days" in text
+
+
+def test_checker_finds_an_adviser_without_any_shift(run, capsys, tmp_path):
+    out, r = run
+    edited = tmp_path / "run"
+    edited.mkdir()
+    (edited / "manifest.json").write_bytes((out / "manifest.json").read_bytes())
+    raw = pd.read_csv(out / "rosters.csv")
+    raw[raw["adviser"] != "fr-lille-0760"].to_csv(edited / "rosters.csv", index=False)
+    capsys.readouterr()
+    assert main(["check", str(edited)]) == 3  # a cycle-35 adviser's 4 weeks, all missing
+    text = capsys.readouterr().out
+    assert "fr-lille-0760" in text and "contract_hours" in text

@@ -37,7 +37,8 @@ _H = pd.Timedelta(hours=1)
 def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
                   contracts: dict | None = None, file: str = "rosters",
                   state: pd.DataFrame | None = None,
-                  hours_off: list | None = None, leave: dict | None = None) -> pd.DataFrame:
+                  hours_off: list | None = None, leave: dict | None = None,
+                  advisers: dict | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
     contracts: contract id -> weekly hours, or the contract as the manifest records it
@@ -49,6 +50,8 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     leave: adviser -> {"dates": ISO dates unavailable, "days_off": contract days they take off
     each week} (the manifest's `rosters.leave`): no shift on those dates (rule `leave`), and
     that week's contract hours and days are less as many days;
+    advisers: adviser -> contract of every adviser the plan has (the manifest's
+    `rosters.advisers`): one without any shift is checked against their contract too;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
     days_in_a_row): the daily rest and the days in a row continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
@@ -65,7 +68,7 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     t["tod_s"] = t["s"] - t["day"] * DAY
     t["tod_e"] = t["e"] - t["day"] * DAY
     parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules),
-             _weeks(t, rules, weeks, contracts or {}, hours_off, leave or {}),
+             _weeks(t, rules, weeks, contracts or {}, hours_off, leave or {}, advisers or {}),
              _contract_shifts(t, contracts or {}), _weekly_rest(t, rules, weeks),
              _on_leave(t, t0, leave or {})]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
@@ -167,7 +170,8 @@ def _shifts(t, rules) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFrame:
+def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None,
+           advisers=None) -> pd.DataFrame:
     """Rules of each adviser-week: weekly and contract hours, start spread, nights, Sundays."""
     f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "paid": t["paid"],
                       "tod": (t["s"] - t["day"] * DAY) / 60, "night": t["night"],
@@ -180,7 +184,7 @@ def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFra
     over = g["paid"] > rules.max_weekly_hours + 1e-9
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
-    out += _contract_weeks(f, weeks, contracts, hours_off, leave or {})
+    out += _contract_weeks(f, weeks, contracts, hours_off, leave or {}, advisers or {})
     if rules.max_start_spread_hours is not None:
         spread = g["hi"] - g["lo"]
         bad = spread > rules.max_start_spread_hours + 1e-9
@@ -200,13 +204,15 @@ def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None) -> pd.DataFra
 
 
 def _contract_weeks(f: pd.DataFrame, weeks: int, contracts: dict, hours_off,
-                    leave: dict) -> list:
+                    leave: dict, advisers: dict) -> list:
     """contract_hours and contract_days of every adviser-week of the horizon (a week without
-    a shift counts 0 h and 0 days) for the advisers in the table."""
+    a shift counts 0 h and 0 days) for the advisers in the table and in `advisers`."""
     g = f.groupby(["adv", "week"]).agg(paid=("paid", "sum"), n=("paid", "size"))
-    every = pd.MultiIndex.from_product([f["adv"].unique(), range(weeks)], names=["adv", "week"])
+    who = pd.Index(f["adv"].unique()).union(pd.Index(list(advisers), dtype=object))
+    every = pd.MultiIndex.from_product([who, range(weeks)], names=["adv", "week"])
     g = g.reindex(g.index.union(every), fill_value=0).reset_index()
-    g["contract"] = g["adv"].map(f.groupby("adv")["contract"].first())
+    own = f.groupby("adv")["contract"].first()
+    g["contract"] = g["adv"].map(own).fillna(g["adv"].map(advisers))
     want, days = _week_wants(g, contracts, hours_off, leave)
     day = (g["week"] * 7).to_numpy(float)
     off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
@@ -333,4 +339,19 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
         state["last_shift_end"] = pd.to_datetime(state["last_shift_end"])
     return check_rosters(r, rules, opts.get("start"), int(opts.get("weeks", 1)), contracts,
                          file="rosters", state=state, hours_off=hours_off,
-                         leave=entry.get("leave"))
+                         leave=entry.get("leave"),
+                         advisers=_advisers_of(entry, manifest.get("headcount", {})))
+
+
+def _advisers_of(entry: dict, headcount: dict) -> dict:
+    """adviser -> contract from the manifest's `rosters.advisers` (a generated group without
+    a count has its team's `headcount`)."""
+    out = {}
+    for g in entry.get("advisers", []):
+        ids = g.get("ids")
+        if ids is None:
+            n = g.get("count")
+            n = int(round(headcount.get(g["team"], 0))) if n is None else int(n)
+            ids = [f"{g['team']}-{i:04d}" for i in range(int(g["first"]), int(g["first"]) + n)]
+        out.update({a: g["contract"] for a in ids})
+    return out

@@ -390,6 +390,10 @@ def manifest_entry(scenario, refit_weeks, opts) -> dict:
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+    out["advisers"] = [{"team": g.team, "contract": g.contract.id, "ids": list(g.members)}
+                       if g.members else {"team": g.team, "contract": g.contract.id,
+                                          "first": g.first, "count": g.count}
+                       for g in contract_groups(scenario)]
     leave = _leave_entry(scenario, start, opts.weeks)
     if leave:
         out["leave"] = leave
