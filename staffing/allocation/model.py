@@ -132,8 +132,9 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
     if opts.rosters:  # days-off patterns and daily-rest transitions (docs/rosters.md)
         from ..rosters.aggregate import tour_terms
 
+        start = pd.Timestamp(opts.start or scenario.start) + pd.Timedelta(days=7 * week)
         ctx.objective += tour_terms(prob, ctx.newvar, x_vars, x_group, grp, scenario.rules,
-                                    week)
+                                    week, start)
     z_vars, paid = outsourced.add(ctx)
     offshore.add(ctx)
     cb = callbacks.add(ctx)

@@ -27,10 +27,12 @@ TRANSITION_EUR = 200.0  # per adviser over a daily-rest transition limit
 
 
 def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
-               week: int) -> list:
+               week: int, week_start=None) -> list:
     """Add the days-off patterns and daily-rest transition limits of every in-house group to
     `prob` (groups: key -> (Group, headcount, (hours, days) this week), x_group: the group of
-    each x entry); return the objective terms [(var, eur)] they bring."""
+    each x entry; week_start: the week's first date, so that "two days off in a row" reads
+    real days when a group has no shift on some dates); return the objective terms
+    [(var, eur)] they bring."""
     import pulp
 
     by_team: dict = {}
@@ -41,13 +43,16 @@ def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
     for k, days in by_team.items():
         _, h, (_, days_per_week), leave = groups[k]
         dates = sorted(days)
+        pos = ([(d - pd.Timestamp(week_start)).days for d in dates] if week_start is not None
+               else list(range(len(dates))))
         m = {}
         classes = ({frozenset(): (h, days_per_week)} if leave is None else leave["classes"])
         for c, (away, (count, n_c)) in enumerate(classes.items()):
             free = [i for i, d in enumerate(dates) if d.date() not in away]
             terms = []
             for j, work in enumerate(itertools.combinations(free, min(n_c, len(free)))):
-                off = [i for i in range(7) if i not in work]
+                on = {pos[i] for i in work}
+                off = [i for i in range(7) if i not in on]
                 pair = any(b - a == 1 for a, b in zip(off, off[1:]))
                 v = newvar(f"tour_{k}_w{week}_{j}" + (f"_c{c}" if c else ""), 0)
                 m[(c, work)] = v
