@@ -130,6 +130,9 @@ class Scenario:
     rules: object = None  # rosters.rules.WorkingRules: working-time rules (`[rules]`)
     roster_state: pd.DataFrame | None = None  # advisers' state before the horizon (rosters.state)
     calendar: object = None  # calendar.Calendar: closed holidays, date exceptions (`[calendar]`)
+    contracts: dict = None  # contract id -> rosters.contracts.Contract (`full-time` = [shifts])
+    team_contracts: dict = None  # team -> {contract id: advisers} (`[teams.ID] contracts`)
+    advisers: pd.DataFrame | None = None  # named advisers (rosters.advisers, `inputs.advisers`)
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -186,7 +189,7 @@ SCHEMA: dict = {
     "policy": {"offshore_cap": "float", "shortfall_penalty_eur_per_agent_hour": "float",
                "max_shortfall_share": "float"},
     "inputs": {"plateaux": "str", "providers": "str", "profiles": "str", "forecast": "str",
-               "roster_state": "str"},
+               "roster_state": "str", "advisers": "str"},
     "rules": {"daily_rest_hours": "float", "weekly_rest_hours": "float",
               "max_days_in_a_row": "int", "max_daily_hours": "float",
               "max_weekly_hours": "float", "break_after_hours": "float",
@@ -194,6 +197,12 @@ SCHEMA: dict = {
               "max_sundays_per_4_weeks": "int", "max_start_spread_hours": "float",
               "night_start": "time", "night_end": "time", "max_night_shifts_per_week": "int",
               "max_night_shift_hours": "float"},
+    # employment contracts of in-house advisers and each team's mix (rosters/contracts.py)
+    "contracts": {"*": {"paid_hours": "floats", "days_per_week": "int", "weekly_hours": "float",
+                        "weekdays": "strs", "earliest_start": "time", "latest_end": "time",
+                        "cycle_weekly_hours": "floats", "cycle_days_per_week": "floats",
+                        "cycle_start": "date", "description": "str"}},
+    "teams": {"*": {"contracts": {"*": "int"}}},
 }
 # the long-range capacity plan (`staffing capacity`, staffing/capacity/): read by that command
 _TEAM = {"attrition_per_year": "float", "training_weeks": "int", "training_cost_eur_per_hire": "float",
@@ -1030,6 +1039,12 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
              f"of {', '.join(f'{h:g}' for h in rules.paid_hours)} h", "shifts.weekly_hours")
     out["shifts"] = rules
     out["rules"] = _working_rules(data.get("rules", {}), rules, need)
+    from .rosters import contracts as contracts_mod
+
+    out["contracts"] = contracts_mod.parse(data.get("contracts", {}), rules, out["rules"], need,
+                                           slot if slot in (15, 30, 60) else 30)
+    out["team_contracts"] = contracts_mod.parse_mixes(data.get("teams", {}), out["contracts"],
+                                                      need)
 
     pricing = data.get("pricing", {})
     regimes = pricing.get("regimes", {})
@@ -1091,10 +1106,11 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
 
     inputs = data.get("inputs", {})
     out["inputs"] = {}
-    for key in ("plateaux", "providers", "profiles", "forecast", "roster_state"):
+    for key in ("plateaux", "providers", "profiles", "forecast", "roster_state", "advisers"):
         value = inputs.get(key)
         if value is None:
-            need(key in ("forecast", "roster_state"), "missing value: path of the input table",
+            need(key in ("forecast", "roster_state", "advisers"),
+                 "missing value: path of the input table",
                  f"inputs.{key}")
             continue
         p = Path(value)
@@ -1268,14 +1284,31 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     regime_timeline(data, s["regimes"].index, path)
     _check_shift_lengths(s, path, errors)
     _check_take_or_pay(providers, s, inputs["providers"], errors)
+    from .rosters.contracts import check_mixes, check_workable
+
+    check_mixes(s["team_contracts"], providers, path, errors)
+    errors.raise_if_any()
+    advisers = None
+    if "advisers" in inputs:
+        from .rosters import advisers as advisers_mod
+
+        advisers = advisers_mod.load_advisers(inputs["advisers"], providers, s["contracts"])
+        advisers_mod.check_mixes(advisers, s["team_contracts"], path)
+    used = {c for mix in s["team_contracts"].values() for c in mix}
+    used |= set() if advisers is None else set(advisers["contract"])
+    check_workable(s["contracts"], used - {"full-time"},
+                   {d: (_minutes(h[0]), _minutes(h[1])) for d, h in s["opening"].items()
+                    if h is not None}, s["slot_minutes"], s["shifts"], path, errors)
     errors.raise_if_any()
     roster_state = None
     if "roster_state" in inputs:
         from .rosters.state import load_state
 
+        named = set() if advisers is None else set(advisers["team"])
         generated = {f"{k}-{i:04d}" for k, h in providers.loc[providers["kind"] == "inhouse",
                                                               "headcount"].items()
-                     for i in range(1, int(h) + 1)}
+                     if k not in named for i in range(1, int(h) + 1)}
+        generated |= set() if advisers is None else set(advisers["id"])
         roster_state = load_state(inputs["roster_state"], s["start"], generated)
 
     input_files = {"model": path}
@@ -1292,4 +1325,5 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         max_shortfall_share=s["max_shortfall_share"], plateaux=plateaux, providers=providers,
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
         forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
-        calendar=s["calendar"])
+        calendar=s["calendar"], contracts=s["contracts"], team_contracts=s["team_contracts"],
+        advisers=advisers)

@@ -105,6 +105,30 @@ def _calendar_lines(scenario: Scenario) -> list[str]:
     return [f"calendar    {'; '.join(parts)} (closed days paid, not worked, in-house)"]
 
 
+def _contract_lines(scenario: Scenario) -> list[str]:
+    """The teams' contracts and named advisers, when a team has more than `[shifts]`."""
+    from .rosters.contracts import groups
+
+    gs = [g for g in groups(scenario) if g.count is not None]
+    if not gs:
+        return []
+    per: dict = {}
+    for g in gs:
+        per.setdefault(g.team, {}).setdefault(g.contract.id, 0)
+        per[g.team][g.contract.id] += g.count
+    lines = [f"contracts   {k}: " + ", ".join(f"{n} {c}" for c, n in mix.items())
+             for k, mix in per.items()]
+    named = getattr(scenario, "advisers", None)
+    if named is not None:
+        away = sum(1 for lv in named["unavailable"]
+                   if any(scenario.start <= d < scenario.end for d in lv))
+        split = sum(1 for g in gs if g.skills is not None and g.members
+                    and g.skills != tuple(scenario.providers.at[g.team, "plateaux"]))
+        lines.append(f"advisers    {len(named)} named ({', '.join(dict.fromkeys(named['team']))}),"
+                     f" {away} unavailable on some date of the horizon, {split} skill subset(s)")
+    return lines
+
+
 def render_summary(scenario: Scenario, info: dict) -> str:
     """Human-readable summary for `staffing validate`."""
     t = scenario.targets
@@ -115,6 +139,7 @@ def render_summary(scenario: Scenario, info: dict) -> str:
         f"horizon     {info['horizon_start']}, {info['weeks']} week(s), {info['slot_minutes']}-min "
         f"slots, {info['slots']} open slots ({_opening_text(scenario)})",
         *_calendar_lines(scenario),
+        *_contract_lines(scenario),
         f"plateaux    {info['plateaux']}: {', '.join(scenario.plateaux.index)}",
         f"calls/year  {info['calls_per_year']:,.0f} under {info['regime']} "
         f"({base:,.0f} observed under {info['base_regime']})",

@@ -113,3 +113,58 @@ def two_days_off_share(rows: list[dict], start: dt.date, weeks: int) -> float:
             off = [d for d in range(7 * w, 7 * w + 7) if d not in days]
             ok += any(b == a + 1 for a, b in zip(off, off[1:]))
     return ok / n if n else 1.0
+
+
+WEEKDAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _hm(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
+
+
+def contract_violations(rows: list[dict], start: dt.date, weeks: int, contracts: dict,
+                        members: dict, days_off: dict | None = None) -> list[tuple]:
+    """Each adviser against their own contract, read from the model file's raw tables.
+
+    contracts: contract id -> its TOML table (paid_hours, days_per_week and weekly_hours, or
+    cycle_weekly_hours and cycle_days_per_week, weekdays, earliest_start, latest_end);
+    members: adviser -> contract id (every adviser, with or without shifts); days_off:
+    (adviser, week) -> days paid, not worked. The cycle starts on `start`. Returns
+    (adviser, rule) pairs: hours, days, length, weekday, window, cycle_total."""
+    by: dict = {a: [] for a in members}
+    for r in rows:
+        by.setdefault(r["adviser"], []).append(r)
+    bad = []
+    for a, shifts in by.items():
+        c = contracts[members[a]]
+        hours = c.get("cycle_weekly_hours", [c.get("weekly_hours")])
+        days = c.get("cycle_days_per_week", [c.get("days_per_week")])
+        allowed = [WEEKDAY_NAMES.index(n) for n in c.get("weekdays", WEEKDAY_NAMES)]
+        lo = _hm(c["earliest_start"]) if "earliest_start" in c else 0
+        hi = _hm(c["latest_end"]) if "latest_end" in c else 48 * 60
+        for r in shifts:
+            day0 = dt.datetime.combine(r["shift_start"].date(), dt.time())
+            if r["paid_hours"] not in c["paid_hours"]:
+                bad.append((a, "length"))
+            if r["shift_start"].weekday() not in allowed:
+                bad.append((a, "weekday"))
+            if _m(r["shift_start"], day0) < lo or _m(r["shift_end"], day0) > hi:
+                bad.append((a, "window"))
+        total = 0.0
+        for w in range(weeks):
+            lo_d, hi_d = start + dt.timedelta(days=7 * w), start + dt.timedelta(days=7 * w + 7)
+            mine = [r for r in shifts if lo_d <= r["shift_start"].date() < hi_d]
+            i = w % len(hours)
+            off = (days_off or {}).get((a, w), 0)
+            per_day = hours[i] / days[i]
+            if abs(sum(r["paid_hours"] for r in mine) - (hours[i] - off * per_day)) > 1e-6:
+                bad.append((a, "hours"))
+            if len(mine) != days[i] - off:
+                bad.append((a, "days"))
+            total += sum(r["paid_hours"] for r in mine) + off * per_day
+            if len(hours) > 1 and i == len(hours) - 1 and abs(total - sum(hours)) > 1e-6:
+                bad.append((a, "cycle_total"))
+            if i == len(hours) - 1:
+                total = 0.0
+    return bad

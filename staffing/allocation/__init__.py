@@ -145,7 +145,10 @@ def _run_weeks(scenario, opts, weeks: list, todo, deadline, heads, progress) -> 
     the others its plan moved in time (reuse.py)."""
     todo = list(todo)
     start = pd.Timestamp(opts.start)
-    keys = [reuse.week_key(weeks[w], start + pd.Timedelta(weeks=w)) for w in todo]
+    from ..rosters.contracts import week_signature
+
+    keys = [reuse.week_key(weeks[w], start + pd.Timedelta(weeks=w),
+                           week_signature(scenario, start, w)) for w in todo]
     first = {todo[i]: todo[j] for i, j in reuse.distinct(keys).items()}
     solve = [w for w in todo if first[w] == w]
     jobs = [(scenario, opts, weeks[w], w, deadline, heads) for w in solve]

@@ -25,10 +25,15 @@ from .model import build
 
 
 def free_teams(scenario) -> dict:
-    """In-house teams whose bounds leave room: team -> (min, max)."""
+    """In-house teams whose bounds leave room: team -> (min, max). A team with a contract mix
+    (`[teams.ID] contracts`) keeps its counts."""
     prov = scenario.providers
+    from ..rosters.contracts import fixed_pay_hours
+
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
+        if fixed_pay_hours(scenario, k) is not None:  # a contract mix or named advisers
+            continue
         lo, hi = inhouse.bounds(team)
         if lo < hi:
             out[k] = (lo, hi)
@@ -47,7 +52,11 @@ def warnings(scenario, opts) -> list[str]:
     if len(fixed) == len(teams):
         return ["--headcount optimise: the bounds leave nothing to decide (headcount_min = "
                 "headcount_max, or blank, for every in-house team); headcounts as given"]
-    return [f"--headcount optimise: {k} has no room between its bounds (blank or equal); "
+    from ..rosters.contracts import fixed_pay_hours
+
+    return [f"--headcount optimise: {k} has a contract mix or named advisers; kept at "
+            f"{int(prov.at[k, 'headcount'])}" if fixed_pay_hours(scenario, k) is not None else
+            f"--headcount optimise: {k} has no room between its bounds (blank or equal); "
             f"kept at {int(prov.at[k, 'headcount'])}" for k in fixed]
 
 
@@ -62,7 +71,10 @@ def decide(scenario, opts, weeks: list, deadline, run_jobs=None) -> dict | None:
 
     # identical weeks have the same LP: each distinct week once (the maximum is unchanged)
     start = pd.Timestamp(opts.start)
-    first = reuse.distinct([reuse.week_key(req, start + pd.Timedelta(weeks=w))
+    from ..rosters.contracts import week_signature
+
+    first = reuse.distinct([reuse.week_key(req, start + pd.Timedelta(weeks=w),
+                                           week_signature(scenario, start, w))
                             for w, req in enumerate(weeks)])
     jobs = [(scenario, opts, weeks[w], w, deadline) for w in sorted(set(first.values()))]
     per_week = (run_jobs(_week_lp, jobs, opts.workers or 2) if run_jobs

@@ -1,15 +1,21 @@
-"""The in-house component: shift counts per team, plateau, day and pattern, and headcount.
+"""The in-house component: shift counts per group, plateau, day and pattern, and headcount.
 
-The interface other stages use (tours, the rosters): `Model.x` lists
-(team, plateau, date, Pattern, variable), the number of advisers of `team` working shift
-pattern `Pattern` (shifts.Pattern: start, break, paid hours, slots at work) on `plateau` that
-`date`; `Model.headcount` maps each team to its advisers (a number, or the variable of
-`--headcount optimise`). Each adviser works exactly the contract hours (W), at most one shift
-a day and at most L days a week (docs/model.md, "In-house"); a day the calendar closes though
-its weekday is open is paid, not worked: W and L drop by one day (calendar.week_contract).
+A *group* is one team's advisers on one contract (rosters.contracts.groups; a team without a
+contract mix is one group keyed by the team id). The interface other stages use (tours, the
+rosters): `Model.x` lists (team, plateau, date, Pattern, variable), the number of advisers of
+`team` working shift pattern `Pattern` (shifts.Pattern: start, break, paid hours, slots at
+work) on `plateau` that `date`, and `Model.x_group` the group key of each entry;
+`Model.headcount` maps each team to its advisers (a number, or the variable of `--headcount
+optimise`), `Model.groups` each group key to (Group, headcount, (hours, days) this week).
+Each adviser works exactly their contract's hours (W), at most one shift a day and at most L
+days a week, only the contract's shift lengths, weekdays and daily window (docs/model.md,
+"In-house"); a day the calendar closes though its weekday is open is paid, not worked: W and
+L drop by one day (rosters.contracts.week_terms).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -31,10 +37,17 @@ def headcounts(ctx, heads: dict | None) -> dict:
     pair for a variable, or a variable shared by several weeks), a variable within the bounds
     with --headcount optimise, else the scenario's. Prices them at W x cost_eur_per_hour a
     week."""
+    from ..rosters.contracts import fixed_pay_hours
+
     prov = ctx.scenario.providers
     out = {}
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
         weekly = ctx.scenario.shifts.weekly_hours * float(team["cost_eur_per_hour"])
+        pay = fixed_pay_hours(ctx.scenario, k)
+        if pay is not None:  # a contract mix or named advisers: fixed counts, each contract paid
+            out[k] = int(team["headcount"])
+            ctx.const += float(team["cost_eur_per_hour"]) * pay
+            continue
         if heads is not None and isinstance(heads[k], tuple):  # (min, max): a variable
             h = ctx.newvar(f"H_{k}", *heads[k], ctx.cat)
         elif heads is not None:
@@ -51,37 +64,70 @@ def headcounts(ctx, heads: dict | None) -> dict:
     return out
 
 
-def _patterns(ctx) -> dict:
-    """date -> (shift patterns of the day, opening (start, end) minutes or None)."""
+def _patterns(ctx, contract=None) -> dict:
+    """date -> (shift patterns of the day, opening (start, end) minutes or None); with a
+    contract, only its lengths, within its daily window, on its weekdays."""
+    rules = ctx.scenario.shifts
+    if contract is not None:
+        rules = dataclasses.replace(rules, paid_hours=tuple(contract.paid_hours))
     out = {}
     for d in ctx.unique_dates:
-        hours = ctx.scenario.opening_on(pd.Timestamp(d).date())
-        out[d] = ([] if hours is None else shifts.day_patterns(
-            hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts), hours)
+        date = pd.Timestamp(d).date()
+        hours = ctx.scenario.opening_on(date)
+        if hours is None or (contract is not None and date.weekday() not in contract.weekdays):
+            out[d] = ([], hours)
+            continue
+        pats = shifts.day_patterns(hours[0], hours[1], ctx.scenario.slot_minutes, rules)
+        if contract is not None:
+            pats = [p for p in pats if contract.in_window(p.start_min, p.end_min)]
+        out[d] = (pats, hours)
     return out
 
 
-def add(ctx, heads: dict) -> tuple[list, object]:
-    """x[k,p,d,s] per team, plateau it serves, day and pattern, covering the rows the pattern
-    is at work in; the contract-hours, one-shift-a-day and days-per-week rows per team.
-    Returns (x list as in the module docstring, sparse rows x shifts matrix of answering
-    agents per adviser)."""
+def group_heads(ctx, heads: dict) -> dict:
+    """Group key -> (Group, headcount, (hours, days) an adviser works this week, leave): a
+    team without a mix shares its team's headcount (number or variable); a mix's groups and
+    the advisers table's have their fixed counts; leave: contracts.member_weeks (None when
+    no member of the group is on leave this week)."""
+    from ..rosters.contracts import groups, member_weeks, week_terms
+
+    start = ctx.opts.start or ctx.scenario.start
+    out = {}
+    for g in groups(ctx.scenario):
+        plain = g.count is None and g.contract.id == "full-time" and len(g.contract.hours) == 1
+        out[g.key] = (g, heads[g.team] if g.count is None else g.count,
+                      ctx.contract if plain else week_terms(g.contract, ctx.scenario, start,
+                                                            ctx.week),
+                      member_weeks(g, ctx.scenario, start, ctx.week) if g.members else None)
+    return out
+
+
+def add(ctx, heads: dict) -> tuple[list, object, list, dict]:
+    """x[g,p,d,s] per group, plateau its team serves, day and pattern, covering the rows the
+    pattern is at work in; the contract-hours, one-shift-a-day and days-per-week rows per
+    group. Returns (x list as in the module docstring, sparse rows x shifts matrix of
+    answering agents per adviser, group key per x entry, groups as `group_heads`)."""
     prov = ctx.scenario.providers
-    patterns = _patterns(ctx)
-    x_vars, x_cover = [], []
-    for k, team in prov[prov["kind"] == "inhouse"].iterrows():
+    grp = group_heads(ctx, heads)
+    plain = _patterns(ctx)
+    x_vars, x_cover, x_group = [], [], []
+    for key, (g, h, terms, leave) in grp.items():
+        patterns = plain if g.count is None and g.contract.id == "full-time" else _patterns(
+            ctx, g.contract)
         hours_terms, days = [], {}
         for d in ctx.unique_dates:
-            for p in team["plateaux"]:
-                _team_day(ctx, k, p, d, patterns[d], x_vars, x_cover, hours_terms, days)
-        _team_rows(ctx, k, heads[k], hours_terms, days)
+            for p in g.skills or prov.at[g.team, "plateaux"]:
+                _team_day(ctx, g.team, p, d, patterns[d], x_vars, x_cover, hours_terms, days,
+                          key)
+        x_group += [key] * (len(x_vars) - len(x_group))
+        _team_rows(ctx, key, h, hours_terms, days, terms, leave)
     trip = np.array(x_cover, dtype=float).reshape(-1, 3)
     x_matrix = sparse.csr_matrix((trip[:, 2], (trip[:, 0].astype(int), trip[:, 1].astype(int))),
                                  shape=(ctx.n, len(x_vars)))
-    return x_vars, x_matrix
+    return x_vars, x_matrix, x_group, grp
 
 
-def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
+def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days, key=None) -> None:
     by_minute = ctx.day_rows.get((d, p))
     pats, hours = day
     if by_minute is None:
@@ -89,7 +135,7 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
     tag = pd.Timestamp(d).strftime("%m%d")
     step, e = ctx.scenario.slot_minutes, ctx.eff[k]
     for pat in pats:
-        v = ctx.newvar(f"{ctx.pre}x_{k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
+        v = ctx.newvar(f"{ctx.pre}x_{key or k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
                        f"{int(pat.paid_hours * 60)}", 0, None, ctx.cat)
         xi = len(x_vars)
         x_vars.append((k, p, d, pat, v))
@@ -102,10 +148,14 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
         ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))
 
 
-def _team_rows(ctx, k, h, hours_terms, days) -> None:
-    hours, n_days = ctx.contract  # the week's, less the calendar's paid days off
-    ctx.prob += (pulp.LpAffineExpression(hours_terms) == hours * h, f"{ctx.pre}hours_{k}")
+def _team_rows(ctx, k, h, hours_terms, days, terms, leave=None) -> None:
+    hours, n_days = terms  # the week's, less the calendar's paid days off
+    total_h, total_d = (hours * h, n_days * h) if leave is None else (leave["hours"],
+                                                                       leave["days"])
+    off = {} if leave is None else leave["per_date"]
+    ctx.prob += (pulp.LpAffineExpression(hours_terms) == total_h, f"{ctx.pre}hours_{k}")
     for d, vs in days.items():
-        ctx.prob += (pulp.lpSum(vs) <= h, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
-    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= n_days * h,
+        cap = h - off.get(pd.Timestamp(d).date(), 0)  # advisers on leave that day: no shift
+        ctx.prob += (pulp.lpSum(vs) <= cap, f"{ctx.pre}oneshift_{k}_{pd.Timestamp(d):%m%d}")
+    ctx.prob += (pulp.lpSum(v for vs in days.values() for v in vs) <= total_d,
                  f"{ctx.pre}days_{k}")

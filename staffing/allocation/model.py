@@ -56,6 +56,7 @@ class Context:
     answer_out: list = dataclasses.field(default_factory=list)
     answer_off: list = dataclasses.field(default_factory=list)
     contract: tuple = None  # (hours, days) an in-house adviser works this week (calendar)
+    week: int = 0
 
     def newvar(self, name, low=None, up=None, cat=pulp.LpContinuous):
         # PuLP 3.3 wants variables created through their problem (LpVariable() warns each time)
@@ -84,7 +85,9 @@ class Model:
     build_s: float
     objective: list = None  # the week's objective terms and constant
     const: float = 0.0
-    contract: tuple = None  # (hours, days) an in-house adviser works this week (calendar)
+    contract: tuple = None  # (hours, days) a `[shifts]` adviser works this week (calendar)
+    x_group: list = None  # group key of each x entry (inhouse.py)
+    groups: dict = None  # group key -> (Group, headcount, (hours, days) this week)
 
 
 def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
@@ -112,6 +115,7 @@ def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
     ctx.shrink = prov["shrinkage"].to_dict()
     ctx.cover = [[] for _ in range(ctx.n)]
     ctx.contract = week_contract(scenario, opts.start or scenario.start, week)
+    ctx.week = week
     return ctx
 
 
@@ -124,12 +128,13 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
     prob = prob if prob is not None else pulp.LpProblem(f"week{week + 1}", pulp.LpMinimize)
     ctx = context(scenario, opts, req, prob, week)
     heads = inhouse.headcounts(ctx, heads)
-    x_vars, x_matrix = inhouse.add(ctx, heads)
+    x_vars, x_matrix, x_group, grp = inhouse.add(ctx, heads)
     if opts.rosters:  # days-off patterns and daily-rest transitions (docs/rosters.md)
         from ..rosters.aggregate import tour_terms
 
-        ctx.objective += tour_terms(prob, ctx.newvar, x_vars, heads, scenario.rules,
-                                    ctx.contract[1], week)
+        start = pd.Timestamp(opts.start or scenario.start) + pd.Timedelta(days=7 * week)
+        ctx.objective += tour_terms(prob, ctx.newvar, x_vars, x_group, grp, scenario.rules,
+                                    week, start)
     z_vars, paid = outsourced.add(ctx)
     offshore.add(ctx)
     cb = callbacks.add(ctx)
@@ -138,4 +143,4 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
         prob += pulp.LpAffineExpression(ctx.objective, constant=ctx.const)
     return Model(prob, x_vars, z_vars, heads, paid, u, cb, day_short, ctx.slot_id, ctx.plateau,
                  ctx.dates, x_matrix, ctx.need, np.array([ctx.eff[k] for k, *_ in z_vars]),
-                 time.perf_counter() - t0, ctx.objective, ctx.const, ctx.contract)
+                 time.perf_counter() - t0, ctx.objective, ctx.const, ctx.contract, x_group, grp)

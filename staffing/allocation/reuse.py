@@ -3,7 +3,8 @@ slot, has the same model (the week number only names its variables), hence the s
 by whole weeks. The bundled scenario's 52 weeks hold 10 distinct ones.
 
 Two weeks are the same when every column of their requirement rows is equal, with datetimes
-taken relative to each week's first day (so the weekdays and the slot times match too).
+taken relative to each week's first day (so the weekdays and the slot times match too), and
+the in-house contracts ask the same of them (a cycle's week, advisers on leave).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pandas as pd
 from .tables import WeekResult
 
 
-def week_key(req: pd.DataFrame, week_start) -> str:
-    """A digest of one week's requirement rows, datetimes relative to `week_start`."""
+def week_key(req: pd.DataFrame, week_start, extra: str = "") -> str:
+    """A digest of one week's requirement rows, datetimes relative to `week_start`, and of
+    `extra` (what the in-house contracts ask of the week: rosters.contracts.week_signature)."""
     r = req.drop(columns=["week"], errors="ignore").reset_index(drop=True)
     start = pd.Timestamp(week_start)
     for c in r.columns:
@@ -25,6 +27,8 @@ def week_key(req: pd.DataFrame, week_start) -> str:
             r[c] = (r[c] - start).dt.total_seconds()
     h = hashlib.sha1(repr([(c, str(r[c].dtype)) for c in r.columns]).encode())
     h.update(pd.util.hash_pandas_object(r, index=True).to_numpy().tobytes())
+    if extra:
+        h.update(extra.encode())
     return h.hexdigest()
 
 

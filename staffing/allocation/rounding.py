@@ -42,10 +42,11 @@ def round_shifts(m, rules, deadline, max_hires: int = 50) -> bool:
     one adviser of the LP's, and polished (`polish_shifts`). When a slot that only in-house
     teams serve is still short and a team serving it may grow (--headcount optimise, below
     its maximum), the team takes one more adviser and the rounding starts again (at most
-    `max_hires` times). Leaves the values in the variables; False when the rules allow several
-    shift lengths (the hours equation then needs the solver).
+    `max_hires` times). Works group by group (a team's advisers on one contract, inhouse.py).
+    Leaves the values in the variables; False when a group's contract allows several shift
+    lengths (the hours equation then needs the solver).
     """
-    if len(set(rules.paid_hours)) != 1:
+    if any(len(set(g[0].contract.paid_hours)) != 1 for g in _groups(m, rules).values()):
         return False
     z_lp = values(v for *_, v in m.z)
     in_need = m.need - u_values(m) + values(m.cb) - (staffed(m, z_lp) - m.x_matrix @ values(
@@ -67,20 +68,40 @@ def round_shifts(m, rules, deadline, max_hires: int = 50) -> bool:
     return True
 
 
+def _groups(m, rules) -> dict:
+    """The model's groups (key -> (Group, headcount, (hours, days))); a model built without
+    them (tests' hand-made ones) has one `[shifts]` group per team."""
+    if getattr(m, "groups", None):
+        return m.groups
+    from ..rosters.contracts import Group, default_contract
+
+    terms = (m.contract if m.contract is not None or rules is None
+             else (rules.weekly_hours, rules.days_per_week))
+    return {k: (Group(k, k, default_contract(rules) if rules is not None else None, None), h,
+                terms, None) for k, h in m.headcount.items()}
+
+
+
+def _x_group(m) -> list:
+    """The group key of each x entry (the team's when the model has no groups)."""
+    return m.x_group if getattr(m, "x_group", None) is not None else [k for k, *_ in m.x]
+
+
 def _round_teams(m, rules, bump: dict) -> bool:
     groups: dict = {}
-    for j, (k, p, d, pat, v) in enumerate(m.x):
-        groups.setdefault(k, {}).setdefault((p, d), []).append(j)
+    for j, ((k, p, d, pat, v), g) in enumerate(zip(m.x, _x_group(m))):
+        groups.setdefault(g, {}).setdefault((p, d), []).append(j)
+    info = _groups(m, rules)
     for k, by_group in groups.items():
-        h = m.headcount[k]
+        grp, h, (week_hours, _), leave = info[k]
         hv = float(math.ceil(value(h) - 1e-6) + bump.get(k, 0))  # up: never less coverage
         if isinstance(h, pulp.LpVariable):
             h.varValue = hv
-        week_hours = m.contract[0] if m.contract is not None else rules.weekly_hours
-        total = week_hours * hv / rules.paid_hours[0]
+        total = (week_hours * hv if leave is None else leave["hours"]) / grp.contract.paid_hours[0]
         if abs(total - round(total)) > 1e-9:
             return False
-        whole = _day_totals(m, by_group, hv, int(round(total)))
+        whole = _day_totals(m, by_group, hv, int(round(total)),
+                            {} if leave is None else leave["per_date"])
         if whole is None:
             return False
         for g, key in enumerate(by_group):
@@ -99,19 +120,25 @@ def _teams_to_grow(m, in_need: np.ndarray) -> set:
         return set()
     cols = np.unique(m.x_matrix[short].nonzero()[1])
     out = set()
-    for k in {m.x[j][0] for j in cols}:
-        h = m.headcount[k]
+    xg = _x_group(m)
+    info = _groups(m, None)
+    for k in {xg[j] for j in cols}:
+        h = info[k][1]  # named and mixed groups have fixed counts
         if isinstance(h, pulp.LpVariable) and (h.upBound is None or value(h) + 1 <= h.upBound):
             out.add(k)
     return out
 
 
-def _day_totals(m, by_group: dict, hv: float, total: int):
-    """Shifts per plateau-day of a team: largest remainders of the LP's, at most hv a day
-    (shifts beyond the LP's total go, one per pass, by the same order)."""
+def _day_totals(m, by_group: dict, hv: float, total: int, away: dict | None = None):
+    """Shifts per plateau-day of a group: largest remainders of the LP's, at most hv a day
+    less the advisers on leave (`away`: date -> advisers) (shifts beyond the LP's total go,
+    one per pass, by the same order)."""
     keys = list(by_group)
     lp = np.array([sum(value(m.x[j][4]) for j in by_group[g]) for g in keys])
     day = pd.factorize(np.array([d for _, d in keys], dtype="datetime64[ns]"))[0]
+    cap = np.full(day.max() + 1 if len(day) else 0, hv)
+    for (_, d), i in zip(keys, day):
+        cap[i] = hv - (away or {}).get(pd.Timestamp(d).date(), 0)
     whole = np.floor(lp + 1e-7)
     rest = total - int(whole.sum())
     used = np.bincount(day, weights=whole, minlength=day.max() + 1 if len(day) else 0)
@@ -121,7 +148,7 @@ def _day_totals(m, by_group: dict, hv: float, total: int):
         for g in order:
             if rest <= 0:
                 break
-            if used[day[g]] + 1 <= hv:
+            if used[day[g]] + 1 <= cap[day[g]]:
                 whole[g] += 1
                 used[day[g]] += 1
                 rest -= 1
@@ -155,8 +182,8 @@ def polish_shifts(m, need_in: np.ndarray, deadline, max_moves: int = 200) -> Non
     x = values(v for *_, v in m.x)
     a = m.x_matrix.tocsc()
     by_day: dict = {}
-    for j, (k, p, d, _, _) in enumerate(m.x):
-        by_day.setdefault((p, d), {}).setdefault(k, []).append(j)
+    for j, ((k, p, d, _, _), g) in enumerate(zip(m.x, _x_group(m))):
+        by_day.setdefault((p, d), {}).setdefault(g, []).append(j)
     for (p, d), teams in by_day.items():
         if deadline.passed():
             break
@@ -203,16 +230,19 @@ def _polish_across_days(m, a, x, need_in, by_day: dict, max_moves: int) -> None:
     """A plateau-day still short takes a shift from another day of the same team, one whose
     slots all keep their in-house need without it, while the team has an adviser free that day."""
     cur = a @ x
-    team = np.array([k for k, *_ in m.x])
+    team = np.array(_x_group(m), dtype=object)
     day = np.array([d for _, _, d, _, _ in m.x])
-    heads = {k: value(h) for k, h in m.headcount.items()}
+    info = _groups(m, None)
+    heads = {k: value(g[1]) for k, g in info.items()}
+    away = {k: (g[3] or {}).get("per_date", {}) for k, g in info.items()}
     per_day: dict = {}
     for j in np.flatnonzero(x > 0):
         per_day[(team[j], day[j])] = per_day.get((team[j], day[j]), 0.0) + x[j]
     for (p, d), teams in by_day.items():
         rows = np.flatnonzero((m.plateau_of_row == p) & (m.date_of_row == d))
         for _ in range(max_moves):
-            move = _best_day_move(a, x, cur, need_in, rows, teams, team, day, d, heads, per_day)
+            move = _best_day_move(a, x, cur, need_in, rows, teams, team, day, d, heads, per_day,
+                                  away)
             if move is None:
                 break
             recv, donor = move
@@ -223,14 +253,15 @@ def _polish_across_days(m, a, x, need_in, by_day: dict, max_moves: int) -> None:
             per_day[(team[donor], day[donor])] -= 1
 
 
-def _best_day_move(a, x, cur, target, rows, teams, team, day, d, heads, per_day):
+def _best_day_move(a, x, cur, target, rows, teams, team, day, d, heads, per_day, away=None):
     short = np.maximum(target[rows] - cur[rows], 0.0)
     if short.sum() <= 0:
         return None
     slack = cur - target
     best, best_gain = None, 1e-9
     for k, js in teams.items():
-        if per_day.get((k, d), 0.0) + 1 > heads[k] + 1e-9:
+        if per_day.get((k, d), 0.0) + 1 > heads[k] - (away or {}).get(k, {}).get(
+                pd.Timestamp(d).date(), 0) + 1e-9:
             continue
         js = np.array(js)
         gain = np.minimum(a[:, js][rows, :].toarray(), short[:, None]).sum(axis=0)
@@ -259,8 +290,8 @@ class _Agents:
         self.ans = np.array([keep[k] for k in self.k_of]) * scenario.slot_minutes / 60.0
         self.offshore = np.array([scenario.providers.at[k, "kind"] == "offshore"
                                   for k in self.k_of], dtype=bool)
-        self.inhouse_h = sum(keep[k] * scenario.shifts.weekly_hours * value(h)
-                             for k, h in m.headcount.items())  # fixed by the contract hours
+        self.inhouse_h = sum(keep[g.team] * (hours * value(h) if lv is None else lv["hours"])
+                             for g, h, (hours, _), lv in _groups(m, scenario.shifts).values())
 
     def cut(self, mask, excess, worth=None) -> None:
         """Take rounded-up units back, smallest LP fraction first, until `excess` is gone;

@@ -36,15 +36,21 @@ class WeekResult:
     shifts: pd.DataFrame = None  # the shifts table's rows of this week
     tours: pd.DataFrame = None  # the tours table's rows of this week
     cpu_s: dict = dataclasses.field(default_factory=dict)  # phase -> CPU s in the week's process
+    groups: dict = None  # group key -> (team, contract id, advisers, (hours, days) this week)
 
 
 def extract(m, week: int, solved, integer: bool) -> WeekResult:
     """The week's values as frames (integer plans rounded to whole advisers and agents)."""
     rnd = (lambda v: float(round(value(v)))) if integer else value
+    grp = getattr(m, "groups", None) or {}
+    xg = getattr(m, "x_group", None) or [k for k, *_ in m.x]
+    cid = {key: v[0].contract.id for key, v in grp.items()}
     x_rows = [(k, p, pd.Timestamp(d), pat.id, pat.start_min, pat.end_min, pat.break_start_min,
-               pat.paid_hours, rnd(v)) for k, p, d, pat, v in m.x if rnd(v) > 1e-9]
+               pat.paid_hours, rnd(v), g, cid.get(g, "full-time"))
+              for (k, p, d, pat, v), g in zip(m.x, xg) if rnd(v) > 1e-9]
     x = pd.DataFrame(x_rows, columns=["provider", "plateau", "date", "shift", "start_min",
-                                      "end_min", "break_start_min", "paid_hours", "advisers"])
+                                      "end_min", "break_start_min", "paid_hours", "advisers",
+                                      "group", "contract"])
     z_rows = [(k, p, i, rnd(v)) for k, p, i, v in m.z if rnd(v) > 1e-9]
     z = pd.DataFrame(z_rows, columns=["provider", "plateau", "row", "agents"])
     hc = {k: (rnd(h) if isinstance(h, pulp.LpVariable) else float(h))
@@ -54,7 +60,9 @@ def extract(m, week: int, solved, integer: bool) -> WeekResult:
         solve_s=solved.solve_s, build_s=m.build_s, x=x, z=z, headcount=hc,
         paid_hours={k: value(v) for k, v in m.paid.items()}, u=u_values(m),
         cb=np.array([value(v) for v in m.cb]),
-        day_short=float(sum(value(v) for v in m.day_short)))
+        day_short=float(sum(value(v) for v in m.day_short)),
+        groups={key: (g.team, g.contract.id, rnd(h) if isinstance(h, pulp.LpVariable)
+                      else float(h), tuple(terms)) for key, (g, h, terms, _) in grp.items()})
 
 
 def week_parts(scenario, opts, m, r: WeekResult) -> None:
@@ -83,14 +91,16 @@ def _tours(scenario, opts, r: WeekResult) -> pd.DataFrame:
     """Roster lines per team (integer plans only: fractional advisers make no lines)."""
     tours = []
     # with rosters, tours summarise them instead (staffing.rosters.plan.tours_from_rosters)
-    for k, grp in (r.x.groupby("provider") if not opts.relax and not opts.rosters and len(r.x)
-                   else ()):
+    for g, grp in (r.x.groupby("group") if not opts.relax and not opts.rosters
+                   and len(r.x) else ()):
+        k = grp["provider"].iloc[0]
         daily = grp.assign(day=grp["date"].dt.day_of_week)  # columns are real weekdays
         daily = daily[["day", "plateau", "shift", "paid_hours", "advisers"]]
+        heads, days = ((r.groups[g][2], r.groups[g][3][1]) if r.groups and g in r.groups else
+                       (r.headcount[k], week_contract(scenario, opts.start or scenario.start,
+                                                      r.week)[1]))
         try:
-            lines = shifts.build_tours(daily, int(round(r.headcount[k])),
-                                       week_contract(scenario, opts.start or scenario.start,
-                                                     r.week)[1])
+            lines = shifts.build_tours(daily, int(round(heads)), days)
         except ValueError as exc:
             raise SolverError(f"week {r.week + 1}, {k}: {exc}") from None
         lines.insert(0, "provider", k)
@@ -164,7 +174,7 @@ def providers_table(scenario, alloc: pd.DataFrame, results) -> pd.DataFrame:
     for k, pv in scenario.providers.iterrows():
         staffed_h = float(alloc.loc[alloc["provider"] == k, "agents"].sum() * slot_h)
         if pv["kind"] == "inhouse":
-            paid_h = sum(r.headcount.get(k, 0.0) for r in results) * scenario.shifts.weekly_hours
+            paid_h = sum(_paid_inhouse(scenario, r, k) for r in results)
         else:
             paid_h = sum(r.paid_hours.get(k, 0.0) for r in results)
         rows.append({"provider": k, "kind": pv["kind"], "site": pv["site"],
@@ -175,6 +185,17 @@ def providers_table(scenario, alloc: pd.DataFrame, results) -> pd.DataFrame:
     total = providers["answer_hours"].sum()
     providers["share"] = providers["answer_hours"] / total if total > 0 else 0.0
     return providers.drop(columns="answer_hours")
+
+
+def _paid_inhouse(scenario, r: WeekResult, team: str) -> float:
+    """A team's paid hours in a week: each group's advisers x its contract's weekly hours
+    (the cycle's average; days the calendar closes are paid)."""
+    from ..rosters.contracts import fixed_pay_hours
+
+    pay = fixed_pay_hours(scenario, team) if r.groups else None
+    if pay is None:
+        return r.headcount.get(team, 0.0) * scenario.shifts.weekly_hours
+    return pay
 
 
 def shifts_and_tours(results) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,9 +1,12 @@
 """What the weekly allocation model carries of the working-time rules (docs/rosters.md).
 
-Per in-house team and week, with x the model's shifts and H the headcount:
+Per in-house group (a team's advisers on one contract) and week, with x the model's shifts
+and H the group's headcount:
 
 - days-off patterns: m_j >= 0 advisers working the day set j (the contract's days among the
-  week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j; a
+  week's open days), sum_j m_j = H, and on each date sum_{p,s} x = sum_{j works d} m_j (a
+  group with members on leave this week: one such set of patterns per leave class, its
+  advisers' days among the dates they are not on leave); a
   pattern without two days off in a row costs NO_PAIR_EUR (when that option is on), so the
   plan leans to tours that give them;
 - daily-rest transitions: for consecutive dates d, d+1 and each end time theta of d, the
@@ -23,42 +26,52 @@ NO_PAIR_EUR = 1.0  # per adviser-week without two days off in a row: a tie-break
 TRANSITION_EUR = 200.0  # per adviser over a daily-rest transition limit
 
 
-def tour_terms(prob, newvar, x_vars: list, headcount: dict, rules, days_per_week: int,
-               week: int) -> list:
-    """Add the days-off patterns and daily-rest transition limits of every in-house team to
-    `prob`; return the objective terms [(var, eur)] they bring."""
+def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
+               week: int, week_start=None) -> list:
+    """Add the days-off patterns and daily-rest transition limits of every in-house group to
+    `prob` (groups: key -> (Group, headcount, (hours, days) this week), x_group: the group of
+    each x entry; week_start: the week's first date, so that "two days off in a row" reads
+    real days when a group has no shift on some dates); return the objective terms
+    [(var, eur)] they bring."""
     import pulp
 
     by_team: dict = {}
-    for k, p, d, pat, v in x_vars:
-        by_team.setdefault(k, {}).setdefault(pd.Timestamp(d), []).append((pat, v))
+    for (k, p, d, pat, v), g in zip(x_vars, x_group):
+        by_team.setdefault(g, {}).setdefault(pd.Timestamp(d), []).append((pat, v))
     objective = []
     rest = int(round(rules.daily_rest_hours * 60))
     for k, days in by_team.items():
-        h = headcount[k]
+        _, h, (_, days_per_week), leave = groups[k]
         dates = sorted(days)
-        n = min(days_per_week, len(dates))
+        pos = ([(d - pd.Timestamp(week_start)).days for d in dates] if week_start is not None
+               else list(range(len(dates))))
         m = {}
-        for j, work in enumerate(itertools.combinations(range(len(dates)), n)):
-            off = [i for i in range(7) if i not in work]
-            pair = any(b - a == 1 for a, b in zip(off, off[1:]))
-            v = newvar(f"tour_{k}_w{week}_{j}", 0)
-            m[work] = v
-            if rules.two_days_off_in_a_row and not pair:
-                objective.append((v, NO_PAIR_EUR))
-        prob += (pulp.lpSum(m.values()) == h, f"tours_{k}_w{week}")
+        classes = ({frozenset(): (h, days_per_week)} if leave is None else leave["classes"])
+        for c, (away, (count, n_c)) in enumerate(classes.items()):
+            free = [i for i, d in enumerate(dates) if d.date() not in away]
+            terms = []
+            for j, work in enumerate(itertools.combinations(free, min(n_c, len(free)))):
+                on = {pos[i] for i in work}
+                off = [i for i in range(7) if i not in on]
+                pair = any(b - a == 1 for a, b in zip(off, off[1:]))
+                v = newvar(f"tour_{k}_w{week}_{j}" + (f"_c{c}" if c else ""), 0)
+                m[(c, work)] = v
+                terms.append(v)
+                if rules.two_days_off_in_a_row and not pair:
+                    objective.append((v, NO_PAIR_EUR))
+            prob += (pulp.lpSum(terms) == count, f"tours_{k}_w{week}" + (f"_c{c}" if c else ""))
         if not hasattr(prob, "_staffing_tours"):
-            prob._staffing_tours = {}  # the patterns, for rosters/carry.py: (dates worked, var)
-        prob._staffing_tours[k] = [(frozenset(dates[i] for i in w), v) for w, v in m.items()]
+            prob._staffing_tours = {}  # for rosters/carry.py: per group, (dates worked, var)
+        prob._staffing_tours[k] = [(frozenset(dates[i] for i in w), v) for (_, w), v in m.items()]
         for i, d in enumerate(dates):
             prob += (pulp.lpSum(v for _, v in days[d])
-                     - pulp.lpSum(v for w, v in m.items() if i in w) == 0,
+                     - pulp.lpSum(v for (_, w), v in m.items() if i in w) == 0,
                      f"tourday_{k}_{d:%m%d}")
         for i in range(len(dates) - 1):
             d, e = dates[i], dates[i + 1]
             if (e - d).days != 1:
                 continue
-            both_off = [v for w, v in m.items() if i not in w and i + 1 not in w]
+            both_off = [v for (_, w), v in m.items() if i not in w and i + 1 not in w]
             for theta in sorted({pat.end_min for pat, _ in days[d]}):
                 late = [v for pat, v in days[d] if pat.end_min >= theta]
                 early = [v for pat, v in days[e] if pat.start_min + 1440 - theta < rest]

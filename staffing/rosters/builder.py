@@ -187,6 +187,15 @@ def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRu
     return True
 
 
+def _allowed(ck: tuple, types: list, band_lo: dict, rules: WorkingRules) -> list[int]:
+    """Tour types a class may take: compatible with its past (ck[:3], AdviserState) and, with
+    leave (ck[3]: days away, ck[4]: days to work), of its length and off its days away."""
+    st = AdviserState(*ck[:3])
+    off, n_days = (set(ck[3]), ck[4]) if len(ck) > 3 else (set(), None)
+    return [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)
+            and (n_days is None or len(t.days) == max(n_days, 0)) and not off & set(t.days)]
+
+
 def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules,
                 ahead: dict | None = None) -> dict:
     """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
@@ -199,8 +208,7 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     m = cp_model.CpModel()
     f = {}
     for ck, members in classes.items():
-        st = AdviserState(*ck)
-        allowed = [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)]
+        allowed = _allowed(ck, types, band_lo, rules)
         if not allowed:
             raise ValueError(f"no tour type keeps the rules for advisers with past {ck}")
         for i in allowed:
@@ -281,15 +289,19 @@ def _deal(units: list, workers: list, spare: list = ()) -> list:
 
 def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules: WorkingRules,
                start: dt.date, open_days_of_week, break_minutes: int,
-               state: dict | None = None, days_off: list | None = None) -> pd.DataFrame:
+               state: dict | None = None, week_days: list | None = None,
+               leave: dict | None = None) -> pd.DataFrame:
     """Rosters of one team over the horizon.
 
     advisers: adviser ids; weeks: per week, the plan's shifts of the team as rows (date,
     plateau, start_min, end_min, break_start_min, paid_hours, advisers) with integer advisers;
     open_days_of_week(w) -> weekday indices 0..6 (days from the week's first day) that are open;
     state: optional pre-horizon AdviserState per adviser (minutes from the horizon's start);
-    days_off: per week, the contract's days paid, not worked (calendar closures): that week
-    each adviser works days_per_week - days_off days.
+    week_days: per week, the days each adviser works (the contract's cycle week less the days
+    the calendar closes, paid not worked: contracts.week_terms); default the contract's days.
+    The plan's shifts (`weeks`) are the contract's own: its lengths, weekdays and window.
+    leave: adviser -> day numbers from the horizon's start the adviser is unavailable (paid,
+    not worked): no shift those days, one day less that week per open one.
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
@@ -309,20 +321,22 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
         week_contract = dataclasses.replace(
-            contract, days_per_week=contract.days_per_week - (days_off[w] if days_off else 0))
+            contract, days=(week_days[w] if week_days else contract.days_per_week,))
         if bands and len(x):
             x = x.assign(day=((pd.to_datetime(x["date"]) - monday).dt.days).to_numpy())
             ahead = _lead_need(weeks[w + 1] if w + 1 < len(weeks) else None,
                                monday + pd.Timedelta(days=7), len(advisers))
+            away = {a: frozenset(d - 7 * w for d in (leave or {}).get(a, ())
+                                 if 7 * w <= d < 7 * w + 7) for a in advisers}
             chosen = _band_week(advisers, states, x, bands, week_contract, rules,
-                                open_days_of_week(w), night_bands, ahead)
+                                open_days_of_week(w), night_bands, ahead, away)
             week_rows = _deal_week(x, chosen, bands)
             if len(advisers) <= EXACT_MAX_ADVISERS and (
                     _deviation(x, week_rows) or _ahead_short(week_rows, ahead, len(advisers),
                                                              states, rules)):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
                 exact = _solve_week_exact(advisers, states, x, week_contract, rules,
-                                          open_days_of_week(w), break_minutes, hint, ahead)
+                                          open_days_of_week(w), break_minutes, hint, ahead, away)
                 exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
                 if _deviation(x, exact_rows) <= _deviation(x, week_rows):
                     week_rows = exact_rows
@@ -394,11 +408,20 @@ def _deviation(x, rows) -> int:
 
 
 def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands,
-               ahead: dict | None = None) -> dict:
-    """Tour type of each adviser for the week (band model, CP-SAT over classes)."""
+               ahead: dict | None = None, away: dict | None = None) -> dict:
+    """Tour type of each adviser for the week (band model, CP-SAT over classes); away:
+    adviser -> days of the week on leave (no shift, one working day less per open one)."""
     units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
              for d, g in x.groupby("day")}
-    types = tour_types(open_days, contract.days_per_week, len(bands), rules, night_bands)
+    away = away or {}
+    types, seen = [], set()
+    for off in sorted({frozenset(away.get(a, ())) & set(open_days) for a in advisers}, key=sorted):
+        free = [d for d in open_days if d not in off]
+        for t in tour_types(free, max(contract.days_per_week - len(off), 0), len(bands), rules,
+                            night_bands):
+            if t not in seen:
+                seen.add(t)
+                types.append(t)
     # the rules see a past shift's end only through thresholds (a first start less the daily or
     # weekly rest): advisers whose last ends fall between the same thresholds form one class
     cuts = sorted({d * DAY + lo - int(round(h * 60)) for d in range(7) for lo, _ in bands
@@ -408,8 +431,11 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
         st = states[a]
         i = int(np.searchsorted(cuts, st.last_end))
         end = cuts[i] if i < len(cuts) else cuts[-1] + 1
+        off = frozenset(away.get(a, ())) & set(open_days)
         classes.setdefault((st.run, max(end, st.last_end) if st.last_end <= NO_PAST else end,
-                            st.sundays), []).append(a)
+                            st.sundays, tuple(sorted(off)),
+                            min(contract.days_per_week - len(off), len(open_days) - len(off))),
+                           []).append(a)
     counts = _solve_week(classes, types, bands, units, rules, ahead or {})
     chosen = {}
     for ck, members in classes.items():
@@ -442,7 +468,8 @@ def _next_states(states: dict, week_rows: list) -> dict:
 
 
 def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_minutes,
-                      hint: dict | None = None, ahead: dict | None = None) -> dict:
+                      hint: dict | None = None, ahead: dict | None = None,
+                      away: dict | None = None) -> dict:
     """Adviser-level CP-SAT for a small team: each adviser's shift shape (start, end) on each
     day, every rule exact. Returns {(adviser, day): (start_min, end_min)}."""
     from ortools.sat.python import cp_model
@@ -454,10 +481,13 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
              for u in shapes}
     m = cp_model.CpModel()
     w, obj, able = {}, [], {}
-    n_days = min(contract.days_per_week, len(open_days))
     for a in advisers:
         st = states[a]
+        off = set((away or {}).get(a, ())) & set(open_days)
+        n_days = max(min(contract.days_per_week - len(off), len(open_days) - len(off)), 0)
         for d in open_days:
+            if d in off:
+                continue
             for u in shapes:
                 if d * DAY + u[0] - st.last_end >= rest:
                     w[a, d, u] = m.NewBoolVar("")

@@ -8,15 +8,17 @@ shifts on Sunday (daily rest), a Monday for advisers already at the end of a run
 state at a week's start from the rosters built so far; `shortfall` says whether a plan's
 counts ask more of the first days than those states allow; `add_limits` puts the same limits
 into the week's model, so that the week can be planned again (in-house shifts included) with
-them: per team, for each day d and start time s,
+them: per in-house group k (a team's advisers on one contract, rosters.contracts.groups), for
+each day d and start time s,
 
     sum_{p, shifts on d starting at or before s} x_{k,p,d,s'} <= A_k(d, s) + e
 
-with A_k(d, s) the team's advisers whose last shift ended at least the daily rest before s
+with A_k(d, s) the group's advisers whose last shift ended at least the daily rest before s
 on d (and, on the week's first day, whose run of days leaves room for one more); per run
 length q, sum_{patterns working days 0..q-1} m_j <= R_k(q) + e (advisers with at most
 max_days_in_a_row - q days in a row); and sum_{patterns working Sunday} m_j <= S_k + e
-(advisers below their Sunday limit). e >= 0 is priced at LIMIT_EUR per adviser, so the
+(advisers below their Sunday limit); m_j are the group's days-off patterns over all its
+leave classes (aggregate.tour_terms), each with the dates it works. e >= 0 is priced at LIMIT_EUR per adviser, so the
 model stays feasible.
 """
 
@@ -113,20 +115,23 @@ def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
     return max(over, 0)
 
 
-def add_limits(m, states_by_team: dict, rules, week_start, week: int) -> None:
+def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
     """The limits carried from the rosters before the week (module docstring) into a built
-    week model m (allocation.model.Model, built with rosters on); slacks priced LIMIT_EUR."""
+    week model m (allocation.model.Model, built with rosters on), per group key (m.x_group)
+    with that group's advisers' states (`states_by_group`: key -> adviser -> AdviserState);
+    slacks priced LIMIT_EUR."""
     import pulp
 
     rest = int(round(rules.daily_rest_hours * 60))
     t = pd.Timestamp(week_start)
     tours = getattr(m.prob, "_staffing_tours", {})
-    by_team: dict = {}
-    for k, p, d, pat, v in m.x:
-        by_team.setdefault(k, {}).setdefault((pd.Timestamp(d) - t).days, []).append((pat, v))
+    by_group: dict = {}
+    keys = m.x_group or [k for k, *_ in m.x]
+    for (_, p, d, pat, v), k in zip(m.x, keys):
+        by_group.setdefault(k, {}).setdefault((pd.Timestamp(d) - t).days, []).append((pat, v))
     extra = []
-    for k, days in by_team.items():
-        states = states_by_team.get(k)
+    for k, days in by_group.items():
+        states = states_by_group.get(k)
         if not states:
             continue
         ends, first, room, sun = _limits(states, rules)
@@ -155,22 +160,29 @@ def add_limits(m, states_by_team: dict, rules, week_start, week: int) -> None:
         m.prob.setObjective(pulp.LpAffineExpression(m.objective, constant=m.const))
 
 
-def sharing(scenario, teams: set) -> set:
-    """`teams` and every in-house team serving one of their plateaux (those that may take
-    over their shifts)."""
+def sharing(scenario, keys: set) -> set:
+    """The in-house teams that may take over the shifts of `keys` (group keys or team ids):
+    their teams and every in-house team with a group serving one of their plateaux (a group's
+    skills, else its team's plateaux). Returns team ids."""
+    from .contracts import groups
+
     prov = scenario.providers
     inhouse = prov[prov["kind"] == "inhouse"]
     plats = {k: set(v) if isinstance(v, (tuple, list, set)) else set(str(v).split(";"))
              for k, v in inhouse["plateaux"].items()}
-    mine = set().union(*(plats.get(k, set()) for k in teams)) if teams else set()
-    return set(teams) | {k for k, ps in plats.items() if ps & mine}
+    serves = [(g.key, g.team, set(g.skills) if g.skills else plats.get(g.team, set()))
+              for g in groups(scenario)]
+    short = [(key, team, ps) for key, team, ps in serves if key in keys or team in keys]
+    mine = set().union(*(ps for *_, ps in short)) if short else set()
+    return ({team for _, team, _ in short} | {k for k in keys if k in plats}
+            | {team for _, team, ps in serves if ps & mine})
 
 
-def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dict, deadline,
+def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_group: dict, deadline,
                 free=None):
     """Week `old.week` planned again under the limits carried from the rosters before it
-    (`add_limits`), at the week's headcount, the in-house shifts of the `free` teams
-    included (default all; other teams' shifts stay as planned); None when the deadline
+    (`add_limits`, per group key), at the week's headcount, the in-house shifts of the `free`
+    teams included (default all; other teams' shifts stay as planned); None when the deadline
     left no time for it (or cut its LP). The week's LP bound stays the rule-free one (the
     manifest's gap is then the price of legality)."""
     from ..allocation import model as model_mod, solve as solve_mod, tables as tables_mod
@@ -186,17 +198,18 @@ def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_team: dic
     m = model_mod.build(scenario, opts, req_week.reset_index(drop=True), week,
                         heads={k: float(v) for k, v in old.headcount.items()})
     if free is not None:  # the other teams' shifts as planned
-        planned = {(k, p, pd.Timestamp(d), int(s), -1 if pd.isna(b) else int(b), float(h)): n
-                   for k, p, d, s, b, h, n in old.x[["provider", "plateau", "date", "start_min",
+        col = "group" if "group" in old.x else "provider"
+        planned = {(g, p, pd.Timestamp(d), int(s), -1 if pd.isna(b) else int(b), float(h)): n
+                   for g, p, d, s, b, h, n in old.x[[col, "plateau", "date", "start_min",
                                                      "break_start_min", "paid_hours",
                                                      "advisers"]].itertuples(index=False)}
-        for k, p, d, pat, v in m.x:
+        for (k, p, d, pat, v), g in zip(m.x, m.x_group or [k for k, *_ in m.x]):
             if k not in free:
                 v.lowBound = v.upBound = float(planned.get(
-                    (k, p, pd.Timestamp(d), pat.start_min,
+                    (g, p, pd.Timestamp(d), pat.start_min,
                      -1 if pat.break_start_min is None else pat.break_start_min,
                      float(pat.paid_hours)), 0.0))
-    add_limits(m, states_by_team, rules, start, week)
+    add_limits(m, states_by_group, rules, start, week)
     try:
         solved = solve_mod.solve_model(m, scenario, opts, deadline, week)
     except SolverError:

@@ -12,7 +12,12 @@ shifts (before the first shift and after the last, unbounded). Weeks are the hor
 - weekly_hours: paid hours in a week <= max_weekly_hours (L3121-20);
 - break: a shift with more than break_after_hours of work has a break of at least
   min_break_minutes, with no more than break_after_hours of work on either side (L3121-16);
-- contract_hours: paid hours in a week equal the contract's weekly hours;
+- contract_hours: paid hours in a week equal the contract's hours that week (its cycle week's,
+  less the days the calendar closes);
+- contract_days / contract_length / contract_weekday / contract_window: shifts in a week equal
+  the contract's days that week; each shift's paid length is one of the contract's, on one of
+  its weekdays, within its daily window (earliest start, latest end);
+- leave: no shift on a date the adviser is unavailable (the advisers table);
 - sundays: Sundays worked in any 4 consecutive weeks <= max_sundays_per_4_weeks (windows reaching
   before the horizon count the pre-horizon state's sundays_worked);
 - start_spread: latest minus earliest start (time of day) in a week <= max_start_spread_hours;
@@ -34,12 +39,21 @@ _H = pd.Timedelta(hours=1)
 def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
                   contracts: dict | None = None, file: str = "rosters",
                   state: pd.DataFrame | None = None,
-                  hours_off: list | None = None) -> pd.DataFrame:
+                  hours_off: list | None = None, leave: dict | None = None,
+                  advisers: dict | None = None) -> pd.DataFrame:
     """Violations of `rules` in a rosters table (columns as written by optimise).
 
-    contracts: contract id -> weekly hours (the contract_hours rule is skipped without it);
+    contracts: contract id -> weekly hours, or the contract as the manifest records it
+    (contracts.Contract.as_dict plus `weeks`: [hours, days] of each week), which also checks
+    the contract's days, lengths, weekdays and window (the contract rules are skipped for a
+    contract not given);
     hours_off: per week, contract hours paid, not worked (days the calendar closes): that
-    week's contract_hours rule wants the contract's weekly hours less these;
+    week's contract_hours rule wants a weekly-hours contract's hours less these;
+    leave: adviser -> {"dates": ISO dates unavailable, "days_off": contract days they take off
+    each week} (the manifest's `rosters.leave`): no shift on those dates (rule `leave`), and
+    that week's contract hours and days are less as many days;
+    advisers: adviser -> contract of every adviser the plan has (the manifest's
+    `rosters.advisers`): one without any shift is checked against their contract too;
     state: the advisers' state before the horizon (rosters.state: adviser, last_shift_end,
     days_in_a_row, optional sundays_worked): the daily rest, the days in a row and the
     Sunday limit continue from it.
@@ -56,9 +70,12 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
          "wd": pd.to_datetime(r["date"]).dt.day_of_week.to_numpy()}
     before = (None if state is None or "sundays_worked" not in getattr(state, "columns", ())
               else state.set_index("adviser")["sundays_worked"].astype(int))
+    t["tod_s"] = t["s"] - t["day"] * DAY
+    t["tod_e"] = t["e"] - t["day"] * DAY
     parts = [_pairs(_with_state(t, state, t0), rules), _shifts(t, rules),
-             _weeks(t, rules, weeks, contracts or {}, hours_off),
-             _sundays(t, rules, weeks, before), _weekly_rest(t, rules, weeks)]
+             _weeks(t, rules, weeks, contracts or {}, hours_off, leave or {}, advisers or {}),
+             _contract_shifts(t, contracts or {}), _sundays(t, rules, weeks, before),
+             _weekly_rest(t, rules, weeks), _on_leave(t, t0, leave or {})]
     v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=VIOLATION_COLUMNS[1:])
     v["date"] = t0 + pd.to_timedelta(v["day"].astype(float), unit="D") if len(v) else pd.Series(
@@ -158,7 +175,8 @@ def _shifts(t, rules) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
+def _weeks(t, rules, weeks, contracts, hours_off=None, leave=None,
+           advisers=None) -> pd.DataFrame:
     """Rules of each adviser-week: weekly and contract hours, start spread, nights, Sundays."""
     f = pd.DataFrame({"adv": t["adv"], "week": t["s"] // (7 * DAY), "paid": t["paid"],
                       "tod": (t["s"] - t["day"] * DAY) / 60, "night": t["night"],
@@ -171,12 +189,7 @@ def _weeks(t, rules, weeks, contracts, hours_off=None) -> pd.DataFrame:
     over = g["paid"] > rules.max_weekly_hours + 1e-9
     out.append(_frame(g["adv"][over], day[over], "weekly_hours",
                       g["paid"][over] - rules.max_weekly_hours, "hours"))
-    want = g["contract"].map(contracts).to_numpy(float)
-    if hours_off:  # the calendar's days paid, not worked
-        want = want - np.array([hours_off[int(w)] if 0 <= w < len(hours_off) else 0.0
-                                for w in g["week"]], dtype=float)
-    off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
-    out.append(_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours"))
+    out += _contract_weeks(f, weeks, contracts, hours_off, leave or {}, advisers or {})
     if rules.max_start_spread_hours is not None:
         spread = g["hi"] - g["lo"]
         bad = spread > rules.max_start_spread_hours + 1e-9
@@ -217,6 +230,87 @@ def _sundays(t, rules, weeks, before: pd.Series | None = None) -> pd.DataFrame:
     return v.sort_values("excess").drop_duplicates(["adviser", "day"], keep="last")
 
 
+def _contract_weeks(f: pd.DataFrame, weeks: int, contracts: dict, hours_off,
+                    leave: dict, advisers: dict) -> list:
+    """contract_hours and contract_days of every adviser-week of the horizon (a week without
+    a shift counts 0 h and 0 days) for the advisers in the table and in `advisers`."""
+    g = f.groupby(["adv", "week"]).agg(paid=("paid", "sum"), n=("paid", "size"))
+    who = pd.Index(f["adv"].unique()).union(pd.Index(list(advisers), dtype=object))
+    every = pd.MultiIndex.from_product([who, range(weeks)], names=["adv", "week"])
+    g = g.reindex(g.index.union(every), fill_value=0).reset_index()
+    own = f.groupby("adv")["contract"].first()
+    g["contract"] = g["adv"].map(own).fillna(g["adv"].map(advisers))
+    want, days = _week_wants(g, contracts, hours_off, leave)
+    day = (g["week"] * 7).to_numpy(float)
+    off = ~np.isnan(want) & (np.abs(g["paid"] - want) > 1e-6)
+    out = [_frame(g["adv"][off], day[off], "contract_hours", (g["paid"] - want)[off], "hours")]
+    n = g["n"].to_numpy(float)
+    off = ~np.isnan(days) & (n != days)
+    out.append(_frame(g["adv"][off], day[off], "contract_days", (n - days)[off], "days"))
+    return out
+
+
+def _week_wants(g: pd.DataFrame, contracts: dict, hours_off,
+                leave: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per adviser-week row of g: the contract's hours and days that week, less the
+    adviser's leave (NaN: unknown)."""
+    want, days = np.full(len(g), np.nan), np.full(len(g), np.nan)
+    week = g["week"].to_numpy(int)
+    for c, spec in contracts.items():
+        mine = (g["contract"] == c).to_numpy()
+        if isinstance(spec, dict) and spec.get("weeks"):
+            table = np.array(spec["weeks"], dtype=float)  # hours, days, hours a day
+            ok = mine & (week >= 0) & (week < len(table))
+            want[ok], days[ok] = table[week[ok], 0], table[week[ok], 1]
+            for i in np.flatnonzero(ok & g["adv"].isin(list(leave)).to_numpy()):
+                off = leave[g["adv"].iat[i]].get("days_off", [])
+                n = off[week[i]] if week[i] < len(off) else 0
+                want[i] -= n * table[week[i], 2]
+                days[i] -= n
+        elif spec is not None and not isinstance(spec, dict):
+            off = np.array([hours_off[w] if hours_off and 0 <= w < len(hours_off) else 0.0
+                            for w in week[mine]], dtype=float)
+            want[mine] = float(spec) - off
+    return want, days
+
+
+def _on_leave(t, t0, leave: dict) -> pd.DataFrame:
+    """Shifts on a date the adviser is unavailable."""
+    if not leave:
+        return pd.DataFrame(columns=["adviser", "day", "rule", "excess", "unit"])
+    off = {(a, (pd.Timestamp(d) - t0).days) for a, e in leave.items() for d in e["dates"]}
+    bad = np.array([(a, int(d)) in off for a, d in zip(t["adv"], t["day"])], dtype=bool)
+    return _frame(t["adv"][bad], t["day"][bad], "leave", 1.0, "days")
+
+
+def _contract_shifts(t, contracts: dict) -> pd.DataFrame:
+    """Each shift against its adviser's contract: paid length, weekday, daily window."""
+    out = []
+    for cid, spec in contracts.items():
+        if not isinstance(spec, dict):
+            continue
+        mine = t["contract"] == cid
+        lengths = np.array(spec.get("paid_hours") or [spec.get("shift_hours")], dtype=float)
+        bad = mine & (np.abs(t["paid"][:, None] - lengths[None, :]).min(axis=1) > 1e-6)
+        out.append(_frame(t["adv"][bad], t["day"][bad], "contract_length",
+                          np.abs(t["paid"][:, None] - lengths[None, :]).min(axis=1)[bad], "hours"))
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        allowed = [names.index(n) for n in spec.get("weekdays", names)]
+        bad = mine & ~np.isin(t["wd"], allowed)
+        out.append(_frame(t["adv"][bad], t["day"][bad], "contract_weekday", 1.0, "days"))
+        for key, side in (("earliest_start", -1), ("latest_end", 1)):
+            if spec.get(key):
+                h, m = spec[key].split(":")
+                lim = int(h) * 60 + int(m)
+                val = t["tod_s"] if side < 0 else t["tod_e"]
+                excess = (val - lim) * side
+                bad = mine & (excess > 1e-9)
+                out.append(_frame(t["adv"][bad], t["day"][bad], "contract_window", excess[bad],
+                                  "minutes"))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["adviser", "day", "rule", "excess", "unit"])
+
+
 def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
     """Each week overlaps by >= 24 h a rest of >= weekly_rest_hours (gaps between shifts,
     unbounded before an adviser's first shift and after the last)."""
@@ -239,11 +333,25 @@ def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def _weeks_of(c: dict, run_days_off: list) -> dict:
+    """A manifest contract with `weeks`: [hours, days] of each planning week, its cycle week's
+    less W/L hours and a day per paid day off (its own, else the run's)."""
+    off = c.get("paid_days_off", run_days_off)
+    weeks = []
+    for w, i in enumerate(c["cycle_week"]):
+        h, d = float(c["cycle_weekly_hours"][i]), int(c["cycle_days_per_week"][i])
+        n = min(int(off[w]) if w < len(off) else 0, d)
+        weeks.append([h - n * h / d if d else 0.0, d - n, h / d if d else 0.0])
+    return dict(c, weeks=weeks)
+
+
 def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
     """Violations in a run folder's rosters, with the rules its manifest recorded."""
     entry = manifest.get("rosters") or {}
     rules = WorkingRules.from_dict(entry.get("rules", {}))
-    contracts = {c["id"]: float(c["weekly_hours"]) for c in entry.get("contracts", [])}
+    contracts = {c["id"]: (_weeks_of(c, entry.get("paid_days_off", []))
+                           if "cycle_week" in c else float(c["weekly_hours"]))
+                 for c in entry.get("contracts", [])}
     one = entry.get("contracts", [{}])[0] if entry.get("contracts") else {}
     per_day = float(one.get("weekly_hours", 0)) / max(int(one.get("days_per_week", 1)), 1)
     hours_off = [n * per_day for n in entry.get("paid_days_off", [])]
@@ -257,4 +365,20 @@ def check_run(tables: dict, manifest: dict) -> pd.DataFrame:
                                                       "days_in_a_row", "sundays_worked"])
         state["last_shift_end"] = pd.to_datetime(state["last_shift_end"])
     return check_rosters(r, rules, opts.get("start"), int(opts.get("weeks", 1)), contracts,
-                         file="rosters", state=state, hours_off=hours_off)
+                         file="rosters", state=state, hours_off=hours_off,
+                         leave=entry.get("leave"),
+                         advisers=_advisers_of(entry, manifest.get("headcount", {})))
+
+
+def _advisers_of(entry: dict, headcount: dict) -> dict:
+    """adviser -> contract from the manifest's `rosters.advisers` (a generated group without
+    a count has its team's `headcount`)."""
+    out = {}
+    for g in entry.get("advisers", []):
+        ids = g.get("ids")
+        if ids is None:
+            n = g.get("count")
+            n = int(round(headcount.get(g["team"], 0))) if n is None else int(n)
+            ids = [f"{g['team']}-{i:04d}" for i in range(int(g["first"]), int(g["first"]) + n)]
+        out.update({a: g["contract"] for a in ids})
+    return out

@@ -149,7 +149,7 @@ def uncovered_periods(scenario) -> list[tuple[int, int, int]]:
     for d in range(7):
         hours = scenario.opening_minutes(d)
         if hours is not None:
-            out += [(d, a, b) for a, b in _gaps(hours, scenario)]
+            out += [(d, a, b) for a, b in _gaps(hours, scenario, d)]
     return out
 
 
@@ -160,17 +160,29 @@ def uncovered_exception_periods(scenario) -> list[tuple[int, object, int, int]]:
     out = []
     for i, ex in enumerate(cal.exceptions if cal is not None else ()):
         if ex.hours is not None:
-            out += [(i + 1, ex, a, b) for a, b in _gaps(ex.hours, scenario)]
+            out += [(i + 1, ex, a, b) for a, b in _gaps(ex.hours, scenario, ex.first.weekday()
+                                                        if ex.first == ex.last else None)]
     return out
 
 
-def _gaps(hours: tuple[int, int], scenario) -> list[tuple[int, int]]:
-    """(start, end) minutes of a day open `hours` that no allowed shift pattern covers."""
+def _gaps(hours: tuple[int, int], scenario, weekday: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) minutes of a day open `hours` that no allowed shift pattern of any
+    contract the teams use (its lengths, weekdays and window) covers."""
+    import dataclasses
+
+    from .contracts import groups
+
     step = scenario.slot_minutes
     n = (hours[1] - hours[0]) // step
     covered = set()
-    for p in day_patterns(hours[0], hours[1], step, scenario.shifts):
-        covered.update(p.slots)
+    used = {g.contract.id: g.contract for g in groups(scenario)}.values()
+    for c in used:
+        if weekday is not None and weekday not in c.weekdays:
+            continue
+        rules = dataclasses.replace(scenario.shifts, paid_hours=tuple(c.paid_hours))
+        for p in day_patterns(hours[0], hours[1], step, rules):
+            if c.in_window(p.start_min, p.end_min):
+                covered.update(p.slots)
     out, gap = [], None
     for i in range(n + 1):
         if i < n and i not in covered:

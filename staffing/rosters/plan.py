@@ -10,6 +10,7 @@ then come from the rosters.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 
 import numpy as np
@@ -20,56 +21,74 @@ from .. import allocation as alloc
 from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
-from .rules import WorkingRules, default_contract
+from .contracts import group_column, groups as contract_groups, week_terms
+from .contracts import paid_days_off as contract_days_off
+from .rules import WorkingRules
 from .state import adviser_states
 
 
-def adviser_ids(team: str, n: int) -> list[str]:
-    """Stable generated ids: the team id and a 4-digit number (`fr-lyon-0001`)."""
-    return [f"{team}-{i:04d}" for i in range(1, n + 1)]
-
-
 def _team_job(args):
-    team, n, contract, weeks, rules, start, open_days, brk, state, days_off = args
-    return builder.build_team(team, adviser_ids(team, n), contract, weeks, rules, start,
-                              lambda w: open_days[w], brk, state, days_off)
+    team, ids, contract, weeks, rules, start, open_days, brk, state, week_days, leave = args
+    return builder.build_team(team, ids, contract, weeks, rules, start,
+                              lambda w: open_days[w], brk, state, week_days=week_days,
+                              leave=leave)
+
+
+def _open_days(scenario, start: pd.Timestamp, weeks: int, weekdays=tuple(range(7))) -> list:
+    """Per week, the day indices (from the week's first day) open and on `weekdays`."""
+    out = []
+    for w in range(weeks):
+        days = []
+        for d in range(7):
+            date = (start + pd.Timedelta(days=7 * w + d)).date()
+            if scenario.opening_on(date) is not None and date.weekday() in weekdays:
+                days.append(d)
+        out.append(days)
+    return out
+
+
+def group_ids(g, results) -> list[str]:
+    """The adviser ids of group g (contracts.Group): its members (advisers table), else
+    generated ids numbered across the team from g.first, as many as the group's count (a team
+    without a mix: its largest headcount over the plan's weeks `results`)."""
+    if g.members:
+        return list(g.members)
+    n = (g.count if g.count is not None else
+         int(round(max(r.headcount.get(g.team, 0) for r in results))) if results else 0)
+    return [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
 
 
 def build_rosters(scenario, opts, results, from_week: int = 0,
                   states: dict | None = None, teams=None) -> pd.DataFrame:
-    """The rosters table (without the scenario column) for the plan's week results, from
-    week `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
-    carry.states_at; default the pre-horizon state); of the in-house `teams` (default all)."""
+    """The rosters table (without the scenario column) for the plan's week results: one
+    CP-SAT job per group (a team's advisers on one contract, rosters.contracts.groups), with
+    that contract's days each week (cycle and paid days off), weekdays and shifts. From week
+    `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
+    carry.states_at; default the pre-horizon state); of the groups of the in-house `teams`
+    (team ids or group keys; default all)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
-    contract = default_contract(scenario.shifts)
-    start = pd.Timestamp(opts.start)
-    results = sorted(results, key=lambda r: r.week)[from_week:]
-    open_days = []
-    for w in range(opts.weeks):
-        days = []
-        for d in range(7):
-            date = (start + pd.Timedelta(days=7 * w + d)).date()
-            if scenario.opening_on(date) is not None:
-                days.append(d)
-        open_days.append(days)
-    days_off = [paid_days_off(scenario, week_dates(start.date(), w)) for w in range(opts.weeks)]
-    open_days, days_off = open_days[from_week:], days_off[from_week:]
+    t0 = pd.Timestamp(opts.start)
+    everyweek = sorted(results, key=lambda r: r.week)
+    results = everyweek[from_week:]
     jobs = []
     if states is None:
-        states = adviser_states(getattr(scenario, "roster_state", None), start)
-    start = start + pd.Timedelta(days=7 * from_week)
-    for k, team in scenario.providers[scenario.providers["kind"] == "inhouse"].iterrows():
-        if teams is not None and k not in teams:
+        states = adviser_states(getattr(scenario, "roster_state", None), t0)
+    start = t0 + pd.Timedelta(days=7 * from_week)
+    for g in contract_groups(scenario):
+        if teams is not None and g.team not in teams and g.key not in teams:
             continue
         weeks = []
         for r in results:
-            x = r.x[r.x["provider"] == k]
+            x = r.x[r.x["group"] == g.key] if "group" in r.x else r.x[r.x["provider"] == g.team]
             weeks.append(x[["date", "plateau", "start_min", "end_min", "break_start_min",
                             "paid_hours", "advisers"]].reset_index(drop=True))
-        n = int(round(max(r.headcount.get(k, 0) for r in results))) if results else 0
-        jobs.append((k, n, contract, weeks, rules, start.date(), open_days,
-                     int(scenario.shifts.unpaid_break_minutes), states, days_off))
-    jobs.sort(key=lambda j: j[1])  # small teams first: they may need the adviser-level model
+        week_days = [week_terms(g.contract, scenario, t0.date(), w)[1]
+                     for w in range(from_week, opts.weeks)]
+        leave = {a: {(d - start.date()).days for d in lv} for a, lv in zip(g.members, g.leave)}
+        jobs.append((g.team, group_ids(g, everyweek), g.contract, weeks, rules, start.date(),
+                     _open_days(scenario, start, opts.weeks - from_week, g.contract.weekdays),
+                     int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
+    jobs.sort(key=lambda j: len(j[1]))  # small groups first: they may need the adviser-level model
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
@@ -81,11 +100,14 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
     return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
 
 
-def shift_counts(rosters: pd.DataFrame) -> pd.DataFrame:
-    """Rostered shifts per team, plateau, date and pattern (start, break, paid length)."""
+def shift_counts(rosters: pd.DataFrame, scenario=None) -> pd.DataFrame:
+    """Rostered shifts per group (contracts.group_column; the team without a scenario),
+    plateau, date and pattern (start, break, paid length)."""
     r = rosters
     d = pd.DataFrame({
-        "provider": r["team"], "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
+        "group": r["team"] if scenario is None else group_column(scenario, r),
+        "provider": r["team"], "contract": r["contract"],
+        "plateau": r["plateau"], "date": pd.to_datetime(r["date"]),
         "start_min": ((r["shift_start"] - r["date"]).dt.total_seconds() // 60).astype(int),
         "break_start_min": ((r["break_start"] - r["date"]).dt.total_seconds() // 60),
         "paid_hours": r["paid_hours"].astype(float)})
@@ -94,7 +116,7 @@ def shift_counts(rosters: pd.DataFrame) -> pd.DataFrame:
 
 
 def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
-    k = x[["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours",
+    k = x[["group", "plateau", "date", "start_min", "break_start_min", "paid_hours",
            "advisers"]].copy()
     k["date"] = pd.to_datetime(k["date"])
     k["break_start_min"] = k["break_start_min"].fillna(-1).astype(int)
@@ -104,7 +126,7 @@ def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
 
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
                lp_bound: float | None, deadline=None) -> "alloc.WeekResult | None":
-    """The week again with in-house shifts fixed at `counts` ((provider, plateau, date,
+    """The week again with in-house shifts fixed at `counts` ((group, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
     rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
     rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux).
@@ -121,8 +143,8 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
     m = model_mod.build(scenario, opts, req, week)
-    for k, p, d, pat, v in m.x:
-        key = (k, p, pd.Timestamp(d), pat.start_min,
+    for (k, p, d, pat, v), g in zip(m.x, m.x_group):
+        key = (g, p, pd.Timestamp(d), pat.start_min,
                -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
         v.lowBound = v.upBound = v.varValue = float(counts.get(key, 0))
     for k, h in m.headcount.items():
@@ -210,14 +232,15 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         return None  # a gap (or day scope, whose daily SL needs the model): re-solve
     from .patterns import hhmm
 
-    c = shift_counts(rosters_week)
+    c = shift_counts(rosters_week, scenario)
     brk = scenario.shifts.unpaid_break_minutes
     span = (c["paid_hours"] * 60).round().astype(int) + np.where(c["break_start_min"] >= 0, brk, 0)
     x = pd.DataFrame({
         "provider": c["provider"], "plateau": c["plateau"], "date": c["date"],
         "start_min": c["start_min"], "end_min": c["start_min"] + span,
         "break_start_min": c["break_start_min"].where(c["break_start_min"] >= 0),
-        "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float)})
+        "paid_hours": c["paid_hours"], "advisers": c["advisers"].astype(float),
+        "group": c["group"], "contract": c["contract"]})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
     # no row is short of more than before: the week's objective stays an upper bound (forced:
@@ -239,8 +262,9 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
     week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
     rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
-    have = shift_counts(rosters) if len(rosters) else None
-    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    have = (shift_counts(rosters, scenario).drop(
+        columns=["provider", "contract"]) if len(rosters) else None)
+    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     start = pd.Timestamp(opts.start)
     jobs, kept = [], []
     for r in results:
@@ -288,8 +312,9 @@ def _week_gap(scenario, opts, r, req, rosters) -> bool:
     start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week)
     mine = rosters[(rosters["date"] >= start) & (rosters["date"] < start + pd.Timedelta(days=7))]
     plan = _key_frame(r.x)
-    have = shift_counts(mine) if len(mine) else plan.iloc[:0]
-    keys = ["provider", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    have = (shift_counts(mine, scenario).drop(columns=["provider", "contract"]) if len(mine)
+            else plan.iloc[:0])
+    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     both = plan.merge(have, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
     if not (both["advisers_plan"] != both["advisers_roster"]).any():
         return False
@@ -297,10 +322,11 @@ def _week_gap(scenario, opts, r, req, rosters) -> bool:
 
 
 def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
-    """Weeks in order: a week whose rosters leave a gap while its plan asks of its first days
-    more than the rosters before it allow (carry.shortfall: daily rest after the previous
-    Sunday, days in a row, Sundays) is planned again under those limits, in-house shifts
-    included (carry.replan_week), and every team's rosters rebuilt from that week on.
+    """Weeks in order: a week whose rosters leave a gap while its plan asks of a group's first
+    days more than the rosters before it allow (carry.shortfall on the group's advisers:
+    daily rest after the previous Sunday, days in a row, Sundays) is planned again under those
+    limits, per group, the in-house shifts of the teams sharing a plateau with a short group
+    included (carry.replan_week), and those teams' rosters rebuilt from that week on.
     Returns (results, rosters)."""
     from ..allocation.options import Deadline
     from . import carry
@@ -312,29 +338,28 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     results = sorted(results, key=lambda r: r.week)
     t0 = pd.Timestamp(opts.start)
     before = adviser_states(getattr(scenario, "roster_state", None), t0)
-    teams = rosters.groupby("team")["adviser"].unique().to_dict()
-    for k in teams:  # advisers who never work still count
-        n = int(round(max(r.headcount.get(k, 0) for r in results)))
-        teams[k] = adviser_ids(k, n)
+    # every adviser of each group (those who never work still count)
+    ids = {g.key: group_ids(g, results) for g in contract_groups(scenario)}
     for i, r in enumerate(results):
         if r.week == 0 and not before:
             continue  # nothing before the horizon to carry
         if not _week_gap(scenario, opts, r, req, rosters):
             continue
-        states = {k: carry.states_at(rosters, ids, t0, r.week, before) for k, ids in teams.items()}
+        states = {k: carry.states_at(rosters, a, t0, r.week, before) for k, a in ids.items()}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
         short = {k for k, st in states.items()
-                 if carry.shortfall(r.x[r.x["provider"] == k], st, rules, w0)}
+                 if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
         if not short:
             continue  # the gap is not the previous week's doing: refit (outsourced) below
-        free = carry.sharing(scenario, short)
+        free = carry.sharing(scenario, short)  # teams
+        mine = {g.key for g in contract_groups(scenario) if g.team in free}
         new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
-                                {k: states[k] for k in free}, deadline, free)
+                                {k: states[k] for k in mine}, deadline, free)
         if new is None:
             r.status = "time_limit"
             continue
         results[i] = new
-        flat = {a: s for k in free for a, s in states[k].items()}
+        flat = {a: s for k in mine for a, s in states[k].items()}
         later = build_rosters(scenario, opts, results, r.week, flat, teams=free)
         kept = rosters[(rosters["date"] < w0) | ~rosters["team"].isin(free)]
         rosters = pd.concat([kept, later], ignore_index=True) if len(kept) else later
@@ -413,15 +438,56 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     tables["rosters"] = r.reset_index(drop=True)
 
 
+def _contract_entry(c, scenario, start, weeks: int) -> dict:
+    """A contract as the manifest records it: its definition, the cycle week of each planning
+    week and, when it does not work all seven weekdays, its own paid days off per week (the
+    run's `paid_days_off` otherwise)."""
+    dates = [week_dates(start, w) for w in range(weeks)]
+    out = dict(c.as_dict(), cycle_week=[c.cycle_week(d[0], start) for d in dates])
+    if tuple(c.weekdays) != tuple(range(7)):
+        out["paid_days_off"] = [min(contract_days_off(c, scenario, d), c.days[i])
+                                for d, i in zip(dates, out["cycle_week"])]
+    return out
+
+
+def _leave_entry(scenario, start, weeks: int) -> dict:
+    """Advisers of the advisers table unavailable within the horizon: their dates there and
+    the contract days those dates take off each week (paid, not worked)."""
+    from .contracts import leave_days_off
+
+    out = {}
+    start = dt.date(start.year, start.month, start.day)
+    end = start + dt.timedelta(days=7 * weeks)
+    for g in contract_groups(scenario):
+        for a, lv in zip(g.members, g.leave):
+            dates = sorted(d for d in lv if start <= d < end)
+            if dates:
+                out[a] = {"dates": [d.isoformat() for d in dates],
+                          "days_off": [leave_days_off(g.contract, scenario, start, w, lv)
+                                       for w in range(weeks)]}
+    return out
+
+
 def manifest_entry(scenario, refit_weeks, opts) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved;
     paid_days_off: per week, the days the calendar closes that are paid, not worked."""
     rules = scenario.rules or WorkingRules()
     start = opts.start or scenario.start
-    out = {"rules": rules.as_dict(), "contracts": [default_contract(scenario.shifts).as_dict()],
+    used = {}
+    for g in contract_groups(scenario):
+        used.setdefault(g.contract.id, g.contract)
+    contracts = [_contract_entry(c, scenario, start, opts.weeks) for c in used.values()]
+    out = {"rules": rules.as_dict(), "contracts": contracts,
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+    out["advisers"] = [{"team": g.team, "contract": g.contract.id, "ids": list(g.members)}
+                       if g.members else {"team": g.team, "contract": g.contract.id,
+                                          "first": g.first, "count": g.count}
+                       for g in contract_groups(scenario)]
+    leave = _leave_entry(scenario, start, opts.weeks)
+    if leave:
+        out["leave"] = leave
     st = getattr(scenario, "roster_state", None)
     if st is not None:
         out["state"] = [[a, e.isoformat(), int(n), int(s)] for a, e, n, s in

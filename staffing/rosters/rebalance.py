@@ -1,4 +1,5 @@
-"""Plateau moves on built rosters: an adviser answers another of the team's plateaux.
+"""Plateau moves on built rosters: an adviser answers another of their skills' plateaux (the
+team's, or the advisers table's skills).
 
 Which plateau a rostered adviser answers changes none of the working-time rules, so where a
 plateau is left short by the rosters (a slot below its requirement, typically a plateau no
@@ -58,13 +59,17 @@ def rebalance(scenario, opts, req: pd.DataFrame, results, rosters: pd.DataFrame)
     rosters = rosters.copy()
     staffed = _staffed(req, results, eff, scenario.slot_minutes, rosters, row_of)
     skills = {k: set(v) for k, v in prov.loc[prov["kind"] == "inhouse", "plateaux"].items()}
+    named = getattr(scenario, "advisers", None)
+    own = {} if named is None else {a: set(sk) for a, sk in zip(named["id"], named["skills"])}
     changed = set()
     start = pd.Timestamp(opts.start)
+    able = {p: pd.Series([p in own.get(a, skills.get(k, ())) for a, k in zip(
+        rosters["adviser"], rosters["team"])], index=rosters.index, dtype=bool)
+        for p in scenario.plateaux.index}  # each roster line's adviser may answer p
     for i in np.flatnonzero(need - staffed > TOL):
         t, p = req.at[i, "slot_start"], req.at[i, "plateau"]
         cand = rosters[(rosters["plateau"] != p) & (rosters["shift_start"] <= t)
-                       & (rosters["shift_end"] > t) & rosters["team"].map(
-                           lambda k: p in skills.get(k, ())).astype(bool)]
+                       & (rosters["shift_end"] > t) & able[p]]
         cand = cand[~((cand["break_start"] <= t) & (cand["break_end"] > t))]
         for sh in cand.itertuples():
             if need[i] - staffed[i] <= TOL:

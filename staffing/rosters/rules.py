@@ -65,26 +65,7 @@ class WorkingRules:
 NIGHT_SHIFT_MIN_HOURS = 3.0
 
 
-@dataclasses.dataclass(frozen=True)
-class Contract:
-    """An adviser's contract: shift_hours paid a day, days_per_week, hence weekly_hours."""
-
-    id: str
-    shift_hours: float
-    days_per_week: int
-
-    @property
-    def weekly_hours(self) -> float:
-        return self.shift_hours * self.days_per_week
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "shift_hours": self.shift_hours,
-                "days_per_week": self.days_per_week, "weekly_hours": self.weekly_hours}
-
-
-def default_contract(shift_rules) -> Contract:
-    """The model's one contract, from `[shifts]`: its single paid length and days a week."""
-    return Contract("full-time", float(max(shift_rules.paid_hours)), int(shift_rules.days_per_week))
+from .contracts import Contract, default_contract  # noqa: E402,F401 (the contract lives there)
 
 
 def parse_rules(section: dict, need) -> WorkingRules:
@@ -132,8 +113,8 @@ def check_contract(contract: Contract, rules: WorkingRules, need, field: str) ->
     need(contract.shift_hours <= rules.max_daily_hours,
          f"{contract.shift_hours:g} h shifts exceed rules.max_daily_hours "
          f"({rules.max_daily_hours:g} h, L3121-18)", field)
-    need(contract.weekly_hours <= rules.max_weekly_hours,
-         f"{contract.weekly_hours:g} h a week exceeds rules.max_weekly_hours "
+    need(max(contract.hours) <= rules.max_weekly_hours,
+         f"{max(contract.hours):g} h a week exceeds rules.max_weekly_hours "
          f"({rules.max_weekly_hours:g} h, L3121-20)", field)
-    need(contract.days_per_week <= min(6, rules.max_days_in_a_row),
-         f"{contract.days_per_week} days a week leaves no weekly rest", field)
+    need(max(contract.days) <= min(6, rules.max_days_in_a_row),
+         f"{max(contract.days)} days a week leaves no weekly rest", field)
