@@ -182,3 +182,114 @@ def test_sundays_before_the_horizon_are_kept_and_checked(tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", str(run)]) == 3
     assert "t1-0001 2009-03-02 sundays" in capsys.readouterr().out
+
+
+# --- the carry with contracts and named advisers: limits per group, patterns per leave class
+
+def _advisers_variant(folder) -> str:
+    """The default scenario with Montigny's 60 advisers named: 10 expert-only, 10 pro-only,
+    30 full-time on both, 10 part-time (4 days of 7 h); m-001 away Tue-Thu of the first week
+    of 2 Mar 2009, m-055 away on Monday 28 Dec 2009."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["id,team,contract,skills,unavailable"]
+    away = {1: "2009-03-03..2009-03-05", 55: "2009-12-28"}
+    for i in range(1, 61):
+        contract = "full-time" if i <= 50 else "pt"
+        skills = "expert" if i <= 10 else ("pro" if i <= 20 else "")
+        rows.append(f"m-{i:03d},fr-montigny,{contract},{skills},\"{away.get(i, '')}\"")
+    (folder / "advisers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    base = scenario.packaged_models_dir() / "orange-2009.toml"
+    path = folder / "variant.toml"
+    path.write_text(f'extends = "{base.as_posix()}"\nname = "variant"\n[inputs]\n'
+                    'advisers = "advisers.csv"\n[contracts.pt]\npaid_hours = [7.0]\n'
+                    'days_per_week = 4\nweekly_hours = 28\n', encoding="utf-8")
+    return str(path)
+
+
+def test_patterns_and_carried_limits_are_per_group_and_leave_class(tmp_path):
+    from staffing.allocation import model as model_mod
+    from staffing.rosters import carry
+    from staffing.rosters.builder import AdviserState
+
+    sc = scenario.load(_advisers_variant(tmp_path / "m"))
+    opts = allocation.Options(rosters=True, start=START, weeks=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    m = model_mod.build(sc, opts, req[req["week"] == 0].reset_index(drop=True), 0)
+    tours = m.prob._staffing_tours
+    assert set(tours) == set(m.groups)
+    expert = "fr-montigny__full-time__expert"
+    by_size: dict = {}
+    for dates, _ in tours[expert]:
+        by_size.setdefault(len(dates), []).append(dates)
+    # 9 advisers on 5 of 7 days, m-001's class on 2 of the 4 dates not away: C(7,5), C(4,2)
+    away = {pd.Timestamp(f"2009-03-0{d}") for d in (3, 4, 5)}
+    assert len(by_size[5]) == 21 and len(by_size[2]) == 6 and set(by_size) == {2, 5}
+    assert not any(d & away for d in by_size[2])
+    assert len({ds for ds in by_size[5]}) == 21
+    # the expert group's ten advisers ended at 23:00 on Sunday: none may start before 10:00
+    # on Monday; the other groups carry nothing
+    states = {f"m-{i:03d}": AdviserState(1, -60) for i in range(1, 11)}
+    carry.add_limits(m, {expert: states}, WorkingRules(), START, 0)
+    mine = {v.name for (_, _, _, _, v), g in zip(m.x, m.x_group) if g == expert}
+    rows = {n: c for n, c in m.prob.constraints.items() if n.startswith("carry_")}
+    assert rows
+    for c in rows.values():
+        xs = {v.name for v in c if not v.name.startswith("carry_")}
+        assert xs <= mine and c.constant == 0  # sum of those shifts <= 0 advisers (+ slack)
+    starts = {pat.start_min for (_, _, d, pat, v), g in zip(m.x, m.x_group)
+              if g == expert and pd.Timestamp(d) == pd.Timestamp(START)}
+    assert len(rows) == len([s for s in starts if s < 600])  # 23:00 + 11 h of daily rest
+    # teams that may take over a group's shifts: those serving its skills
+    assert carry.sharing(sc, {"fr-montigny__full-time__pro"}) == {"fr-montigny", "fr-nancy"}
+    assert carry.sharing(sc, {"fr-lyon"}) == {"fr-lille", "fr-lyon", "fr-rennes"}
+
+
+@pytest.fixture(scope="module")
+def named_christmas(tmp_path_factory):
+    base = tmp_path_factory.mktemp("named")
+    run = base / "run"
+    code = main(["optimise", _advisers_variant(base / "m"), "--start", "2009-12-21",
+                 "--weeks", "2", "--out", str(run)])
+    return code, run
+
+
+def test_christmas_2009_with_named_advisers_keeps_every_rule_and_contract(named_christmas):
+    from roster_rules import contract_violations
+
+    code, run = named_christmas
+    assert code in (0, 3)  # 3: see the xfail below (a plan shortfall on iptv, not Montigny)
+    r, cov, manifest = _read(run)
+    assert violations(_rows(r), dt.date(2009, 12, 21), 2,
+                      dataclasses.asdict(WorkingRules())) == []
+    # the expert cell's plateaux are covered, and week 2 was planned again under the carried
+    # limits of Montigny's groups (no re-solve of outsourced capacity left to do)
+    mine_cov = cov[cov["plateau"].isin(["expert", "pro"])]
+    assert (mine_cov["answering_agents"] >= mine_cov["required_agents"] - 1e-9).all()
+    assert manifest["rosters"]["weeks_resolved_from_rosters"] == []
+    mine = r[r["team"] == "fr-montigny"]
+    assert set(mine["adviser"]) <= {f"m-{i:03d}" for i in range(1, 61)}
+    assert not ((mine["adviser"] == "m-055") & (mine["date"] == pd.Timestamp("2009-12-28"))).any()
+    skills = {f"m-{i:03d}": ("expert" if i <= 10 else "pro") for i in range(1, 21)}
+    assert all(skills.get(a, p) == p for a, p in zip(mine["adviser"], mine["plateau"]))
+    members = {f"m-{i:03d}": "full-time" if i <= 50 else "pt" for i in range(1, 61)}
+    contracts = {"full-time": {"paid_hours": [7.0], "days_per_week": 5, "weekly_hours": 35},
+                 "pt": {"paid_hours": [7.0], "days_per_week": 4, "weekly_hours": 28}}
+    # days paid, not worked: the days the calendar closes each week (the manifest's), and
+    # m-055's Monday 28 Dec (week 2), at most the contract's days
+    closed = manifest["rosters"]["paid_days_off"]
+    days_off = {(a, w): min(closed[w] + (a == "m-055" and w == 1),
+                            contracts[c]["days_per_week"])
+                for a, c in members.items() for w in range(2)}
+    assert contract_violations(_rows(mine), dt.date(2009, 12, 21), 2, contracts, members,
+                               days_off) == []
+    assert manifest["gap"] <= 0.005
+
+
+@pytest.mark.xfail(strict=True, reason="the weekly plan with named Montigny groups leaves 0.1 "
+                   "agent short on iptv, Tue 22 Dec 09:30 (Lille/Lyon; already so on the "
+                   "contracts branch before the carry, not with --no-rosters)")
+def test_christmas_2009_with_named_advisers_has_no_shortfall(named_christmas):
+    code, run = named_christmas
+    _, cov, manifest = _read(run)
+    assert code == 0 and manifest["shortfall_share"] == 0.0
+    assert (cov["answering_agents"] >= cov["required_agents"] - 1e-9).all()
