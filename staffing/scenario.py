@@ -960,8 +960,9 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
         t_open, t_close = _parse_time(value[0]), _parse_time(value[1])
         m_open, m_close = _minutes(t_open), _minutes(t_close)
         if m_open >= m_close:
-            errors.add(f"opens at {value[0]} but closes at {value[1]} (no overnight spans)",
-                       file=file, field=field)
+            errors.add(f"opens at {value[0]} but closes at {value[1]} (one day's hours: to stay "
+                       'open past midnight, close at "24:00" and open the next weekday at '
+                       '"00:00"; shifts then cross midnight)', file=file, field=field)
         elif slot in (15, 30, 60) and (m_open % slot or m_close % slot):
             errors.add(f"{value[0]}-{value[1]} is not on the {slot}-minute slot grid", file=file,
                        field=field)

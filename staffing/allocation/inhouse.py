@@ -11,12 +11,15 @@ its weekday is open is paid, not worked: W and L drop by one day (calendar.week_
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pulp
 from scipy import sparse
 
 from .. import shifts
+from ..rosters import patterns
 
 
 def bounds(team) -> tuple[int, int]:
@@ -52,12 +55,17 @@ def headcounts(ctx, heads: dict | None) -> dict:
 
 
 def _patterns(ctx) -> dict:
-    """date -> (shift patterns of the day, opening (start, end) minutes or None)."""
+    """date -> (shift patterns of the day, opening (start, end) minutes or None). A day that
+    closes at 24:00 before a date opening at 00:00 has shifts crossing midnight too
+    (patterns.day_patterns)."""
     out = {}
     for d in ctx.unique_dates:
-        hours = ctx.scenario.opening_on(pd.Timestamp(d).date())
+        day = pd.Timestamp(d).date()
+        hours = ctx.scenario.opening_on(day)
+        after = ctx.scenario.opening_on(day + dt.timedelta(days=1)) if hours else None
         out[d] = ([] if hours is None else shifts.day_patterns(
-            hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts), hours)
+            hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts,
+            patterns.next_close(hours, after)), hours)
     return out
 
 
@@ -86,6 +94,9 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
     pats, hours = day
     if by_minute is None:
         return
+    # a shift crossing midnight covers the next date's rows after it (none past the week: the
+    # roster step counts that tail on the next week, docs/model.md "In-house")
+    next_rows = ctx.day_rows.get((d + np.timedelta64(1, "D"), p), {})
     tag = pd.Timestamp(d).strftime("%m%d")
     step, e = ctx.scenario.slot_minutes, ctx.eff[k]
     for pat in pats:
@@ -93,10 +104,11 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
                        f"{int(pat.paid_hours * 60)}", 0, None, ctx.cat)
         xi = len(x_vars)
         x_vars.append((k, p, d, pat, v))
-        for si in pat.slots:
-            for i in by_minute.get(hours[0] + si * step, ()):
-                ctx.cover[i].append((v, e))
-                x_cover.append((i, xi, e))
+        rows = [i for si in pat.slots for i in by_minute.get(hours[0] + si * step, ())]
+        rows += [i for si in pat.next_slots for i in next_rows.get(si * step, ())]
+        for i in rows:
+            ctx.cover[i].append((v, e))
+            x_cover.append((i, xi, e))
         hours_terms.append((v, pat.paid_hours))
         days.setdefault(d, []).append(v)
         ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))
