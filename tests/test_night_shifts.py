@@ -168,12 +168,20 @@ def test_midnight_opening_errors_name_the_field(tmp_path, capsys):
     assert "calendar.exceptions" in err and '"24:00"' in err and len(err.splitlines()) == 1
 
 
-def test_validate_counts_the_tail_of_the_day_before(capsys):
-    # Saturday 00:00-02:00 holds no 7 h shift of its own, but Friday's shifts to 24:00 run on
-    assert main(["validate", "--set", 'opening.fri=["08:00","24:00"]', "--set",
-                 'opening.sat=["00:00","02:00"]']) == 0
-    out = capsys.readouterr().out
-    assert "sat 00:00-02:00" not in out.lower() and "no allowed shift" not in out.lower()
-    # without Friday reaching midnight the warning is there
-    assert main(["validate", "--set", 'opening.sat=["00:00","02:00"]']) == 0
-    assert "sat" in capsys.readouterr().out.lower()
+def _short_saturday(root, friday_close: str):
+    """Friday 16:00-<friday_close>, Saturday 00:00-02:00 (no 6 h shift of its own fits)."""
+    team = {"id": "team", "kind": "inhouse", "plateaux": "p", "cost_eur_per_hour": 20,
+            "headcount": 2, "shrinkage": 0}
+    fc = [("p", "2009-03-06 16:00", 5, 300), ("p", "2009-03-07 00:30", 5, 300)]
+    return str(ss.write(root, providers=[team], forecast=fc, shifts={
+        **SHIFTS, "weekly_hours": 6.0, "days_per_week": 1}, opening={
+        "default": "closed", "fri": ["16:00", friday_close], "sat": ["00:00", "02:00"]}))
+
+
+def test_validate_counts_the_tail_of_the_day_before(tmp_path, capsys):
+    # Saturday 00:00-02:00 holds no 6 h shift of its own, but Friday's shifts to 24:00 run on
+    assert main(["validate", _short_saturday(tmp_path / "a", "24:00")]) == 0
+    assert "no allowed shift covers" not in capsys.readouterr().out
+    # Friday closing at 23:00: nothing reaches Saturday's hours
+    assert main(["validate", _short_saturday(tmp_path / "b", "23:00")]) == 0
+    assert "sat 00:00-02:00 is open but no allowed shift covers it" in capsys.readouterr().out

@@ -177,7 +177,7 @@ def _polish_day(a, x, rows, teams: dict, target, max_moves: int) -> None:
     cols = [j for js in teams.values() for j in js]
     sub = a[:, cols][rows, :].toarray()  # slots x patterns of this plateau-day
     pos = {j: c for c, j in enumerate(cols)}
-    cur = sub @ x[cols]
+    cur = a[rows, :] @ x  # with the day before's shifts crossing midnight into these slots
     for _ in range(max_moves):
         short = np.maximum(target - cur, 0.0)
         if short.sum() <= 0:
