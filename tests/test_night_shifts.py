@@ -37,21 +37,25 @@ def _calls_for(need: int) -> int:
 
 
 def _night_scenario(root, weeks: int = 2):
-    """24/7, 15-minute slots, calls only 22:00-04:00 (none before 04:00 on the first Monday:
-    no shift of the horizon could be at work then)."""
+    """15-minute slots, open 24/7 but Sunday from 20:00 (so Sunday's night is covered only by
+    shifts crossing into Monday), calls only 22:00-04:00 (none before 04:00 on the first
+    Monday: no shift of the horizon could be at work then)."""
     calls = _calls_for(NEED)
     start = dt.datetime(2009, 3, 2)
     rows = []
     for k in range(weeks * 7 * 96):
         t = start + dt.timedelta(minutes=15 * k)
         night = t.hour >= 22 or t.hour < 4
+        if t.weekday() == 6 and t.hour < 20:
+            continue  # Sunday opens at 20:00
         rows.append(("p", f"{t:%Y-%m-%d %H:%M}", calls if night and k >= 16 else 0, 300))
     team = {"id": "team", "kind": "inhouse", "plateaux": "p", "cost_eur_per_hour": 20,
             "headcount": HEADS, "shrinkage": 0}
     sub = {"id": "sub", "kind": "subcontractor", "plateaux": "p", "cost_eur_per_hour": 60,
            "seats": 100, "shrinkage": 0}
     model = ss.write(root, providers=[team, sub], forecast=rows, weeks=weeks,
-                     opening={"default": ["00:00", "24:00"]}, shifts=SHIFTS)
+                     opening={"default": ["00:00", "24:00"], "sun": ["20:00", "24:00"]},
+                     shifts=SHIFTS)
     model.write_text(model.read_text().replace("slot_minutes = 30", "slot_minutes = 15"))
     return model
 
@@ -107,11 +111,15 @@ def test_night_demand_is_met_by_shifts_crossing_midnight(night_plan):
     cross = r[r["shift_end"] > r["date"] + pd.Timedelta(days=1)]
     # only 22:00-04:00 covers a night in one shift: 7 advisers x 5 shifts meet 7 nights x 5
     # agents only that way (a night from shifts within a day takes twice the shifts), so week
-    # 1 needs no subcontracted agent at all
+    # 1 needs no subcontracted agent at all (Saturday's night ends at midnight: Sunday opens
+    # at 20:00, and its night is worked by shifts crossing into Monday)
     first = r[r["date"] < pd.Timestamp(sc.start) + pd.Timedelta(days=7)]
     night = first[first["shift_start"].dt.strftime("%H:%M") == "22:00"]
     assert (night["shift_end"].dt.strftime("%H:%M") == "04:00").all()
-    assert night.groupby("date").size().min() >= NEED and night["date"].nunique() >= 6
+    per_date = night.groupby(night["date"].dt.day_of_week).size()
+    assert per_date.reindex(range(5), fill_value=0).min() >= NEED  # Monday to Friday
+    sunday = first[first["date"].dt.day_of_week == 6]
+    assert len(sunday) >= NEED and (sunday["shift_end"] > sunday["date"] + pd.Timedelta(days=1)).all()
     alloc = plan.tables["allocation"]
     week1 = alloc["slot_start"] < pd.Timestamp(sc.start) + pd.Timedelta(days=7)
     assert alloc.loc[week1 & (alloc["kind"] != "inhouse"), "logged_agents"].sum() == 0
@@ -143,13 +151,21 @@ def test_tail_past_the_week_counts_in_the_next_week(night_plan):
     sc, plan = night_plan
     r = plan.tables["rosters"]
     monday2 = pd.Timestamp(sc.start) + pd.Timedelta(days=7)
-    sunday_lines = r[(r["date"] == monday2 - pd.Timedelta(days=1))]
-    carried = sunday_lines[sunday_lines["shift_end"] > monday2]
+    # Sunday 20:00-24:00 holds no 6 h shift: its night is worked by shifts ending on Monday
+    sunday = r[r["date"] == monday2 - pd.Timedelta(days=1)]
+    assert len(sunday) >= NEED and (sunday["shift_end"] > monday2).all()
     alloc = plan.tables["allocation"]
-    for k in range(0, 16):  # next Monday 00:00-04:00
+    need = plan.tables["requirements"].set_index("slot_start")["agents"]
+    for k in range(0, 16):  # week 2's Monday 00:00-04:00: week 1's Sunday lines count there
         t = monday2 + pd.Timedelta(minutes=15 * k)
-        got = alloc[(alloc["slot_start"] == t) & (alloc["kind"] == "inhouse")]["logged_agents"].sum()
-        assert got == _at_work(r, t) >= _at_work(carried, t)
+        at = alloc[alloc["slot_start"] == t]
+        got = at.loc[at["kind"] == "inhouse", "logged_agents"].sum()
+        assert got == _at_work(r, t) >= _at_work(sunday, t), t
+        bought = at.loc[at["kind"] != "inhouse", "logged_agents"].sum()
+        # the week's re-solve counted them: agents are bought only for what they leave short
+        assert bought == max(need[t] - got, 0.0), t
+    assert _at_work(sunday, monday2) >= NEED
+    assert 2 in plan.manifest["rosters"]["weeks_resolved_from_rosters"]
     # the horizon's last tail has no slot to count on: nothing reported past the horizon
     assert alloc["slot_start"].max() < monday2 + pd.Timedelta(days=7)
 

@@ -449,6 +449,10 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
 
     shapes = sorted({(int(s), int(e)) for s, e in zip(x["start_min"], x["end_min"])})
     need = x.groupby(["day", "start_min", "end_min"])["advisers"].sum().to_dict()
+    # a day's shapes are the plan's of that day: another day's may not fit its opening hours
+    # (a Sunday opening at 20:00, a date with other hours, a shift crossing into a closed date)
+    day_shapes = {int(d): set(zip(g["start_min"].astype(int), g["end_min"].astype(int)))
+                  for d, g in x.groupby("day")}
     rest, wrest = rules.daily_rest_hours * 60, rules.weekly_rest_hours * 60
     night = {u: night_minutes(u[0], u[1], None, 0, rules) >= NIGHT_SHIFT_MIN_HOURS * 60
              for u in shapes}
@@ -459,7 +463,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         st = states[a]
         for d in open_days:
             for u in shapes:
-                if d * DAY + u[0] - st.last_end >= rest:
+                if u in day_shapes.get(d, ()) and d * DAY + u[0] - st.last_end >= rest:
                     w[a, d, u] = m.NewBoolVar("")
         work = {d: sum(w[a, d, u] for u in shapes if (a, d, u) in w) for d in range(7)}
         for d in range(7):
