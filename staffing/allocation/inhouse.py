@@ -54,19 +54,35 @@ def headcounts(ctx, heads: dict | None) -> dict:
     return out
 
 
-def _patterns(ctx) -> dict:
-    """date -> (shift patterns of the day, opening (start, end) minutes or None). A day that
-    closes at 24:00 before a date opening at 00:00 has shifts crossing midnight too
-    (patterns.day_patterns)."""
+def _patterns(ctx, plateaux) -> dict:
+    """date -> (shift patterns of the day for a team serving `plateaux`, its (start, end)
+    minutes or None). The day's hours are the span of its plateaux' hours that date (the
+    centre's unless a plateau has its own, `[opening.plateaux]`), and a shift starts while
+    one of them is open. A day that closes at 24:00 before a date opening at 00:00 has
+    shifts crossing midnight too (patterns.day_patterns)."""
     out = {}
     for d in ctx.unique_dates:
         day = pd.Timestamp(d).date()
-        hours = ctx.scenario.opening_on(day)
-        after = ctx.scenario.opening_on(day + dt.timedelta(days=1)) if hours else None
-        out[d] = ([] if hours is None else shifts.day_patterns(
+        hours, spans = _span(ctx.scenario, day, plateaux)
+        after = _span(ctx.scenario, day + dt.timedelta(days=1), plateaux)[0] if hours else None
+        pats = [] if hours is None else shifts.day_patterns(
             hours[0], hours[1], ctx.scenario.slot_minutes, ctx.scenario.shifts,
-            patterns.next_close(hours, after)), hours)
+            patterns.next_close(hours, after))
+        if len(spans) > 1:  # plateaux with their own hours: start while one is open
+            pats = [q for q in pats if any(a <= q.start_min < b for a, b in spans)]
+        out[d] = (pats, hours)
     return out
+
+
+def _span(scenario, day, plateaux) -> tuple:
+    """((open, close) spanning the plateaux' hours on `day`, or None; their distinct spans)."""
+    if not scenario.plateau_opening:  # one opening for all: the centre's
+        hours = scenario.opening_on(day)
+        return hours, [hours] if hours else []
+    spans = {h for p in plateaux if (h := scenario.opening_on(day, p)) is not None}
+    if not spans:
+        return None, []
+    return (min(a for a, _ in spans), max(b for _, b in spans)), sorted(spans)
 
 
 def add(ctx, heads: dict) -> tuple[list, object]:
@@ -75,13 +91,16 @@ def add(ctx, heads: dict) -> tuple[list, object]:
     Returns (x list as in the module docstring, sparse rows x shifts matrix of answering
     agents per adviser)."""
     prov = ctx.scenario.providers
-    patterns = _patterns(ctx)
+    cache: dict = {}
     x_vars, x_cover = [], []
     for k, team in prov[prov["kind"] == "inhouse"].iterrows():
         hours_terms, days = [], {}
+        key = tuple(team["plateaux"]) if ctx.scenario.plateau_opening else ()
+        if key not in cache:
+            cache[key] = _patterns(ctx, key)
         for d in ctx.unique_dates:
             for p in team["plateaux"]:
-                _team_day(ctx, k, p, d, patterns[d], x_vars, x_cover, hours_terms, days)
+                _team_day(ctx, k, p, d, cache[key][d], x_vars, x_cover, hours_terms, days)
         _team_rows(ctx, k, heads[k], hours_terms, days)
     trip = np.array(x_cover, dtype=float).reshape(-1, 3)
     x_matrix = sparse.csr_matrix((trip[:, 2], (trip[:, 0].astype(int), trip[:, 1].astype(int))),
@@ -99,6 +118,9 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
     next_rows = ctx.day_rows.get((d + np.timedelta64(1, "D"), p), {})
     tag = pd.Timestamp(d).strftime("%m%d")
     step, e = ctx.scenario.slot_minutes, ctx.eff[k]
+    if p in ctx.scenario.plateau_opening:  # a shift on p starts while p is open
+        own = ctx.scenario.opening_on(pd.Timestamp(d).date(), p)
+        pats = [q for q in pats if own is not None and own[0] <= q.start_min < own[1]]
     for pat in pats:
         v = ctx.newvar(f"{ctx.pre}x_{k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
                        f"{int(pat.paid_hours * 60)}", 0, None, ctx.cat)

@@ -191,6 +191,54 @@ def uncovered_exception_periods(scenario) -> list[tuple[int, object, int, int]]:
     return out
 
 
+def uncovered_plateau_periods(scenario) -> list[tuple[str, int, int, int]]:
+    """For plateaux with their own hours (`[opening.plateaux]`): (plateau, weekday, start,
+    end) minutes of those hours that no shift of an in-house team serving the plateau can
+    cover. A team's shifts span its plateaux' hours and a shift on the plateau starts while
+    it is open (as in the allocation model), the day before's crossing midnight included."""
+    prov = scenario.providers
+    teams = [tuple(t) for t in prov.loc[prov["kind"] == "inhouse", "plateaux"]]
+    step = scenario.slot_minutes
+    out = []
+    for p in scenario.plateau_opening:
+        for d in range(7):
+            own = scenario.opening_minutes(d, p)
+            if own is None or not any(p in t for t in teams):
+                continue
+            covered = set()
+            for t in (t for t in teams if p in t):
+                covered |= _team_minutes(scenario, t, p, d, 0)
+                covered |= _team_minutes(scenario, t, p, (d - 1) % 7, 1440)
+            gap = [m for m in range(own[0], own[1], step) if m not in covered]
+            for m in gap:  # merge consecutive slots
+                if out and out[-1][:2] == (p, d) and out[-1][3] == m:
+                    out[-1] = (p, d, out[-1][2], m + step)
+                else:
+                    out.append((p, d, m, m + step))
+    return out
+
+
+def _team_minutes(scenario, team: tuple, p: str, d: int, shift: int) -> set:
+    """Minutes (of the day after when `shift` is 1440) at which a shift of `team` on plateau p
+    starting on weekday d is at work."""
+    spans = [h for q in team if (h := scenario.opening_minutes(d, q)) is not None]
+    own = scenario.opening_minutes(d, p)
+    if not spans or own is None:
+        return set()
+    hours = (min(a for a, _ in spans), max(b for _, b in spans))
+    after = [h for q in team if (h := scenario.opening_minutes((d + 1) % 7, q)) is not None]
+    nxt = next_close(hours, (min(a for a, _ in after), max(b for _, b in after)) if after else None)
+    step = scenario.slot_minutes
+    out = set()
+    for pat in day_patterns(hours[0], hours[1], step, scenario.shifts, nxt):
+        if own[0] <= pat.start_min < own[1]:
+            if shift:
+                out.update(si * step for si in pat.next_slots)
+            else:
+                out.update(hours[0] + si * step for si in pat.slots)
+    return out
+
+
 def next_close(hours, after) -> int | None:
     """The closing minute of the next date when shifts may cross midnight into it: the day
     `hours` closes at 24:00 and the next date (`after`, its hours or None) opens at 00:00."""
