@@ -114,7 +114,7 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
     if by_minute is None:
         return
     # a shift crossing midnight covers the next date's rows after it (none past the week: the
-    # roster step counts that tail on the next week, docs/model.md "In-house")
+    # roster step counts that tail on the next week, docs/model.md "Shift patterns")
     next_rows = ctx.day_rows.get((d + np.timedelta64(1, "D"), p), {})
     tag = pd.Timestamp(d).strftime("%m%d")
     step, e = ctx.scenario.slot_minutes, ctx.eff[k]
