@@ -22,6 +22,10 @@ from .. import shifts
 from ..rosters import patterns
 
 
+CROSSING_EUR = 1.0  # per shift crossing midnight: a tie-break for shifts within a day when
+# they serve as well (night work is compensated, L3122-8, and such rosters are easier to build)
+
+
 def bounds(team) -> tuple[int, int]:
     """(min, max) headcount a team may have under --headcount optimise (its own when blank)."""
     lo = int(team["headcount_min"]) if pd.notna(team["headcount_min"]) else int(team["headcount"])
@@ -131,6 +135,8 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days) -> None:
         for i in rows:
             ctx.cover[i].append((v, e))
             x_cover.append((i, xi, e))
+        if pat.next_slots:
+            ctx.objective.append((v, CROSSING_EUR))
         hours_terms.append((v, pat.paid_hours))
         days.setdefault(d, []).append(v)
         ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))
