@@ -124,9 +124,11 @@ def test_midnight_close_and_night_shifts_keep_every_rule():
                                                  "horizon.slot_minutes=15"]))
     plan = allocation.optimise(sc, allocation.Options(weeks=1, rosters=True))
     r = plan.tables["rosters"]
-    # shifts crossing midnight (e.g. 20:00-04:00) are dated by their start, end the next date
-    cross = r[r["shift_end"] > r["date"] + pd.Timedelta(days=1)]
-    assert len(cross) and (cross["shift_start"].dt.normalize() == cross["date"]).all()
+    # shifts ending at 24:00 or later are dated by their start and end the next date (the
+    # default's nights have no calls: shifts crossing midnight, tests/test_night_shifts.py,
+    # are not needed here, a 1 EUR tie-break leaves them out)
+    late = r[r["shift_end"] >= r["date"] + pd.Timedelta(days=1)]
+    assert len(late) and (late["shift_start"].dt.normalize() == late["date"]).all()
     assert violations(_rows(r), sc.start, 1, RULES) == []
     # in-house agents reported per slot = roster lines at work then, whatever their date
     alloc = plan.tables["allocation"]
