@@ -120,7 +120,9 @@ def _exception(ex: dict, field: str, need, slot: int | None) -> OpeningException
                      field + ".close"):
         return None
     m_open, m_close = minutes(t_open), minutes(t_close)
-    if not need(m_open < m_close, f"opens at {ex['open']} but closes at {ex['close']}",
+    if not need(m_open < m_close, f"opens at {ex['open']} but closes at {ex['close']} (hours past midnight: close at "
+                                        '"24:00" and open the next date at "00:00"; shifts then '
+                                        "cross midnight)",
                 field + ".close"):
         return None
     if slot in (15, 30, 60) and not need(m_open % slot == 0 and m_close % slot == 0,

@@ -3,6 +3,8 @@
 Volume of a day = annual calls x its share of the year's day weights (weekday x month x public
 holiday; days closed by their weekday or by `[calendar]` weigh 0), so the days of a calendar year add up to the annual volume. A day's
 calls are spread over its open slots by the integral of the intraday intensity over each slot.
+A plateau with its own hours (`[opening.plateaux.<id>]`) has its own slots and weighs 0 on the
+days it is closed: its year still adds up to its annual volume, each day's over its own hours.
 Slots follow wall-clock opening hours in the scenario's time zone: on the spring-forward day the
 missing hour has no slots, on the fall-back day the repeated hour appears twice, told apart by the
 `fold` column (0, or 1 for the second pass, as in `datetime.fold`). The active pricing regime's
@@ -46,15 +48,16 @@ def day_weights(scenario: Scenario, year: int) -> pd.DataFrame:
     prof = scenario.profiles
     weekday = days.day_of_week.to_numpy()
     month = days.month.to_numpy()
-    open_day = np.array([scenario.opening_on(d) is not None for d in days.date])
-    factor = open_day.astype(float)
+    ids = list(scenario.plateaux.index)
+    open_day = np.array([[scenario.opening_on(d, p) is not None for p in ids]
+                         for d in days.date], dtype=float).reshape(len(days), len(ids))
+    factor = open_day.T  # plateaux x days
     if prof.holidays:
         import holidays as holidays_lib
 
         hol = holidays_lib.country_holidays(prof.holidays, years=[year])
         is_hol = np.array([d in hol for d in days.date])
         factor = factor * np.where(is_hol, prof.holiday_weight, 1.0)  # open holidays
-    ids = list(scenario.plateaux.index)
     wk = prof.weekday.loc[ids].to_numpy(dtype=float)  # plateaux x 7
     mo = prof.month.loc[ids].to_numpy(dtype=float)  # plateaux x 12
     w = wk[:, weekday] * mo[:, month - 1] * factor
@@ -71,15 +74,17 @@ def _slot_weights(keys: np.ndarray, weights: np.ndarray, starts: np.ndarray, min
     return np.interp(ends, xs, fs) - np.interp(starts, xs, fs)
 
 
-def slot_grid(scenario: Scenario, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Open slots from day `first` to day `last` inclusive: date, minute (wall clock), fold."""
+def slot_grid(scenario: Scenario, first: dt.date, last: dt.date,
+              plateau: str | None = None) -> pd.DataFrame:
+    """Open slots from day `first` to day `last` inclusive: date, minute (wall clock), fold;
+    of the centre's hours, or of `plateau`'s own (Scenario.opening_on)."""
     zone = ZoneInfo(scenario.timezone)
     step = scenario.slot_minutes
     dates, minutes, folds = [], [], []
     day = first
     one = dt.timedelta(days=1)
     while day <= last:
-        hours = scenario.opening_on(day)
+        hours = scenario.opening_on(day, plateau)
         if hours is not None:
             mins = np.arange(hours[0], hours[1], step)
             midnight = dt.datetime.combine(day, dt.time())
@@ -118,7 +123,7 @@ def demand_between(scenario: Scenario, first: dt.date, last: dt.date, regime: st
                    forecast: bool = True) -> pd.DataFrame:
     """Demand rows for the open slots from day `first` to day `last` inclusive."""
     factor = uplift_factor(scenario, regime)
-    grid = slot_grid(scenario, first, last)
+    grid = shared = slot_grid(scenario, first, last)
     ids = list(scenario.plateaux.index)
     step = scenario.slot_minutes
     years = range(first.year, last.year + 1)
@@ -131,9 +136,11 @@ def demand_between(scenario: Scenario, first: dt.date, last: dt.date, regime: st
         daily[year] = pd.DataFrame(share * annual, index=w.index, columns=ids)
     daily = pd.concat(daily.values())
 
-    day_codes, day_index = pd.factorize(grid["date"])
     frames = []
     for j, p in enumerate(ids):
+        if p in scenario.plateau_opening:  # its own hours: its own slots
+            grid = slot_grid(scenario, first, last, p)
+        day_codes, day_index = pd.factorize(grid["date"])
         keys, weights = scenario.profiles.intraday_steps(p)
         sw = _slot_weights(keys, weights, grid["minute"].to_numpy(dtype=float), step)
         per_day = np.bincount(day_codes, weights=sw, minlength=len(day_index))
@@ -145,6 +152,7 @@ def demand_between(scenario: Scenario, first: dt.date, last: dt.date, regime: st
             "fold": grid["fold"], "slot_minutes": step, "date": grid["date"],
             "weekday": grid["date"].dt.day_of_week.astype("int64"), "plateau": p, "calls": calls,
             "aht_s": float(scenario.plateaux.loc[p, "aht_s"])}))
+        grid = shared
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DEMAND_COLUMNS)
     out["slot_start"] = out["slot_start"].astype("datetime64[ns]")
     out["date"] = out["date"].astype("datetime64[ns]")
@@ -190,7 +198,8 @@ def check_forecast_horizon(scenario: Scenario, first: dt.date, last: dt.date) ->
                          f"{day.max():%Y-%m-%d}) falls in the horizon {span}",
                          file=str(scenario.input_files.get("forecast", "")) or None,
                          field="slot_start")
-    grid = len(slot_grid(scenario, first, last)) * len(scenario.plateaux)
+    grid = sum(len(slot_grid(scenario, first, last, p if p in scenario.plateau_opening else None))
+               for p in scenario.plateaux.index)
     if n < total or n < grid:
         warnings.warn(f"forecast: {n:,} of its {total:,} rows used (in the horizon {span}); they "
                       f"cover {n:,} of the horizon's {grid:,} plateau-slots, the rest is the "

@@ -133,6 +133,8 @@ class Scenario:
     contracts: dict = None  # contract id -> rosters.contracts.Contract (`full-time` = [shifts])
     team_contracts: dict = None  # team -> {contract id: advisers} (`[teams.ID] contracts`)
     advisers: pd.DataFrame | None = None  # named advisers (rosters.advisers, `inputs.advisers`)
+    plateau_opening: dict = dataclasses.field(default_factory=dict)  # plateau -> weekday 0..6 ->
+    # (time open, time close) or None: `[opening.plateaux.<id>]`, within the centre's hours
 
     def replace(self, **changes) -> "Scenario":
         """A copy with some attributes changed."""
@@ -143,18 +145,33 @@ class Scenario:
         """First day after the horizon."""
         return self.start + dt.timedelta(weeks=self.weeks)
 
-    def opening_minutes(self, weekday: int) -> tuple[int, int] | None:
-        """(open, close) in minutes after midnight for a weekday, or None when closed."""
-        hours = self.opening.get(weekday)
+    def opening_minutes(self, weekday: int, plateau: str | None = None) -> tuple[int, int] | None:
+        """(open, close) in minutes after midnight for a weekday, or None when closed: the
+        centre's (`[opening]`), or a plateau's own (`[opening.plateaux.<id>]`) when it has them."""
+        hours = (self.plateau_opening.get(plateau) or self.opening).get(weekday)
         if hours is None:
             return None
         return _minutes(hours[0]), _minutes(hours[1])
 
-    def opening_on(self, date: dt.date) -> tuple[int, int] | None:
+    def opening_on(self, date: dt.date, plateau: str | None = None) -> tuple[int, int] | None:
         """(open, close) minutes after midnight on a date, or None when closed: its weekday's
-        hours unless `[calendar]` closes the day (a closed holiday) or changes it (an exception)."""
+        hours unless `[calendar]` closes the day (a closed holiday) or changes it (an exception).
+        With `plateau`: that plateau's own weekday hours within the centre's hours that date
+        (an exception's hours bound every plateau's; a closed date closes them all)."""
         weekly = self.opening_minutes(date.weekday())
-        return weekly if self.calendar is None else self.calendar.hours_on(date, weekly)
+        centre = weekly if self.calendar is None else self.calendar.hours_on(date, weekly)
+        if plateau is None or plateau not in self.plateau_opening:
+            return centre
+        return _within(self.opening_minutes(date.weekday(), plateau), centre)
+
+
+def _within(own, centre):
+    """A plateau's hours (open, close) within the centre's, or None when either is closed or
+    they do not meet."""
+    if own is None or centre is None:
+        return None
+    lo, hi = max(own[0], centre[0]), min(own[1], centre[1])
+    return (lo, hi) if lo < hi else None
 
 
 def _minutes(t: dt.time) -> int:
@@ -176,7 +193,8 @@ SCHEMA: dict = {
     "description": "str",
     "extends": "str",
     "horizon": {"start": "date", "weeks": "int", "slot_minutes": "int", "timezone": "str"},
-    "opening": {k: "hours" for k in ("default",) + WEEKDAYS},
+    "opening": {**{k: "hours" for k in ("default",) + WEEKDAYS},
+                "plateaux": {"*": {k: "hours" for k in ("default",) + WEEKDAYS}}},
     "demand": {"holidays": "str", "holiday_weight": "float", "forecast_regime": "str"},
     "calendar": {"holidays": "str",
                  "exceptions": [{"from": "date", "until": "date", "open": "time", "close": "time",
@@ -811,7 +829,7 @@ def _wall_clock(value, zone) -> tuple[dt.datetime | None, int | None]:
 
 
 def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors,
-                   calendar=None) -> pd.DataFrame:
+                   calendar=None, plateau_opening: dict | None = None) -> pd.DataFrame:
     """Forecast rows (plateau, slot_start, fold, calls, aht_s); aht_s is the full handle time.
 
     Offset-aware slot starts are converted to the scenario's zone (their fold follows from the
@@ -840,7 +858,7 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
             continue
         fold = int(r["fold"]) if tz_fold is None else tz_fold
         problem = _slot_problem(start, fold, r["plateau"], plateau_ids, opening, slot_minutes, zone,
-                                calendar)
+                                calendar, (plateau_opening or {}).get(r["plateau"]))
         if problem:
             errors.add(problem[1], file=path, row=line, field=problem[0])
             continue
@@ -856,8 +874,10 @@ def _load_forecast(path, plateau_ids, opening, slot_minutes, tz, errors: _Errors
     return frame
 
 
-def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone, calendar=None):
-    """(field, message) of what is wrong with a forecast row's slot, or None."""
+def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone, calendar=None,
+                  own=None):
+    """(field, message) of what is wrong with a forecast row's slot, or None; own: the
+    plateau's own weekday hours, when it has them."""
     if plateau not in plateau_ids:
         return "plateau", f"unknown plateau id '{plateau}'"
     minute = start.hour * 60 + start.minute
@@ -867,8 +887,12 @@ def _slot_problem(start, fold, plateau, plateau_ids, opening, slot_minutes, zone
     hours = None if weekly is None else (_minutes(weekly[0]), _minutes(weekly[1]))
     if calendar is not None:  # closed holidays, date exceptions
         hours = calendar.hours_on(start.date(), hours)
+    if own is not None:
+        mine = own.get(start.weekday())
+        hours = _within(None if mine is None else (_minutes(mine[0]), _minutes(mine[1])), hours)
     if hours is None or not hours[0] <= minute < hours[1]:
         return "slot_start", (f"{start:%Y-%m-%d %H:%M} ({WEEKDAYS[start.weekday()]}) is outside "
+                              f"{'the plateau' + chr(39) + 's ' if own is not None else ''}"
                               "opening hours")
     kind = wall_time_kind(start, zone)
     if kind == "missing":
@@ -969,14 +993,17 @@ def _settings(data: dict, path: Path, errors: _Errors) -> dict:
         t_open, t_close = _parse_time(value[0]), _parse_time(value[1])
         m_open, m_close = _minutes(t_open), _minutes(t_close)
         if m_open >= m_close:
-            errors.add(f"opens at {value[0]} but closes at {value[1]} (no overnight spans)",
-                       file=file, field=field)
+            errors.add(f"opens at {value[0]} but closes at {value[1]} (one day's hours: to stay "
+                       'open past midnight, close at "24:00" and open the next weekday at '
+                       '"00:00"; shifts then cross midnight)', file=file, field=field)
         elif slot in (15, 30, 60) and (m_open % slot or m_close % slot):
             errors.add(f"{value[0]}-{value[1]} is not on the {slot}-minute slot grid", file=file,
                        field=field)
         opening[d] = (t_open, t_close)
     need(not opening or any(v is not None for v in opening.values()), "closed every day", "opening")
     out["opening"] = opening
+    out["plateau_opening"] = {pid: _plateau_opening(pid, own, opening, slot, file, errors)
+                              for pid, own in opening_cfg.get("plateaux", {}).items()}
 
     out["holidays"] = get("demand", "holidays", "")
     if out["holidays"]:
@@ -1137,6 +1164,9 @@ def _targets(s: dict, plateau_ids, file, errors: _Errors) -> pd.DataFrame:
     for pid, over in s["service_plateaux"].items():
         if pid not in plateau_ids:
             errors.add(f"unknown plateau id '{pid}'", file=file, field=f"service.plateaux.{pid}")
+    for pid in s["plateau_opening"]:
+        if pid not in plateau_ids:
+            errors.add(f"unknown plateau id '{pid}'", file=file, field=f"opening.plateaux.{pid}")
     for pid in plateau_ids:
         merged = {**s["service_default"], **s["service_plateaux"].get(pid, {})}
         row = {}
@@ -1164,11 +1194,51 @@ def _targets(s: dict, plateau_ids, file, errors: _Errors) -> pd.DataFrame:
     return frame
 
 
-def _check_intraday(profiles: Profiles, opening: dict, file, errors: _Errors):
-    """Each plateau must receive calls on each open weekday."""
+def _plateau_opening(pid: str, own: dict, centre: dict, slot: int, file, errors: _Errors) -> dict:
+    """`[opening.plateaux.<pid>]`: weekday 0..6 -> (time, time) or None; a weekday without its
+    own key or `default` takes the centre's hours. Each span is on the slot grid and within
+    the centre's hours of that weekday (they bound the shifts and the calendar)."""
+    out = {}
+    for d, day in enumerate(WEEKDAYS):
+        field = f"opening.plateaux.{pid}.{day}" if day in own else f"opening.plateaux.{pid}.default"
+        value = own.get(day, own.get("default"))
+        if value is None:
+            out[d] = centre.get(d)
+            continue
+        if isinstance(value, str):
+            out[d] = None
+            continue
+        t_open, t_close = _parse_time(value[0]), _parse_time(value[1])
+        m_open, m_close = _minutes(t_open), _minutes(t_close)
+        hours = centre.get(d)
+        if m_open >= m_close:
+            errors.add(f"opens at {value[0]} but closes at {value[1]} (one day's hours)",
+                       file=file, field=field)
+        elif slot in (15, 30, 60) and (m_open % slot or m_close % slot):
+            errors.add(f"{value[0]}-{value[1]} is not on the {slot}-minute slot grid", file=file,
+                       field=field)
+        elif hours is None:
+            errors.add(f"open on {day} while the centre is closed (opening.{day})", file=file,
+                       field=field)
+        elif m_open < _minutes(hours[0]) or m_close > _minutes(hours[1]):
+            errors.add(f"{value[0]}-{value[1]} on {day} is outside the centre's hours "
+                       f"{hours[0]:%H:%M}-{_hhmm(hours[1])} (opening.{day})", file=file,
+                       field=field)
+        out[d] = (t_open, t_close)
+    return out
+
+
+def _hhmm(t: dt.time) -> str:
+    return "24:00" if t == dt.time.max else f"{t:%H:%M}"
+
+
+def _check_intraday(profiles: Profiles, opening: dict, file, errors: _Errors,
+                    plateau_opening: dict | None = None):
+    """Each plateau must receive calls on each open weekday (of its own hours when it has
+    them: `plateau_opening`)."""
     for p in profiles.weekday.index:
         keys, weights = profiles.intraday_steps(p)
-        for d, hours in opening.items():
+        for d, hours in (plateau_opening or {}).get(p, opening).items():
             if hours is None or profiles.weekday.loc[p, d] == 0:
                 continue
             lo, hi = _minutes(hours[0]), _minutes(hours[1])
@@ -1274,11 +1344,11 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
     providers = _load_providers(inputs["providers"], ids, errors)
     profiles = _load_profiles(inputs["profiles"], ids, s["holidays"], s["holiday_weight"], errors)
     if not errors.items:
-        _check_intraday(profiles, s["opening"], inputs["profiles"], errors)
+        _check_intraday(profiles, s["opening"], inputs["profiles"], errors, s["plateau_opening"])
     forecast = None
     if "forecast" in inputs:
         forecast = _load_forecast(inputs["forecast"], ids, s["opening"], s["slot_minutes"],
-                                  s["timezone"], errors, s.get("calendar"))
+                                  s["timezone"], errors, s.get("calendar"), s["plateau_opening"])
     targets = _targets(s, ids, path, errors)
     errors.raise_if_any()
     regime_timeline(data, s["regimes"].index, path)
@@ -1326,4 +1396,4 @@ def load(path_or_name: str | Path | None = None, overrides: dict | None = None) 
         profiles=profiles, forecast=forecast, input_files=input_files, config=data,
         forecast_regime=s["forecast_regime"], rules=s["rules"], roster_state=roster_state,
         calendar=s["calendar"], contracts=s["contracts"], team_contracts=s["team_contracts"],
-        advisers=advisers)
+        advisers=advisers, plateau_opening=s["plateau_opening"])

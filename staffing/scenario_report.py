@@ -59,7 +59,8 @@ def _forecast_in_horizon(scenario: Scenario) -> int:
 def _warnings(scenario: Scenario) -> list[str]:
     """What the scenario allows but a planner should know: open periods that no allowed shift
     covers (in-house advisers never work them)."""
-    from .rosters.patterns import hhmm, uncovered_exception_periods, uncovered_periods
+    from .rosters.patterns import (hhmm, uncovered_exception_periods, uncovered_periods,
+                                   uncovered_plateau_periods)
 
     tail = (f"is open but no allowed shift covers it: in-house advisers never work it "
             f"(shifts.paid_hours {', '.join(f'{h:g}' for h in scenario.shifts.paid_hours)} h)")
@@ -68,23 +69,27 @@ def _warnings(scenario: Scenario) -> list[str]:
     for i, ex, a, b in uncovered_exception_periods(scenario):
         dates = f"{ex.first}" + (f" to {ex.last}" if ex.last != ex.first else "")
         out.append(f"calendar.exceptions[{i}] {dates} {hhmm(a)}-{end(b)} {tail}")
+    out += [f"opening.plateaux.{p} {WEEKDAYS[d]} {hhmm(a)}-{end(b)} is open but no shift of a "
+            f"team serving {p} covers it: in-house advisers never work it there"
+            for p, d, a, b in uncovered_plateau_periods(scenario)]
     return out
 
 
-def _opening_text(scenario: Scenario) -> str:
+def _opening_text(scenario: Scenario, plateau: str | None = None) -> str:
     def fmt(hours):
         if hours is None:
             return "closed"
         close = "24:00" if hours[1].hour == 23 and hours[1].minute == 59 else f"{hours[1]:%H:%M}"
         return f"{hours[0]:%H:%M}-{close}"
 
+    opening = scenario.plateau_opening.get(plateau, scenario.opening)
     parts, d = [], 0
     while d < 7:  # group runs of weekdays with the same hours
         e = d
-        while e + 1 < 7 and scenario.opening.get(e + 1) == scenario.opening.get(d):
+        while e + 1 < 7 and opening.get(e + 1) == opening.get(d):
             e += 1
         days = WEEKDAYS[d] if d == e else f"{WEEKDAYS[d]}-{WEEKDAYS[e]}"
-        parts.append(f"{days} {fmt(scenario.opening.get(d))}")
+        parts.append(f"{days} {fmt(opening.get(d))}")
         d = e + 1
     return ", ".join(parts)
 
@@ -147,8 +152,10 @@ def render_summary(scenario: Scenario, info: dict) -> str:
     for pid, calls in info["calls_per_year_by_plateau"].items():
         aht = scenario.plateaux.loc[pid, "aht_s"]
         tgt = t.loc[pid]
+        own = (f", open {_opening_text(scenario, pid)}" if pid in scenario.plateau_opening
+               else "")
         lines.append(f"  {pid:<10}{calls:>14,.0f} calls, aht {aht:g} s, target "
-                     f"{tgt['sl_target']:.0%} in {tgt['answer_s']:g} s")
+                     f"{tgt['sl_target']:.0%} in {tgt['answer_s']:g} s{own}")
     lines += [
         f"providers   {info['providers']}: {info['inhouse_teams']} in-house teams "
         f"({info['inhouse_headcount']:,} advisers), {info['subcontractors']} subcontractors "

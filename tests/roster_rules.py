@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 
 def _m(t: dt.datetime, t0: dt.datetime) -> int:
@@ -74,6 +75,7 @@ def violations(rows: list[dict], start: dt.date, weeks: int, rules: dict,
                 bad.append((a, "daily_hours"))
             if max(stretches) > rules["break_after_hours"] * 60:
                 bad.append((a, "break"))
+        bad += _night(a, shifts, iv, t0, rules)
         del horizon
         horizon = weeks * 7 * 1440
     return bad
@@ -98,6 +100,40 @@ def _sunday_windows(a, shifts, start, weeks, rules, before, bad) -> None:
                 per_week.get(w, 0) for w in window if w >= 0):
             bad.append((a, "sundays"))
             return
+
+
+def _clock(t) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _night(a, shifts: list, iv: list, t0, rules: dict) -> list[tuple]:
+    """Night rules (L3122): walk each shift in pieces of the finest grid its times sit on,
+    counting the pieces at work whose wall-clock time falls in the night period; a shift with
+    at least 3 h of such work is a night shift: its work <= max_night_shift_hours and at most
+    max_night_shifts_per_week of them start in a week."""
+    if "night_start" not in rules:
+        return []
+    ns, ne = _clock(rules["night_start"]), _clock(rules["night_end"])
+    out, per_week = [], {}
+    for r, (s, e) in zip(shifts, iv):
+        brk = (None if r["break_start"] is None
+               else (_m(r["break_start"], t0), _m(r["break_end"], t0)))
+        step = math.gcd(s, e, ns, ne, *(brk or ()), 1440) or 1
+        night = work = 0
+        for t in range(s, e, step):
+            if brk is not None and brk[0] <= t < brk[1]:
+                continue
+            work += step
+            tod = t % 1440
+            if (ns <= tod or tod < ne) if ne <= ns else (ns <= tod < ne):
+                night += step
+        if night >= 180:
+            per_week[s // 10080] = per_week.get(s // 10080, 0) + 1
+            if work > rules["max_night_shift_hours"] * 60:
+                out.append((a, "night_shift_hours"))
+    out += [(a, "night_shifts") for n in per_week.values()
+            if n > rules["max_night_shifts_per_week"]]
+    return out
 
 
 def two_days_off_share(rows: list[dict], start: dt.date, weeks: int) -> float:

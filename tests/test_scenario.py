@@ -284,7 +284,7 @@ TOML_CASES = [
     ('default = ["08:00", "22:00"]', 'default = ["08:15", "22:00"]', "opening.default",
      "not on the 30-minute slot grid"),
     ('default = ["08:00", "22:00"]', 'default = ["22:00", "08:00"]', "opening.default",
-     "no overnight spans"),
+     "close at \"24:00\" and open the next weekday"),
     ('default = ["08:00", "22:00"]', 'default = ["8h", "22:00"]', "opening.default",
      "must be [\"HH:MM\", \"HH:MM\"] or \"closed\""),
     ('holidays = "FR"', 'holidays = "XX"', "demand.holidays", "unknown country code"),

@@ -16,6 +16,7 @@ L drop by one day (rosters.contracts.week_terms).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,11 @@ import pulp
 from scipy import sparse
 
 from .. import shifts
+from ..rosters import patterns
+
+
+CROSSING_EUR = 1.0  # per shift crossing midnight: a tie-break for shifts within a day when
+# they serve as well (night work is compensated, L3122-8, and such rosters are easier to build)
 
 
 def bounds(team) -> tuple[int, int]:
@@ -64,24 +70,43 @@ def headcounts(ctx, heads: dict | None) -> dict:
     return out
 
 
-def _patterns(ctx, contract=None) -> dict:
-    """date -> (shift patterns of the day, opening (start, end) minutes or None); with a
-    contract, only its lengths, within its daily window, on its weekdays."""
+def _patterns(ctx, plateaux, contract=None) -> dict:
+    """date -> (shift patterns of the day for a group serving `plateaux`, its (start, end)
+    minutes or None). The day's hours are the span of its plateaux' hours that date (the
+    centre's unless a plateau has its own, `[opening.plateaux]`), and a shift starts while
+    one of them is open. A day that closes at 24:00 before a date opening at 00:00 has
+    shifts crossing midnight too (patterns.day_patterns). With a contract, only its lengths,
+    within its daily window, on its weekdays."""
     rules = ctx.scenario.shifts
     if contract is not None:
         rules = dataclasses.replace(rules, paid_hours=tuple(contract.paid_hours))
     out = {}
     for d in ctx.unique_dates:
-        date = pd.Timestamp(d).date()
-        hours = ctx.scenario.opening_on(date)
-        if hours is None or (contract is not None and date.weekday() not in contract.weekdays):
+        day = pd.Timestamp(d).date()
+        hours, spans = _span(ctx.scenario, day, plateaux)
+        if hours is None or (contract is not None and day.weekday() not in contract.weekdays):
             out[d] = ([], hours)
             continue
-        pats = shifts.day_patterns(hours[0], hours[1], ctx.scenario.slot_minutes, rules)
+        after = _span(ctx.scenario, day + dt.timedelta(days=1), plateaux)[0]
+        pats = shifts.day_patterns(hours[0], hours[1], ctx.scenario.slot_minutes, rules,
+                                   patterns.next_close(hours, after))
+        if len(spans) > 1:  # plateaux with their own hours: start while one is open
+            pats = [q for q in pats if any(a <= q.start_min < b for a, b in spans)]
         if contract is not None:
-            pats = [p for p in pats if contract.in_window(p.start_min, p.end_min)]
+            pats = [q for q in pats if contract.in_window(q.start_min, q.end_min)]
         out[d] = (pats, hours)
     return out
+
+
+def _span(scenario, day, plateaux) -> tuple:
+    """((open, close) spanning the plateaux' hours on `day`, or None; their distinct spans)."""
+    if not scenario.plateau_opening:  # one opening for all: the centre's
+        hours = scenario.opening_on(day)
+        return hours, [hours] if hours else []
+    spans = {h for p in plateaux if (h := scenario.opening_on(day, p)) is not None}
+    if not spans:
+        return None, []
+    return (min(a for a, _ in spans), max(b for _, b in spans)), sorted(spans)
 
 
 def group_heads(ctx, heads: dict) -> dict:
@@ -109,15 +134,18 @@ def add(ctx, heads: dict) -> tuple[list, object, list, dict]:
     answering agents per adviser, group key per x entry, groups as `group_heads`)."""
     prov = ctx.scenario.providers
     grp = group_heads(ctx, heads)
-    plain = _patterns(ctx)
+    cache: dict = {}
     x_vars, x_cover, x_group = [], [], []
     for key, (g, h, terms, leave) in grp.items():
-        patterns = plain if g.count is None and g.contract.id == "full-time" else _patterns(
-            ctx, g.contract)
+        serves = tuple(g.skills or prov.at[g.team, "plateaux"])
+        plain = g.count is None and g.contract.id == "full-time"
+        ck = (serves if ctx.scenario.plateau_opening else (), None if plain else g.contract.id)
+        if ck not in cache:
+            cache[ck] = _patterns(ctx, ck[0], None if plain else g.contract)
         hours_terms, days = [], {}
         for d in ctx.unique_dates:
-            for p in g.skills or prov.at[g.team, "plateaux"]:
-                _team_day(ctx, g.team, p, d, patterns[d], x_vars, x_cover, hours_terms, days,
+            for p in serves:
+                _team_day(ctx, g.team, p, d, cache[ck][d], x_vars, x_cover, hours_terms, days,
                           key)
         x_group += [key] * (len(x_vars) - len(x_group))
         _team_rows(ctx, key, h, hours_terms, days, terms, leave)
@@ -132,17 +160,26 @@ def _team_day(ctx, k, p, d, day, x_vars, x_cover, hours_terms, days, key=None) -
     pats, hours = day
     if by_minute is None:
         return
+    # a shift crossing midnight covers the next date's rows after it (none past the week: the
+    # roster step counts that tail on the next week, docs/model.md "Shift patterns")
+    next_rows = ctx.day_rows.get((d + np.timedelta64(1, "D"), p), {})
     tag = pd.Timestamp(d).strftime("%m%d")
     step, e = ctx.scenario.slot_minutes, ctx.eff[k]
+    if p in ctx.scenario.plateau_opening:  # a shift on p starts while p is open
+        own = ctx.scenario.opening_on(pd.Timestamp(d).date(), p)
+        pats = [q for q in pats if own is not None and own[0] <= q.start_min < own[1]]
     for pat in pats:
         v = ctx.newvar(f"{ctx.pre}x_{key or k}_{p}_{tag}_{pat.start_min}_{pat.break_start_min}_"
                        f"{int(pat.paid_hours * 60)}", 0, None, ctx.cat)
         xi = len(x_vars)
         x_vars.append((k, p, d, pat, v))
-        for si in pat.slots:
-            for i in by_minute.get(hours[0] + si * step, ()):
-                ctx.cover[i].append((v, e))
-                x_cover.append((i, xi, e))
+        rows = [i for si in pat.slots for i in by_minute.get(hours[0] + si * step, ())]
+        rows += [i for si in pat.next_slots for i in next_rows.get(si * step, ())]
+        for i in rows:
+            ctx.cover[i].append((v, e))
+            x_cover.append((i, xi, e))
+        if pat.next_slots:
+            ctx.objective.append((v, CROSSING_EUR))
         hours_terms.append((v, pat.paid_hours))
         days.setdefault(d, []).append(v)
         ctx.answer_in.append((v, (1 - ctx.shrink[k]) * pat.paid_hours))

@@ -57,6 +57,8 @@ class Context:
     answer_off: list = dataclasses.field(default_factory=list)
     contract: tuple = None  # (hours, days) an in-house adviser works this week (calendar)
     week: int = 0
+    carry: np.ndarray = None  # answering agents per row already there: the previous week's
+    # shifts crossing midnight into this week (a re-solve from rosters), zeros otherwise
 
     def newvar(self, name, low=None, up=None, cat=pulp.LpContinuous):
         # PuLP 3.3 wants variables created through their problem (LpVariable() warns each time)
@@ -88,10 +90,12 @@ class Model:
     contract: tuple = None  # (hours, days) a `[shifts]` adviser works this week (calendar)
     x_group: list = None  # group key of each x entry (inhouse.py)
     groups: dict = None  # group key -> (Group, headcount, (hours, days) this week)
+    carry: np.ndarray = None  # answering agents per row from the previous week's shifts
 
 
-def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
-    """The week's rows indexed for the components (req: one week's requirement rows)."""
+def context(scenario, opts, req: pd.DataFrame, prob, week: int, carry=None) -> Context:
+    """The week's rows indexed for the components (req: one week's requirement rows; carry:
+    answering agents per row already at work, shape (len(req),), or None)."""
     prov = scenario.providers
     need = (req["floor_agents"] if opts.sl_scope == "day" else req["agents"]).to_numpy(float)
     ctx = Context(scenario, opts, req, prob, f"w{week + 1}_",
@@ -116,17 +120,21 @@ def context(scenario, opts, req: pd.DataFrame, prob, week: int) -> Context:
     ctx.cover = [[] for _ in range(ctx.n)]
     ctx.contract = week_contract(scenario, opts.start or scenario.start, week)
     ctx.week = week
+    ctx.carry = np.zeros(ctx.n) if carry is None else np.asarray(carry, dtype=float)
     return ctx
 
 
-def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -> Model:
+def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None,
+          carry=None) -> Model:
     """The week's model. prob: add to this problem (several weeks) instead of a new one, and
     leave its objective to the caller; heads: in-house provider -> headcount (a number, or a
-    variable shared by weeks) instead of the team's own (docs/model.md)."""
+    variable shared by weeks) instead of the team's own (docs/model.md); carry: answering
+    agents per row already at work from the previous week's rostered shifts crossing
+    midnight (shape (len(req),); None: none)."""
     t0 = time.perf_counter()
     own = prob is None
     prob = prob if prob is not None else pulp.LpProblem(f"week{week + 1}", pulp.LpMinimize)
-    ctx = context(scenario, opts, req, prob, week)
+    ctx = context(scenario, opts, req, prob, week, carry)
     heads = inhouse.headcounts(ctx, heads)
     x_vars, x_matrix, x_group, grp = inhouse.add(ctx, heads)
     if opts.rosters:  # days-off patterns and daily-rest transitions (docs/rosters.md)
@@ -143,4 +151,5 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None) -
         prob += pulp.LpAffineExpression(ctx.objective, constant=ctx.const)
     return Model(prob, x_vars, z_vars, heads, paid, u, cb, day_short, ctx.slot_id, ctx.plateau,
                  ctx.dates, x_matrix, ctx.need, np.array([ctx.eff[k] for k, *_ in z_vars]),
-                 time.perf_counter() - t0, ctx.objective, ctx.const, ctx.contract, x_group, grp)
+                 time.perf_counter() - t0, ctx.objective, ctx.const, ctx.contract, x_group, grp,
+                 ctx.carry)

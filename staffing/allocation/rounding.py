@@ -29,6 +29,8 @@ def staffed(m, z: np.ndarray) -> np.ndarray:
     rows = np.array([i for _, _, i, _ in m.z], dtype=int)
     out = m.x_matrix @ x if len(x) else np.zeros(len(m.need))
     out = out + np.bincount(rows, weights=m.z_eff * z, minlength=len(m.need))
+    if m.carry is not None:
+        out = out + m.carry  # the previous week's shifts crossing midnight
     return out - values(m.cb)
 
 
@@ -187,7 +189,10 @@ def polish_shifts(m, need_in: np.ndarray, deadline, max_moves: int = 200) -> Non
     for (p, d), teams in by_day.items():
         if deadline.passed():
             break
-        rows = np.flatnonzero((m.plateau_of_row == p) & (m.date_of_row == d))
+        on = m.date_of_row == d
+        if any(m.x[j][3].next_slots for js in teams.values() for j in js):
+            on |= m.date_of_row == d + np.timedelta64(1, "D")  # shifts crossing midnight
+        rows = np.flatnonzero((m.plateau_of_row == p) & on)
         _polish_day(a, x, rows, teams, need_in[rows], max_moves)
     if not deadline.passed():
         _polish_across_days(m, a, x, need_in, by_day, max_moves)
@@ -199,7 +204,7 @@ def _polish_day(a, x, rows, teams: dict, target, max_moves: int) -> None:
     cols = [j for js in teams.values() for j in js]
     sub = a[:, cols][rows, :].toarray()  # slots x patterns of this plateau-day
     pos = {j: c for c, j in enumerate(cols)}
-    cur = sub @ x[cols]
+    cur = a[rows, :] @ x  # with the day before's shifts crossing midnight into these slots
     for _ in range(max_moves):
         short = np.maximum(target - cur, 0.0)
         if short.sum() <= 0:

@@ -158,7 +158,8 @@ def add(ctx, cb: list) -> tuple[list, list]:
     u, q = [], {}
     for i in range(ctx.n):
         u.append(_deficit_vars(ctx, i, float(need[i]), weight))
-        expr = pulp.LpAffineExpression(ctx.cover[i] + [(cb[i], -1.0)])
+        expr = pulp.LpAffineExpression(ctx.cover[i] + [(cb[i], -1.0)],
+                                       constant=float(ctx.carry[i]))
         g, s = curve[i]
         if calls[i] <= 0 or (len(g) < 2 and not day):
             ctx.prob += (expr + pulp.lpSum(u[i]) >= float(need[i]), f"{ctx.pre}cover_{i}")

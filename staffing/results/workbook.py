@@ -352,7 +352,8 @@ def _table_ref(xml: str, refs: dict[str, str]) -> str:
 def staffing_wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per slot (and per pass of a repeated fall-back hour: `fold`): required, answering
     and shortfall agents per plateau, logged agents per plateau and provider, and logged agents
-    per provider over all plateaux. A provider with no agents in a slot shows 0."""
+    per provider over all plateaux. A provider with no agents in a slot shows 0; a plateau
+    closed in a slot (its own hours, `[opening.plateaux]`) shows blank cells."""
     cov, alloc = tables.get("coverage"), tables.get("allocation")
     keys = ["slot_start"] + (["fold"] if cov is not None and "fold" in cov.columns else [])
     parts = []
@@ -373,7 +374,7 @@ def staffing_wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         parts.append(t)
     if not parts:
         return pd.DataFrame()
-    wide = pd.concat(parts, axis=1).sort_index().fillna(0.0)
+    wide = _blank_closed(pd.concat(parts, axis=1).sort_index().fillna(0.0), cov, keys)
     order = []  # per plateau: required, answering, shortfall side by side, then the providers
     plateaux = sorted(cov["plateau"].dropna().unique()) if cov is not None and "plateau" in cov else []
     for p in plateaux:
@@ -382,6 +383,19 @@ def staffing_wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     order += [c for c in wide.columns if c not in order]
     wide = wide[order].reset_index()
     return add_calendar({"w": wide})["w"]
+
+
+def _blank_closed(wide: pd.DataFrame, cov, keys: list) -> pd.DataFrame:
+    """Blank (NaN) the columns of a plateau in the slots where it has no coverage row (closed
+    by its own hours)."""
+    if cov is None or "plateau" not in cov.columns:
+        return wide
+    for p, rows in cov.groupby("plateau"):
+        shut = ~wide.index.isin(rows.set_index(keys).index)
+        if shut.any():
+            cols = [c for c in wide.columns if c.startswith(f"{p} ")]
+            wide.loc[shut, cols] = np.nan
+    return wide
 
 
 # ---------------------------------------------------------------------------------------------

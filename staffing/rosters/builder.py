@@ -476,6 +476,10 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
 
     shapes = sorted({(int(s), int(e)) for s, e in zip(x["start_min"], x["end_min"])})
     need = x.groupby(["day", "start_min", "end_min"])["advisers"].sum().to_dict()
+    # a day takes the week's shapes that lie within the span of its own plan shapes: another
+    # day's may not fit its opening hours (a Sunday opening at 20:00, a date with other hours)
+    day_shapes = {int(d): {u for u in shapes if g["start_min"].min() <= u[0]
+                           and u[1] <= g["end_min"].max()} for d, g in x.groupby("day")}
     rest, wrest = rules.daily_rest_hours * 60, rules.weekly_rest_hours * 60
     night = {u: night_minutes(u[0], u[1], None, 0, rules) >= NIGHT_SHIFT_MIN_HOURS * 60
              for u in shapes}
@@ -489,7 +493,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
             if d in off:
                 continue
             for u in shapes:
-                if d * DAY + u[0] - st.last_end >= rest:
+                if u in day_shapes.get(d, ()) and d * DAY + u[0] - st.last_end >= rest:
                     w[a, d, u] = m.NewBoolVar("")
         work = {d: sum(w[a, d, u] for u in shapes if (a, d, u) in w) for d in range(7)}
         for d in range(7):

@@ -140,7 +140,8 @@ def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
         def limit(name, terms, bound):
             if bound >= heads or not terms:
                 return
-            e = pulp.LpVariable(f"carry_{k}_w{week}_{name}", 0)
+            make = getattr(m.prob, "add_variable", pulp.LpVariable)  # as model.Context.newvar
+            e = make(f"carry_{k}_w{week}_{name}", 0)
             m.prob += (pulp.lpSum(terms) - e <= bound, f"carry_{k}_w{week}_{name}")
             extra.append((e, LIMIT_EUR))
 

@@ -7,6 +7,10 @@ an unpaid break placed on the slot grid within an hour either side of the middle
 (at most `break_after_hours` of work on either side). A pattern covers the slots in which the
 adviser is at work; starts are on the slot grid (the rules' step, rounded up to a whole slot).
 
+Shifts crossing midnight: when a day closes at 24:00 and the next date opens at 00:00, a
+pattern may start late in the day and end the next morning (22:00-06:00); it belongs to the
+date it starts on, and the slots it works after midnight are the next date's (`next_slots`).
+
 Tours: a team's daily counts decompose into weekly lines of at most `days_per_week` working days
 per adviser whenever each day needs no more than the headcount and the days add up to
 days_per_week x headcount; `build_tours` does it greedily (the days go to the advisers with the
@@ -36,6 +40,7 @@ class Pattern:
     break_minutes: int
     paid_hours: float
     slots: tuple[int, ...]  # indices into the day's open slots
+    next_slots: tuple[int, ...] = ()  # indices into the next date's slots (from its 00:00)
 
 
 def hhmm(minutes) -> str | None:
@@ -49,10 +54,15 @@ def hhmm(minutes) -> str | None:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def day_patterns(open_min: int, close_min: int, slot_minutes: int, rules) -> list[Pattern]:
-    """Every allowed shift pattern inside [open_min, close_min) on a slot grid from open_min."""
+def day_patterns(open_min: int, close_min: int, slot_minutes: int, rules,
+                 next_close: int | None = None) -> list[Pattern]:
+    """Every allowed shift pattern inside [open_min, close_min) on a slot grid from open_min.
+
+    next_close: when the day closes at 24:00 (close_min 1440) and the next date opens at 00:00,
+    that date's closing minute; shifts then also start late in the day and run on to at most
+    next_close the next date (minutes past 1440 in `end_min` and `break_start_min`)."""
     step = max(slot_minutes, math.ceil(rules.start_step_minutes / slot_minutes) * slot_minutes)
-    n_slots = (close_min - open_min) // slot_minutes
+    cross = next_close if close_min == 1440 and next_close else 0
     out: list[Pattern] = []
     for paid in rules.paid_hours:
         work = int(round(paid * 60))
@@ -68,20 +78,29 @@ def day_patterns(open_min: int, close_min: int, slot_minutes: int, rules) -> lis
                        if abs(o - mid) <= 60 and o <= limit and work - o <= limit and 0 < o < work]
         else:
             offsets = [None]
-        for start in range(open_min, close_min - span + 1, step):
+        last = min(close_min + cross - span, close_min - slot_minutes)
+        for start in range(open_min, last + 1, step):
             for off in offsets:
-                covered = []
-                for i in range(n_slots):
-                    s = open_min + i * slot_minutes
-                    if s < start or s + slot_minutes > start + span:
-                        continue
-                    if off is not None and start + off <= s < start + off + brk:
-                        continue
-                    covered.append(i)
-                b = None if off is None else start + off
-                pid = f"{hhmm(start)}-{hhmm(start + span)}" + (f" b{hhmm(b)}" if b is not None else "")
-                out.append(Pattern(pid, start, start + span, b, brk, float(paid), tuple(covered)))
+                out.append(_pattern(start, span, off, brk, float(paid), open_min, slot_minutes))
     return out
+
+
+def _pattern(start: int, span: int, off, brk: int, paid: float, open_min: int,
+             slot_minutes: int) -> Pattern:
+    """The pattern starting at `start` (minutes), break `off` minutes in (None: no break);
+    the slots at work before midnight index the day's grid from open_min, after it the next
+    date's grid from 00:00."""
+    covered, after = [], []
+    for s in range(start, start + span, slot_minutes):
+        if off is not None and start + off <= s < start + off + brk:
+            continue
+        if s < 1440:
+            covered.append((s - open_min) // slot_minutes)
+        else:
+            after.append((s - 1440) // slot_minutes)
+    b = None if off is None else start + off
+    pid = f"{hhmm(start)}-{hhmm(start + span)}" + (f" b{hhmm(b)}" if b is not None else "")
+    return Pattern(pid, start, start + span, b, brk, paid, tuple(covered), tuple(after))
 
 
 def build_tours(daily: pd.DataFrame, headcount: int, days_per_week: int) -> pd.DataFrame:
@@ -144,30 +163,97 @@ def build_tours(daily: pd.DataFrame, headcount: int, days_per_week: int) -> pd.D
 
 def uncovered_periods(scenario) -> list[tuple[int, int, int]]:
     """Open periods no allowed shift can cover: (weekday 0..6, start, end) in minutes after
-    midnight, merged; e.g. a Saturday open 09:00-13:00 cannot hold a 7-hour shift."""
+    midnight, merged; e.g. a Saturday open 09:00-13:00 cannot hold a 7-hour shift. A weekday
+    opening at 00:00 after one closing at 24:00 is also covered by the shifts crossing
+    midnight from the day before."""
     out = []
     for d in range(7):
         hours = scenario.opening_minutes(d)
         if hours is not None:
-            out += [(d, a, b) for a, b in _gaps(hours, scenario, d)]
+            out += [(d, a, b) for a, b in _gaps(hours, scenario, d,
+                                                scenario.opening_minutes((d - 1) % 7),
+                                                scenario.opening_minutes((d + 1) % 7))]
     return out
 
 
 def uncovered_exception_periods(scenario) -> list[tuple[int, object, int, int]]:
     """The same for the `[[calendar.exceptions]]` with other hours: (entry number from 1,
-    the entry, start, end)."""
+    the entry, start, end), with the dates around the entry's first date as they open."""
+    import datetime as dt
+
     cal = getattr(scenario, "calendar", None)
     out = []
     for i, ex in enumerate(cal.exceptions if cal is not None else ()):
         if ex.hours is not None:
-            out += [(i + 1, ex, a, b) for a, b in _gaps(ex.hours, scenario, ex.first.weekday()
-                                                        if ex.first == ex.last else None)]
+            out += [(i + 1, ex, a, b) for a, b in _gaps(
+                ex.hours, scenario, ex.first.weekday() if ex.first == ex.last else None,
+                scenario.opening_on(ex.first - dt.timedelta(days=1)),
+                scenario.opening_on(ex.first + dt.timedelta(days=1)))]
     return out
 
 
-def _gaps(hours: tuple[int, int], scenario, weekday: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) minutes of a day open `hours` that no allowed shift pattern of any
-    contract the teams use (its lengths, weekdays and window) covers."""
+def uncovered_plateau_periods(scenario) -> list[tuple[str, int, int, int]]:
+    """For plateaux with their own hours (`[opening.plateaux]`): (plateau, weekday, start,
+    end) minutes of those hours that no shift of an in-house team serving the plateau can
+    cover. A team's shifts span its plateaux' hours and a shift on the plateau starts while
+    it is open (as in the allocation model), the day before's crossing midnight included."""
+    prov = scenario.providers
+    teams = [tuple(t) for t in prov.loc[prov["kind"] == "inhouse", "plateaux"]]
+    step = scenario.slot_minutes
+    out = []
+    for p in scenario.plateau_opening:
+        for d in range(7):
+            own = scenario.opening_minutes(d, p)
+            if own is None or not any(p in t for t in teams):
+                continue
+            covered = set()
+            for t in (t for t in teams if p in t):
+                covered |= _team_minutes(scenario, t, p, d, 0)
+                covered |= _team_minutes(scenario, t, p, (d - 1) % 7, 1440)
+            gap = [m for m in range(own[0], own[1], step) if m not in covered]
+            for m in gap:  # merge consecutive slots
+                if out and out[-1][:2] == (p, d) and out[-1][3] == m:
+                    out[-1] = (p, d, out[-1][2], m + step)
+                else:
+                    out.append((p, d, m, m + step))
+    return out
+
+
+def _team_minutes(scenario, team: tuple, p: str, d: int, shift: int) -> set:
+    """Minutes (of the day after when `shift` is 1440) at which a shift of `team` on plateau p
+    starting on weekday d is at work."""
+    spans = [h for q in team if (h := scenario.opening_minutes(d, q)) is not None]
+    own = scenario.opening_minutes(d, p)
+    if not spans or own is None:
+        return set()
+    hours = (min(a for a, _ in spans), max(b for _, b in spans))
+    after = [h for q in team if (h := scenario.opening_minutes((d + 1) % 7, q)) is not None]
+    nxt = next_close(hours, (min(a for a, _ in after), max(b for _, b in after)) if after else None)
+    step = scenario.slot_minutes
+    out = set()
+    for pat in day_patterns(hours[0], hours[1], step, scenario.shifts, nxt):
+        if own[0] <= pat.start_min < own[1]:
+            if shift:
+                out.update(si * step for si in pat.next_slots)
+            else:
+                out.update(hours[0] + si * step for si in pat.slots)
+    return out
+
+
+def next_close(hours, after) -> int | None:
+    """The closing minute of the next date when shifts may cross midnight into it: the day
+    `hours` closes at 24:00 and the next date (`after`, its hours or None) opens at 00:00."""
+    if hours is None or after is None or hours[1] != 1440 or after[0] != 0:
+        return None
+    return after[1]
+
+
+def _gaps(hours: tuple[int, int], scenario, weekday: int | None = None, before=None,
+          after=None) -> list[tuple[int, int]]:
+    """(start, end) minutes of a day open `hours` (on `weekday`, None: any) that no allowed
+    shift pattern of any contract the teams use (its lengths, weekdays and window) covers,
+    with the day before open `before` and the day after `after` (for shifts crossing
+    midnight)."""
     import dataclasses
 
     from .contracts import groups
@@ -177,12 +263,16 @@ def _gaps(hours: tuple[int, int], scenario, weekday: int | None = None) -> list[
     covered = set()
     used = {g.contract.id: g.contract for g in groups(scenario)}.values()
     for c in used:
-        if weekday is not None and weekday not in c.weekdays:
-            continue
         rules = dataclasses.replace(scenario.shifts, paid_hours=tuple(c.paid_hours))
-        for p in day_patterns(hours[0], hours[1], step, rules):
-            if c.in_window(p.start_min, p.end_min):
-                covered.update(p.slots)
+        if weekday is None or weekday in c.weekdays:
+            for p in day_patterns(hours[0], hours[1], step, rules, next_close(hours, after)):
+                if c.in_window(p.start_min, p.end_min):
+                    covered.update(p.slots)
+        if before is not None and next_close(before, hours) is not None and (
+                weekday is None or (weekday - 1) % 7 in c.weekdays):
+            for p in day_patterns(before[0], before[1], step, rules, hours[1]):
+                if c.in_window(p.start_min, p.end_min):
+                    covered.update(p.next_slots)  # the day opens at 00:00: indices match
     out, gap = [], None
     for i in range(n + 1):
         if i < n and i not in covered:

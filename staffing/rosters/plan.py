@@ -125,14 +125,17 @@ def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
-               lp_bound: float | None, deadline=None) -> "alloc.WeekResult | None":
+               lp_bound: float | None, deadline=None,
+               carry: pd.DataFrame | None = None) -> "alloc.WeekResult | None":
     """The week again with in-house shifts fixed at `counts` ((group, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
     rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
     rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux).
     Within the run's deadline like every phase: None when it has passed before the LPs could
     finish (the caller keeps the week's outsourced plan with the rosters, status
-    time_limit); status `time_limit` when it stopped the MIP."""
+    time_limit); status `time_limit` when it stopped the MIP. carry: in-house advisers at work
+    per row (row, provider, agents) from the previous week's shifts crossing midnight: they
+    staff the rows too, and join the result's in-house table."""
     from ..allocation import highs, model as model_mod, rounding, solve as solve_mod
     from ..allocation import tables as tables_mod
     from ..allocation.options import Deadline
@@ -142,7 +145,13 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
         return None
     t1 = time.perf_counter()
     req = req_week.reset_index(drop=True)
-    m = model_mod.build(scenario, opts, req, week)
+    eff = ((1.0 - scenario.providers["shrinkage"]) / scenario.providers["aht_factor"]).to_dict()
+    has_carry = carry is not None and len(carry)
+    carry_v = np.zeros(len(req))
+    if has_carry:
+        np.add.at(carry_v, carry["row"].to_numpy(int),
+                  carry["agents"].to_numpy(float) * carry["provider"].map(eff).to_numpy(float))
+    m = model_mod.build(scenario, opts, req, week, carry=carry_v if has_carry else None)
     for (k, p, d, pat, v), g in zip(m.x, m.x_group):
         key = (g, p, pd.Timestamp(d), pat.start_min,
                -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
@@ -181,6 +190,9 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
                               time.perf_counter() - t1)
     r = tables_mod.extract(m, week, solved, integer=not opts.relax)
     tables_mod.week_parts(scenario, opts, m, r)  # (no anonymous tours: the rosters replace them)
+    if has_carry:
+        r.inhouse = (pd.concat([r.inhouse, carry], ignore_index=True)
+                     .groupby(["row", "provider"], as_index=False)["agents"].sum())
     return r
 
 
@@ -209,17 +221,28 @@ def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) ->
     return got.groupby(["row", "provider"]).size().rename("agents").astype(float).reset_index()
 
 
+def carried_in(rosters: pd.DataFrame, w0) -> pd.DataFrame:
+    """Roster lines dated before `w0` (a week's first day) that end after it: the shifts
+    crossing midnight into the week, whose tail staffs its first morning."""
+    if not len(rosters):
+        return rosters
+    return rosters[(rosters["date"] < w0) & (rosters["shift_end"] > w0)]
+
+
 def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame,
-           force: bool = False):
+           force: bool = False, carried: pd.DataFrame | None = None):
     """The week's result with the rostered in-house shifts, when they leave no requirement row
     less staffed than its need with the week's outsourced agents (no re-solve needed: the
     outsourced plan and its cost stand); None otherwise. force: even with a gap (the deadline
     left no time to re-solve: its deficit is then what the rosters leave, status
-    time_limit)."""
+    time_limit). carried: the previous week's lines crossing midnight into this one (they
+    staff its first morning)."""
     prov = scenario.providers
     eff = ((1.0 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
     req_week = req_week.reset_index(drop=True)
-    inhouse = roster_cover(req_week, rosters_week, scenario.slot_minutes)
+    at_work = (rosters_week if carried is None or not len(carried)
+               else pd.concat([carried, rosters_week], ignore_index=True))
+    inhouse = roster_cover(req_week, at_work, scenario.slot_minutes)
     staffed = np.zeros(len(req_week))
     np.add.at(staffed, inhouse["row"].to_numpy(int),
               inhouse["agents"].to_numpy(float) * inhouse["provider"].map(eff).to_numpy(float))
@@ -277,17 +300,22 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
         if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
             continue
         both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
-        if (both["advisers_plan"] != both["advisers_roster"]).any():
-            w0 = start + pd.Timedelta(days=7 * r.week)
-            adopted = _adopt(scenario, opts, r, req[req["week"] == r.week], rosters[
+        w0 = start + pd.Timedelta(days=7 * r.week)
+        carried = carried_in(rosters, w0)  # last week's shifts crossing midnight into this one
+        if (both["advisers_plan"] != both["advisers_roster"]).any() or len(carried):
+            week_req = req[req["week"] == r.week]
+            # with shifts carried in, the week's model never counted them: re-solve the
+            # outsourced agents against the rosters (its first morning may need fewer)
+            adopted = None if len(carried) else _adopt(scenario, opts, r, week_req, rosters[
                 (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))])
             if adopted is not None:
                 kept.append(adopted)
                 continue
             counts = {tuple(row[:-1]): float(row[-1])
                       for row in mine[keys + ["advisers"]].itertuples(index=False)}
-            jobs.append((scenario, opts, req[req["week"] == r.week], r.week, counts, r.lp_bound,
-                         deadline))
+            carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
+                     if len(carried) else None)
+            jobs.append((scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry))
     refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
     by_week = {r.week: r for r in results}
     for new in kept:
@@ -298,7 +326,8 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
         if new is None:  # the deadline passed: the rosters with the week's outsourced plan
             w0 = start + pd.Timedelta(days=7 * old.week)
             by_week[old.week] = _adopt(scenario, opts, old, job[2], rosters[
-                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))], True)
+                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))], True,
+                carried_in(rosters, w0))
             continue
         new.solve_s, new.build_s = old.solve_s, old.build_s
         new.status = alloc.combined_status([old.status, new.status])

@@ -81,5 +81,8 @@ def rebalance(scenario, opts, req: pd.DataFrame, results, rosters: pd.DataFrame)
             staffed[leave] -= eff[sh.team]
             staffed[take] += eff[sh.team]
             rosters.at[sh.Index, "plateau"] = p
-            changed.add(int((sh.date - start).days // 7))
+            week = int((sh.date - start).days // 7)
+            changed.add(week)
+            if sh.shift_end > start + pd.Timedelta(days=7 * week + 7) and week + 1 < opts.weeks:
+                changed.add(week + 1)  # a shift crossing midnight into the next week
     return rosters, changed
