@@ -402,13 +402,12 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     start = pd.Timestamp(start)
     r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
     r["wd"] = pd.to_datetime(r["date"]).dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
-    r["cell"] = (r["shift_start"].dt.strftime("%H:%M") + "-" + r["shift_end"].dt.strftime("%H:%M")
-                 + " " + r["plateau"])
-    wide = r.pivot_table(index=["week", "team", "adviser"], columns="wd", values="cell",
+    r["cell"] = _cells_text(r)
+    keys = ["week", "team", "adviser"]
+    wide = r.pivot_table(index=keys, columns="wd", values="cell",
                          aggfunc="first").reindex(columns=list(WEEKDAYS)).astype(object).fillna("off")
-    extra = r.groupby(["week", "team", "adviser"]).agg(
-        paid_hours=("paid_hours", "sum"),
-        plateau=("plateau", lambda s: ";".join(sorted(set(s)))))
+    extra = pd.DataFrame({"paid_hours": r.groupby(keys)["paid_hours"].sum(),
+                          "plateau": _plateaux_joined(r, keys)})
     wide = wide.join(extra).reset_index()
     lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
              .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
@@ -419,12 +418,35 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     return lines[cols]
 
 
+_HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=object)
+
+
+def _cells_text(r: pd.DataFrame) -> pd.Series:
+    """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock): strftime's
+    text, by table look-up."""
+    def hhmm(c):
+        t = r[c].to_numpy("datetime64[m]")
+        return _HHMM[(t - t.astype("datetime64[D]")).astype(int)]
+    return pd.Series(hhmm("shift_start") + "-" + hhmm("shift_end") + " "
+                     + r["plateau"].to_numpy(object), index=r.index)
+
+
+def _plateaux_joined(r: pd.DataFrame, keys: list) -> pd.Series:
+    """Per group of `keys` (sorted): its distinct plateaux, sorted, joined by ";"."""
+    u = r[keys + ["plateau"]].drop_duplicates().sort_values(keys + ["plateau"])
+    first = np.flatnonzero(u.duplicated(keys, keep="first").to_numpy() == False)  # noqa: E712
+    vals = u["plateau"].to_numpy(object)
+    ends = np.r_[first[1:], len(vals)]
+    index = pd.MultiIndex.from_frame(u[keys].iloc[first])
+    return pd.Series([";".join(vals[i:j]) for i, j in zip(first, ends)], index=index,
+                     dtype=object)
+
+
 def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
-    r = rosters.assign(cell=rosters["shift_start"].dt.strftime("%H:%M") + "-"
-                       + rosters["shift_end"].dt.strftime("%H:%M") + " " + rosters["plateau"],
+    r = rosters.assign(cell=_cells_text(rosters),
                        day=pd.to_datetime(rosters["date"]).dt.strftime("%Y-%m-%d"))
     wide = r.pivot_table(index=["adviser", "team", "contract"], columns="day", values="cell",
                          aggfunc="first").fillna("")

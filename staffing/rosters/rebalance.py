@@ -18,7 +18,8 @@ TOL = 1e-6
 def _staffed(req: pd.DataFrame, results, eff: dict, slot_minutes: int, rosters: pd.DataFrame,
              row_of: dict) -> np.ndarray:
     """Answering agents per requirement row: rostered advisers at work plus outsourced agents,
-    less the appointments served."""
+    less the appointments served (every shift's slots at once; the sums in the order of a
+    loop over the roster lines)."""
     out = np.zeros(len(req))
     for r in results:
         idx = np.flatnonzero(req["week"].to_numpy() == r.week)
@@ -26,10 +27,32 @@ def _staffed(req: pd.DataFrame, results, eff: dict, slot_minutes: int, rosters: 
             np.add.at(out, idx[r.z["row"].to_numpy(int)],
                       r.z["agents"].to_numpy(float) * r.z["provider"].map(eff).to_numpy(float))
         out[idx] -= r.cb
-    for sh in rosters.itertuples():
-        for i in _rows(sh, slot_minutes, row_of, sh.plateau):
-            out[i] += eff[sh.team]
+    line, row = _cells(rosters, slot_minutes, row_of)
+    np.add.at(out, row, rosters["team"].map(eff).to_numpy(float)[line])
     return out
+
+
+def _cells(rosters: pd.DataFrame, slot_minutes: int, row_of: dict) -> tuple:
+    """(roster line, requirement row) of every slot each line works on its plateau (its break
+    excluded), lines in order and each line's slots in time order: `_rows` for all lines."""
+    if not len(rosters):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    step = np.timedelta64(slot_minutes, "m").astype("timedelta64[ns]")
+    s = rosters["shift_start"].to_numpy("datetime64[ns]")
+    e = rosters["shift_end"].to_numpy("datetime64[ns]")
+    n = np.maximum(-((s - e) // step), 0).astype(int)  # slots from the start before the end
+    line = np.repeat(np.arange(len(rosters)), n)
+    t = s[line] + (np.arange(len(line)) - np.repeat(np.cumsum(n) - n, n)) * step
+    bs = rosters["break_start"].to_numpy("datetime64[ns]")[line]
+    be = rosters["break_end"].to_numpy("datetime64[ns]")[line]
+    work = ~((bs <= t) & (t < be))  # NaT (no break) compares False
+    line, t = line[work], t[work]
+    keys = pd.MultiIndex.from_tuples(list(row_of), names=["slot_start", "plateau"])
+    rows = np.fromiter(row_of.values(), dtype=int, count=len(row_of))
+    at = keys.get_indexer(pd.MultiIndex.from_arrays(
+        [t, rosters["plateau"].to_numpy()[line]], names=["slot_start", "plateau"]))
+    hit = at >= 0
+    return line[hit], rows[at[hit]]
 
 
 def _rows(sh, slot_minutes: int, row_of: dict, plateau: str) -> list[int]:
