@@ -181,7 +181,7 @@ def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 5
     me, kid = phases_mod.peak_mb()
     m = plan.manifest
     return {"wall": wall, "cpu": cpu_s, "rss": me, "rss_worker": kid, "phases_wall": ph.wall,
-            "phases_cpu": ph.cpu, "jobs": ph.jobs, "status": m["status"],
+            "phases_cpu": ph.cpu, "jobs": ph.jobs, "phases_rss": ph.rss, "status": m["status"],
             "cost": m["staffing_cost_eur"], "late": m["late_calls"], "short": plan.shortfall_share,
             "resolved": len((m.get("rosters") or {}).get("weeks_resolved_from_rosters", []))}
 
@@ -262,6 +262,10 @@ def _phase_table(kind: str, runs: list) -> None:
     print(f"    {'other (load, imports)':<22} wall {other_w:7.2f}  CPU {other_c:7.2f}")
     share = statistics.median(_solver_cpu(x) / x["cpu"] for x in runs)
     print(f"    HiGHS + CP-SAT: {100 * share:.0f} % of the CPU")
+    last = runs[-1]
+    grew = [n for n in names if last["phases_rss"].get(n, 0.0) >= last["rss"] - 1.0]
+    print(f"    peak memory of the command {last['rss']:.0f} MB, first reached by the end of: "
+          f"{min(grew, key=lambda n: names.index(n)) if grew else 'other'}")
 
 
 def main() -> None:

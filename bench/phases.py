@@ -40,6 +40,7 @@ class Phases:
         self.cpu: dict = {}
         self.calls: dict = {}
         self.jobs: dict = {}  # phase -> {split name: CPU s summed over that phase's jobs}
+        self.rss: dict = {}  # phase -> peak resident MB of this process at the phase's end
         self._stack: list = []
 
     def wrap(self, name: str, func):
@@ -54,6 +55,7 @@ class Phases:
                 self.wall[name] = self.wall.get(name, 0.0) + dw - frame[2]
                 self.cpu[name] = self.cpu.get(name, 0.0) + dc - frame[3]
                 self.calls[name] = self.calls.get(name, 0) + 1
+                self.rss[name] = max(self.rss.get(name, 0.0), peak_mb()[0])
                 if self._stack:
                     self._stack[-1][2] += dw
                     self._stack[-1][3] += dc

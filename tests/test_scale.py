@@ -108,3 +108,60 @@ def test_roster_sheet_cells_are_the_lines_text():
     worked = r.groupby("adviser")["date"].nunique()
     days = sheet.drop(columns=["team", "contract"])
     assert ((days != "").sum(axis=1).reindex(worked.index) == worked).all()
+
+
+@pytest.fixture(scope="module")
+def default_week_plan():
+    from staffing import allocation, scenario
+
+    sc = scenario.load()
+    opts = allocation.Options(weeks=2, rosters=True, workers=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    weeks = [req[req["week"] == w] for w in range(2)]
+    results = allocation._solve_weeks(sc, opts, weeks, allocation.Deadline.after(None), None)
+    return sc, opts, req, results
+
+
+def _counts(x: pd.DataFrame, days: int, drop: int = 0) -> dict:
+    """A week's shift counts keyed as refit_week wants them, `days` later, with `drop`
+    advisers moved from the largest shift of the first day to its earliest shift of the same
+    team and plateau (a gap to re-solve)."""
+    out = {}
+    for r in x.itertuples(index=False):
+        key = (r.provider, r.plateau, pd.Timestamp(r.date) + pd.Timedelta(days=days),
+               int(r.start_min), -1 if pd.isna(r.break_start_min) else int(r.break_start_min),
+               float(r.paid_hours))
+        out[key] = out.get(key, 0.0) + float(r.advisers)
+    if drop:
+        big = max((k for k in out if k[2] == min(k[2] for k in out)), key=lambda k: out[k])
+        out[big] -= drop
+        early = min((k for k in out if k[:3] == big[:3] and k != big), key=lambda k: k[3])
+        out[early] += drop
+    return out
+
+
+def test_identical_re_solves_are_solved_once_with_the_same_result(default_week_plan):
+    sc, opts, req, results = default_week_plan
+    x0 = results[0].x
+    jobs = [(sc, opts, req[req["week"] == w], w, _counts(x0, 7 * w, drop=d),
+             results[w].lp_bound, None) for w, d in ((0, 40), (1, 40), (1, 60))]
+    assert results[0].lp_bound == results[1].lp_bound  # the same week, moved
+    solved = []
+    run_jobs = roster_plan.alloc.run_jobs
+
+    def counted(func, js, workers, *a, **k):
+        solved.extend(j[3] for j in js)
+        return run_jobs(func, js, 1, *a, **k)
+
+    from unittest import mock
+
+    with mock.patch.object(roster_plan.alloc, "run_jobs", counted):
+        fast = roster_plan._run_refits(jobs, opts)
+    assert len(solved) == 2  # weeks 0 and 1 with 60 dropped; week 1 with 40 is week 0 moved
+    for job, got in zip(jobs, fast):
+        want = roster_plan.refit_week(*job)
+        assert got.week == want.week and got.objective == want.objective
+        assert (got.u == want.u).all() and (got.cb == want.cb).all()
+        pd.testing.assert_frame_equal(got.x.reset_index(drop=True), want.x.reset_index(drop=True))
+        pd.testing.assert_frame_equal(got.z.reset_index(drop=True), want.z.reset_index(drop=True))
+    assert fast[1].objective != fast[2].objective

@@ -178,6 +178,43 @@ def _refit_job(args):
     return refit_week(*args)
 
 
+def _refit_key(job, start) -> tuple:
+    """What decides a re-solve: the week's requirement rows and rostered shift counts (dates
+    relative to its first day), its LP bound, the advisers carried in from the previous
+    week's shifts crossing midnight (by row), and the order of its dates' names (variables
+    are named by date, and the solver sees them in name order)."""
+    req_week, week, counts, lp_bound = job[2:6]
+    carry = job[7] if len(job) > 7 else None
+    from ..allocation import reuse
+
+    w0 = start + pd.Timedelta(days=7 * week)
+    rel = sorted((k[0], k[1], (pd.Timestamp(k[2]) - w0).days, *k[3:], v) for k, v in counts.items())
+    names = [f"{w0 + pd.Timedelta(days=d):%m%d}" for d in range(7)]
+    carried = (None if carry is None else
+               repr(carry[["row", "provider", "agents"]].to_records(index=False).tolist()))
+    return (reuse.week_key(req_week, w0), repr(rel), lp_bound, carried,
+            tuple(np.argsort(names)))
+
+
+def _run_refits(jobs: list, opts) -> list:
+    """The re-solves `jobs` (in order), each distinct one solved once: a week whose key
+    (`_refit_key`) equals an earlier job's gets that result moved by whole weeks
+    (allocation.reuse.moved), as identical weeks of the plan do."""
+    from ..allocation import reuse
+
+    start = pd.Timestamp(opts.start)
+    first = reuse.distinct([_refit_key(j, start) for j in jobs])
+    solve = [i for i in range(len(jobs)) if first[i] == i]
+    got = dict(zip(solve, alloc.run_jobs(_refit_job, [jobs[i] for i in solve],
+                                         opts.workers or 2)))
+    out = []
+    for i, job in enumerate(jobs):
+        src = got.get(first[i])
+        out.append(src if first[i] == i or src is None else
+                   reuse.moved(src, job[3], 7 * (job[3] - jobs[first[i]][3])))
+    return out
+
+
 def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
     """In-house advisers at work per requirement row and team, from the roster lines:
     rows (row, provider, agents), `row` indexing req (one shift per slot it works, its break
@@ -292,7 +329,7 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
             carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
                      if len(carried) else None)
             jobs.append((scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry))
-    refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
+    refits = _run_refits(jobs, opts) if jobs else []
     by_week = {r.week: r for r in results}
     for new in kept:
         by_week[new.week] = new
