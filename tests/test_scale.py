@@ -52,8 +52,9 @@ def _req(weeks: int = 2) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["slot_start", "fold", "plateau", "week"])
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_rostered_coverage_equals_the_line_by_line_sum(seed):
+@pytest.mark.parametrize("seed,chunk", [(1, 50_000), (2, 7), (3, 1)])
+def test_rostered_coverage_equals_the_line_by_line_sum(seed, chunk, monkeypatch):
+    monkeypatch.setattr(rebalance, "CHUNK_LINES", chunk)  # blocks of lines: any size
     rosters, req = _rosters(seed), _req()
     row_of: dict = {}
     for i, key in enumerate(zip(req["slot_start"], req["plateau"])):
