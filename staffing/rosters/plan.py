@@ -435,7 +435,7 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     cols = ["week", "provider", "plateau", "tour", "advisers"] + list(WEEKDAYS) + ["paid_hours"]
     if not len(rosters):
         return pd.DataFrame(columns=cols)
-    r = rosters.copy()
+    r = rosters.copy(deep=False)  # copy-on-write: the columns added here are r's alone
     start = pd.Timestamp(start)
     r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
     r["wd"] = pd.to_datetime(r["date"]).dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
@@ -496,7 +496,7 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     t = tours_from_rosters(rosters, opts.start, opts.weeks)
     t.insert(0, "scenario", name)
     tables["tours"] = t
-    r = rosters.copy()
+    r = rosters.copy(deep=False)  # copy-on-write: the scenario column is r's alone
     r.insert(0, "scenario", name)
     tables["rosters"] = r.reset_index(drop=True)
 
