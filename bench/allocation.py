@@ -24,7 +24,8 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
    the plan's tables, economics, the rule check and the written run; peak resident memory of
    the command and of its largest worker; the share of the CPU inside HiGHS and CP-SAT.
    Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
-   --year-reuse: also the rule-free year with every week solved (the week reuse's baseline).
+   --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
+   --against SRC: also the rostered year run by another source tree (before/after in one run).
 
 CPU seconds are this process's plus its finished children's (the week processes). Each line
 also gives the solve status, the gap to the best bound, the staffing cost, the expected late
@@ -186,20 +187,26 @@ def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 5
             "resolved": len((m.get("rosters") or {}).get("weeks_resolved_from_rosters", []))}
 
 
-def _child(kind: str, time_limit: float, weeks: int) -> dict:
-    """A year run in a fresh interpreter (its own peak memory and imports): its figures."""
+def _child(kind: str, time_limit: float, weeks: int, src: str | None = None) -> dict:
+    """A year run in a fresh interpreter (its own peak memory and imports): its figures;
+    src: the source tree of `staffing` to run (another version, e.g. main's, as a baseline)."""
     import json
     import subprocess
     import sys
 
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = str(Path(src).absolute())
     out = subprocess.run([sys.executable, __file__, "--year-child", kind, "--time-limit",
-                          str(time_limit), "--year-weeks", str(weeks)], capture_output=True, text=True, check=False)
+                          str(time_limit), "--year-weeks", str(weeks)], capture_output=True,
+                         text=True, check=False, env=env)
     lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
     if not lines:
         raise SystemExit(f"year run {kind} failed:\n{out.stderr[-3000:]}")
     return json.loads(lines[-1])
 
 
+AGAINST = "rostered, --against tree"
 YEAR_KINDS = {"rostered": (True, True), "rule-free": (False, True),
               "rule-free, every week solved": (False, False)}
 
@@ -207,10 +214,15 @@ YEAR_KINDS = {"rostered": (True, True), "rule-free": (False, True),
 def year(args) -> None:
     """The 52-week default with rosters against the rule-free year, interleaved, medians."""
     kinds = ["rostered", "rule-free"] + (["rule-free, every week solved"] if args.year_reuse else [])
+    runs = {k: (k, None) for k in kinds}
+    if args.against:
+        runs[AGAINST] = ("rostered", args.against)
+        kinds.insert(1, AGAINST)
     got = {k: [] for k in kinds}
     for _ in range(args.repeats):
         for k in kinds:
-            got[k].append(_child(k, args.time_limit * args.year_weeks, args.year_weeks))
+            kind, src = runs[k]
+            got[k].append(_child(kind, args.time_limit * args.year_weeks, args.year_weeks, src))
     med = lambda k, f: statistics.median(x[f] for x in got[k])  # noqa: E731
     print(f"\n{args.year_weeks} weeks, 2 processes, fresh interpreter per run, medians of {args.repeats}")
     print(f"{'run':<30}{'wall s':>8}{'CPU s':>8}{'MB peak':>9}{'worker MB':>10}  status"
@@ -223,6 +235,10 @@ def year(args) -> None:
     base = "rule-free"
     print(f"ratio rostered / {base}: wall {med('rostered', 'wall') / med(base, 'wall'):.2f}, "
           f"CPU {med('rostered', 'cpu') / med(base, 'cpu'):.2f}")
+    if args.against:
+        print(f"ratio rostered / {AGAINST}: wall {med('rostered', 'wall') / med(AGAINST, 'wall'):.2f}"
+              f", CPU {med('rostered', 'cpu') / med(AGAINST, 'cpu'):.2f}, peak memory "
+              f"{med('rostered', 'rss') / med(AGAINST, 'rss'):.2f}")
     if args.year_reuse:
         b = "rule-free, every week solved"
         print(f"ratio rule-free (identical weeks once) / every week solved: wall "
@@ -277,6 +293,8 @@ def main() -> None:
     ap.add_argument("--year-only", action="store_true", help="only the 52 weeks")
     ap.add_argument("--year-reuse", action="store_true",
                     help="also the rule-free year with every week solved")
+    ap.add_argument("--against", metavar="SRC", help="also the rostered year with the staffing "
+                    "package of source tree SRC (e.g. `git archive main` unpacked), same run")
     ap.add_argument("--year-weeks", type=int, default=52, help="weeks of the --year runs")
     ap.add_argument("--year-child", choices=list(YEAR_KINDS), help=argparse.SUPPRESS)
     args = ap.parse_args()
