@@ -437,13 +437,13 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
         return pd.DataFrame(columns=cols)
     r = rosters.copy(deep=False)  # copy-on-write: the columns added here are r's alone
     start = pd.Timestamp(start)
-    r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
-    r["wd"] = pd.to_datetime(r["date"]).dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
-    r["cell"] = _cells_text(r)
+    date = pd.to_datetime(r["date"])
+    r["week"] = ((date - start).dt.days // 7 + 1).astype(int)
     keys = ["week", "team", "adviser"]
-    wide = r.pivot_table(index=keys, columns="wd", values="cell",
-                         aggfunc="first").reindex(columns=list(WEEKDAYS)).astype(object).fillna("off")
-    extra = pd.DataFrame({"paid_hours": r.groupby(keys)["paid_hours"].sum(),
+    groups = r.groupby(keys, sort=True)
+    wide = _week_grid(groups.ngroup().to_numpy(), date.dt.day_of_week.to_numpy(),
+                      _cells_text(r), groups.size().index, WEEKDAYS)
+    extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
                           "plateau": _plateaux_joined(r, keys)})
     wide = wide.join(extra).reset_index()
     lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
@@ -458,14 +458,29 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=object)
 
 
-def _cells_text(r: pd.DataFrame) -> pd.Series:
+def _cells_text(r: pd.DataFrame) -> np.ndarray:
     """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock): strftime's
-    text, by table look-up."""
-    def hhmm(c):
+    text, each distinct one made once (the lines share it); an object array."""
+    def minute(c):
         t = r[c].to_numpy("datetime64[m]")
-        return _HHMM[(t - t.astype("datetime64[D]")).astype(int)]
-    return pd.Series(hhmm("shift_start") + "-" + hhmm("shift_end") + " "
-                     + r["plateau"].to_numpy(object), index=r.index)
+        return (t - t.astype("datetime64[D]")).astype(np.int64)
+    code, plats = pd.factorize(r["plateau"].to_numpy(object))
+    key = (minute("shift_start") * 1440 + minute("shift_end")) * (len(plats) + 1) + code + 1
+    uniq, inverse = np.unique(key, return_inverse=True)
+    p = uniq % (len(plats) + 1) - 1
+    se = uniq // (len(plats) + 1)
+    text = np.array([f"{_HHMM[a // 1440]}-{_HHMM[a % 1440]} {plats[i] if i >= 0 else np.nan}"
+                     for a, i in zip(se.tolist(), p.tolist())], dtype=object)
+    return text[inverse.ravel()]
+
+
+def _week_grid(group, day, cell, index, weekdays) -> pd.DataFrame:
+    """Groups down (`index`, group codes `group` of the lines), weekdays across: each day's
+    first line's cell, "off" where none."""
+    grid = np.full((len(index), 7), "off", dtype=object)
+    first = ~pd.Series(group * 7 + day).duplicated().to_numpy()
+    grid[group[first], day[first]] = cell[first]
+    return pd.DataFrame(grid, index=index, columns=pd.Index(list(weekdays), name="wd"))
 
 
 def _plateaux_joined(r: pd.DataFrame, keys: list) -> pd.Series:
@@ -483,7 +498,7 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
-    r = rosters.assign(cell=_cells_text(rosters),
+    r = rosters.assign(cell=pd.Series(_cells_text(rosters), index=rosters.index),
                        day=pd.to_datetime(rosters["date"]).dt.strftime("%Y-%m-%d"))
     wide = r.pivot_table(index=["adviser", "team", "contract"], columns="day", values="cell",
                          aggfunc="first").fillna("")
