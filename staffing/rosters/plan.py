@@ -498,11 +498,20 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
-    r = rosters.assign(cell=pd.Series(_cells_text(rosters), index=rosters.index),
-                       day=pd.to_datetime(rosters["date"]).dt.strftime("%Y-%m-%d"))
-    wide = r.pivot_table(index=["adviser", "team", "contract"], columns="day", values="cell",
-                         aggfunc="first").fillna("")
-    return wide.reset_index()
+    keys = ["adviser", "team", "contract"]
+    groups = rosters.groupby(keys, sort=True)
+    day = pd.to_datetime(rosters["date"]).dt.normalize()
+    code, days = pd.factorize(day, sort=True)
+    group = groups.ngroup().to_numpy()
+    grid = np.full((groups.ngroups, len(days)), np.nan, dtype=object)
+    first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
+    grid[group[first], code[first]] = _cells_text(rosters)[first]
+    names = pd.Index(days.strftime("%Y-%m-%d"), name="day")
+    wide = pd.DataFrame({n: pd.Series(grid[:, j], dtype=rosters["plateau"].dtype)
+                         for j, n in enumerate(names)})
+    wide.columns = names
+    wide.index = groups.size().index
+    return wide.fillna("").reset_index()
 
 
 def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
