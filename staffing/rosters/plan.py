@@ -78,6 +78,7 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
     if not parts:
         return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
+    del parts  # their memory back before the sort (a year's rosters: ~100 MB a copy)
     return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
 
 
