@@ -41,6 +41,7 @@ class Phases:
         self.calls: dict = {}
         self.jobs: dict = {}  # phase -> {split name: CPU s summed over that phase's jobs}
         self.rss: dict = {}  # phase -> peak resident MB of this process at the phase's end
+        self.highs_in_jobs = 0.0  # CPU in HiGHS of jobs that ran in this process (counted there)
         self._stack: list = []
 
     def wrap(self, name: str, func):
@@ -135,8 +136,12 @@ def instrumented(ph: Phases):
 
     run_jobs = parallel.run_jobs
 
+    from staffing.allocation import highs
+
     def recorded(func, jobs, workers, progress=None, on_result=None):
+        h0 = highs.RUN_CPU_S[0]
         out = run_jobs(func, jobs, workers, progress, on_result)
+        ph.highs_in_jobs += highs.RUN_CPU_S[0] - h0  # jobs run here (one job, one worker)
         for r in out:
             split = getattr(r, "cpu_s", None)
             if split and hasattr(r, "week"):
