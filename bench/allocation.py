@@ -14,12 +14,18 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
      take-or-pay) scenario, 15-minute slots, two weeks, `--headcount optimise`; target: under
      20 s of wall time.
 2. --cbc: the default week with CBC (pulp.PULP_CBC_CMD, the fallback solver) against HiGHS.
-3. --year: the 52-week default as `staffing optimise --weeks 52` runs it (two processes, plan
-   written to a temporary folder), with identical weeks solved once and, as the baseline in the
-   same run, every week solved; wall and CPU seconds by phase: requirements and headcount,
-   the weeks (their CPU by phase summed over the solved weeks: model build in PuLP, inside
-   HiGHS, rounding and the rest of the solve, tables and tours), the plan's tables, economics
-   and the written run (CSV, Parquet, plan.xlsx); target under 25 s of wall time.
+3. --year: the 52-week default as `staffing optimise --weeks 52` runs it, rosters on (two
+   processes, plan written to a temporary folder, the rosters checked as the command does),
+   against the rule-free year (`--no-rosters`) as the baseline in the same run (interleaved,
+   --repeats runs each, medians); wall and CPU seconds by phase (`bench/phases.py`):
+   requirements, headcount, the weeks (their CPU by phase summed over the solved weeks: model
+   build, inside HiGHS, rounding and the rest of the solve, tables), the rosters (CP-SAT
+   against the Python around it, in the team processes), the weeks re-solved with the rosters,
+   the plan's tables, economics, the rule check and the written run; peak resident memory of
+   the command and of its largest worker; the share of the CPU inside HiGHS and CP-SAT.
+   Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
+   --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
+   --against SRC: also the rostered year run by another source tree (before/after in one run).
 
 CPU seconds are this process's plus its finished children's (the week processes). Each line
 also gives the solve status, the gap to the best bound, the staffing cost, the expected late
@@ -44,6 +50,7 @@ UPLIFT_X20 = ["pricing.regimes.R2.call_uplift=21"]
 RATIO_TARGET = 2.0
 TWO_PLATEAU_TARGET_S = 20.0
 YEAR_TARGET_S = 25.0
+YEAR_MEMORY_MB = 500
 
 
 def cpu() -> float:
@@ -147,45 +154,139 @@ def two(args) -> None:
           f"{'met' if wall < TWO_PLATEAU_TARGET_S else 'NOT met'} ({wall:.1f} s)")
 
 
-def year(args, reuse_weeks: bool) -> None:
-    """The 52-week default through optimise, economics and the written run, by phase."""
+def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 52) -> dict:
+    """One 52-week run as `staffing optimise --weeks 52` does it (in this fresh interpreter):
+    optimise, economics, the rule check, the written run; figures by phase (bench/phases.py)."""
     from unittest import mock
 
     from staffing import economics, report
     from staffing.allocation import reuse
+    from staffing.rosters import check
 
-    weeks_done = []
+    import phases as phases_mod
 
-    def recorded(func, jobs, workers, progress=None, on_result=None):
-        out = run_jobs(func, jobs, workers, progress, on_result)
-        weeks_done.extend(r for r in out if getattr(r, "cpu_s", None))
-        return out
-
-    run_jobs = allocation.run_jobs
+    ph = phases_mod.Phases()
     same = mock.patch.object(reuse, "distinct", lambda keys: {w: w for w in range(len(keys))})
-    with mock.patch.object(allocation, "run_jobs", recorded), \
+    with phases_mod.instrumented(ph), \
             (mock.patch.object(reuse, "distinct", reuse.distinct) if reuse_weeks else same), \
             tempfile.TemporaryDirectory() as tmp:
-        t0, c0 = time.perf_counter(), cpu()
+        from staffing.allocation import highs
+
+        t0, c0, h0 = time.perf_counter(), phases_mod.cpu(), highs.RUN_CPU_S[0]
         sc = scenario.load()
-        plan = allocation.optimise(sc, allocation.Options(weeks=52, workers=2,
-                                                          time_limit=args.time_limit * 52))
-        t1, c1 = time.perf_counter(), cpu()
+        opts = allocation.Options(weeks=weeks, workers=2, time_limit=time_limit, rosters=rosters)
+        plan = allocation.optimise(sc, opts)
         plan = economics.add_to_plan(sc, plan)
         report.write_plan(sc, plan, Path(tmp) / "run", force=True, settings=(), charts=None)
-        t2, c2 = time.perf_counter(), cpu()
-    label = "identical weeks once" if reuse_weeks else "every week solved (baseline)"
-    phases = {k: sum(r.cpu_s.get(k, 0.0) for r in weeks_done)
-              for k in ("build", "highs", "rounding", "tables")}
-    solver_share = phases["highs"] / (c2 - c0)
-    print(f"52 weeks, 2 processes, {label}: {len({r.week for r in weeks_done})} weeks solved")
-    print(f"  total        wall {t2 - t0:7.2f} s  CPU {c2 - c0:7.2f} s  "
-          f"(HiGHS {100 * solver_share:.0f} % of the CPU)")
-    print(f"  optimise     wall {t1 - t0:7.2f} s  CPU {c1 - c0:7.2f} s  of which in the weeks: "
-          + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
-    print(f"  economics + write wall {t2 - t1:7.2f} s  CPU {c2 - c1:7.2f} s")
-    print(f"  target < {YEAR_TARGET_S:g} s of wall: {'met' if t2 - t0 < YEAR_TARGET_S else 'NOT met'}"
-          f"; status {plan.manifest['status']}, cost {plan.manifest['staffing_cost_eur']:,.0f} EUR")
+        if "rosters" in plan.tables:
+            check.check_run(dict(plan.tables), plan.manifest)
+        wall, cpu_s = time.perf_counter() - t0, phases_mod.cpu() - c0
+        ph.add_job("in this process", {"highs": highs.RUN_CPU_S[0] - h0 - ph.highs_in_jobs})
+    me, kid = phases_mod.peak_mb()
+    m = plan.manifest
+    return {"wall": wall, "cpu": cpu_s, "rss": me, "rss_worker": kid, "phases_wall": ph.wall,
+            "phases_cpu": ph.cpu, "jobs": ph.jobs, "phases_rss": ph.rss, "status": m["status"],
+            "cost": m["staffing_cost_eur"], "late": m["late_calls"], "short": plan.shortfall_share,
+            "resolved": len((m.get("rosters") or {}).get("weeks_resolved_from_rosters", []))}
+
+
+def _child(kind: str, time_limit: float, weeks: int, src: str | None = None) -> dict:
+    """A year run in a fresh interpreter (its own peak memory and imports): its figures;
+    src: the source tree of `staffing` to run (another version, e.g. main's, as a baseline)."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = str(Path(src).absolute())
+    out = subprocess.run([sys.executable, __file__, "--year-child", kind, "--time-limit",
+                          str(time_limit), "--year-weeks", str(weeks)], capture_output=True,
+                         text=True, check=False, env=env)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
+    if not lines:
+        raise SystemExit(f"year run {kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+AGAINST = "rostered, --against tree"
+YEAR_KINDS = {"rostered": (True, True), "rule-free": (False, True),
+              "rule-free, every week solved": (False, False)}
+
+
+def year(args) -> None:
+    """The 52-week default with rosters against the rule-free year, interleaved, medians."""
+    kinds = ["rostered", "rule-free"] + (["rule-free, every week solved"] if args.year_reuse else [])
+    runs = {k: (k, None) for k in kinds}
+    if args.against:
+        runs[AGAINST] = ("rostered", args.against)
+        kinds.insert(1, AGAINST)
+    got = {k: [] for k in kinds}
+    for _ in range(args.repeats):
+        for k in kinds:
+            kind, src = runs[k]
+            got[k].append(_child(kind, args.time_limit * args.year_weeks, args.year_weeks, src))
+    med = lambda k, f: statistics.median(x[f] for x in got[k])  # noqa: E731
+    print(f"\n{args.year_weeks} weeks, 2 processes, fresh interpreter per run, medians of {args.repeats}")
+    print(f"{'run':<30}{'wall s':>8}{'CPU s':>8}{'MB peak':>9}{'worker MB':>10}  status"
+          f"{'cost EUR':>16}{'short':>9}")
+    for k in kinds:
+        last = got[k][-1]
+        print(f"{k:<30}{med(k, 'wall'):>8.1f}{med(k, 'cpu'):>8.1f}{med(k, 'rss'):>9.0f}"
+              f"{med(k, 'rss_worker'):>10.0f}  {last['status']:<10}{last['cost']:>14,.0f}"
+              f"{100 * last['short']:>8.4f}%")
+    base = "rule-free"
+    print(f"ratio rostered / {base}: wall {med('rostered', 'wall') / med(base, 'wall'):.2f}, "
+          f"CPU {med('rostered', 'cpu') / med(base, 'cpu'):.2f}")
+    if args.against:
+        print(f"ratio rostered / {AGAINST}: wall {med('rostered', 'wall') / med(AGAINST, 'wall'):.2f}"
+              f", CPU {med('rostered', 'cpu') / med(AGAINST, 'cpu'):.2f}, peak memory "
+              f"{med('rostered', 'rss') / med(AGAINST, 'rss'):.2f}")
+    if args.year_reuse:
+        b = "rule-free, every week solved"
+        print(f"ratio rule-free (identical weeks once) / every week solved: wall "
+              f"{med(base, 'wall') / med(b, 'wall'):.2f}, CPU {med(base, 'cpu') / med(b, 'cpu'):.2f}")
+    for k in kinds:
+        _phase_table(k, got[k])
+    r = got["rostered"]
+    wall, rss = med("rostered", "wall"), max(med("rostered", "rss"), med("rostered", "rss_worker"))
+    solver = statistics.median(_solver_cpu(x) / x["cpu"] for x in r)
+    print(f"targets (rostered): wall {wall:.1f} s < {YEAR_TARGET_S:g} s: "
+          f"{'met' if wall < YEAR_TARGET_S else 'NOT met'}; HiGHS + CP-SAT {100 * solver:.0f} % of "
+          f"the CPU >= 50 %: {'met' if solver >= 0.5 else 'NOT met'}; peak {rss:.0f} MB < "
+          f"{YEAR_MEMORY_MB} MB: {'met' if rss < YEAR_MEMORY_MB else 'NOT met'}")
+
+
+def _solver_cpu(x: dict) -> float:
+    j = x["jobs"]
+    return (j.get("weeks", {}).get("highs", 0.0) + j.get("re-solves", {}).get("highs", 0.0)
+            + j.get("rosters", {}).get("cp-sat", 0.0) + j.get("in this process", {}).get("highs", 0))
+
+
+def _phase_table(kind: str, runs: list) -> None:
+    """Median wall and CPU seconds per phase, and the jobs' own CPU splits."""
+    names = list(dict.fromkeys(n for x in runs for n in x["phases_wall"]))
+    med = lambda f, n: statistics.median(x[f].get(n, 0.0) for x in runs)  # noqa: E731
+    print(f"  {kind}: phases (exclusive; CPU includes the phase's worker processes)")
+    for n in names:
+        splits = {}
+        for x in runs:
+            for k, v in x["jobs"].get(n, {}).items():
+                splits.setdefault(k, []).append(v)
+        inside = ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in splits.items())
+        print(f"    {n:<22} wall {med('phases_wall', n):7.2f}  CPU {med('phases_cpu', n):7.2f}"
+              + (f"   in the jobs: {inside}" if inside else ""))
+    inside = statistics.median(x["jobs"].get("in this process", {}).get("highs", 0.0) for x in runs)
+    print(f"    {'(HiGHS in this process':<22} CPU {inside:.2f}: re-plans, headcount)")
+    other_w = statistics.median(x["wall"] - sum(x["phases_wall"].values()) for x in runs)
+    other_c = statistics.median(x["cpu"] - sum(x["phases_cpu"].values()) for x in runs)
+    print(f"    {'other (load, imports)':<22} wall {other_w:7.2f}  CPU {other_c:7.2f}")
+    share = statistics.median(_solver_cpu(x) / x["cpu"] for x in runs)
+    print(f"    HiGHS + CP-SAT: {100 * share:.0f} % of the CPU")
+    last = runs[-1]
+    grew = [n for n in names if last["phases_rss"].get(n, 0.0) >= last["rss"] - 1.0]
+    print(f"    peak memory of the command {last['rss']:.0f} MB, first reached by the end of: "
+          f"{min(grew, key=lambda n: names.index(n)) if grew else 'other'}")
 
 
 def main() -> None:
@@ -195,7 +296,18 @@ def main() -> None:
     ap.add_argument("--cbc", action="store_true", help="also the default week with CBC")
     ap.add_argument("--year", action="store_true", help="also 52 weeks on two processes")
     ap.add_argument("--year-only", action="store_true", help="only the 52 weeks")
+    ap.add_argument("--year-reuse", action="store_true",
+                    help="also the rule-free year with every week solved")
+    ap.add_argument("--against", metavar="SRC", help="also the rostered year with the staffing "
+                    "package of source tree SRC (e.g. `git archive main` unpacked), same run")
+    ap.add_argument("--year-weeks", type=int, default=52, help="weeks of the --year runs")
+    ap.add_argument("--year-child", choices=list(YEAR_KINDS), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.year_child:
+        import json
+
+        print(json.dumps(year_run(*YEAR_KINDS[args.year_child], args.time_limit, args.year_weeks)))
+        return
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; medians of "
           f"{args.repeats} runs")
     print(f"{'run':<34}{'wall s':>8}{'CPU s':>8}  {'status':<11}{'gap':>9}{'cost EUR':>14}"
@@ -210,8 +322,7 @@ def main() -> None:
         print(line("1 week, highs", h))
         print(line("1 week, cbc", c))
     if args.year or args.year_only:
-        for reuse_weeks in (False, True):
-            year(args, reuse_weeks)
+        year(args)
     print(f"load average now {os.getloadavg()[0]:.2f} (other processes share the cores)")
 
 

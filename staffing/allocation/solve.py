@@ -213,5 +213,7 @@ def solve_week(scenario, opts, req, week: int, deadline, heads: dict | None = No
     """Build and solve one week (req: its requirement rows); heads fixes in-house headcounts
     (the horizon's decision). Returns (Model, Solved)."""
     req = req.reset_index(drop=True)
+    c0 = time.process_time()
     m = build(scenario, opts, req, week, heads=heads)
+    m.build_cpu_s = time.process_time() - c0  # CPU (build_s is wall time) for the week's phases
     return m, solve_model(m, scenario, opts, deadline, week)

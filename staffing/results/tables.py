@@ -71,6 +71,8 @@ _FLOAT_SUFFIXES = ("_eur", "_s", "_hours", "_agents", "_erlangs", "_share", "_ca
 _FLOAT_NAMES = {"calls", "service_level", "occupancy", "share", "sl_target", "gap", "value"}
 
 _STR_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
+    pd.get_option("mode.copy_on_write"))  # pandas 3: always on
 _ISO_DT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _ISO_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -178,7 +180,8 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
     # str: numbers that are ids come back from CSV as int; keep their text form
     if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # text or missing already
         s = s.astype(_STR_DTYPE)
-        return s.mask(s == "")
+        empty = s == ""
+        return s.mask(empty) if empty.any() else s  # (no copy of a column without "")
     def text(v):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or v == "":
             return np.nan
@@ -200,7 +203,9 @@ def normalise_table(table: str, df: pd.DataFrame, declared: dict[str, str] | Non
             if fallback == kind:
                 raise InputError(f"cannot read as {kind}: {exc}", file=table, field=col) from exc
             out[col] = _coerce(df[col], fallback)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+    # with copy-on-write, columns already of their dtype are shared with `df`, not copied (a
+    # year's rosters table is ~100 MB): either frame's later changes stay its own
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=not _COPY_ON_WRITE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +240,7 @@ def add_calendar(tables: dict[str, pd.DataFrame], start=None) -> dict[str, pd.Da
         if w is None or name in NO_CALENDAR or {"weekday", "week"} <= set(df.columns):
             out[name] = df
             continue
-        df = df.copy()
+        df = df.copy(deep=False)  # copy-on-write: the new columns are this frame's alone
         at = 1 + max(df.columns.get_loc(c) for c in _CAL_AFTER if c in df.columns)
         day = w.dt.normalize()
         names = np.asarray(WEEKDAYS, dtype=object)[w.dt.day_of_week.to_numpy(dtype="int64")]

@@ -97,6 +97,7 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
     if not parts:
         return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
+    del parts  # their memory back before the sort (a year's rosters: ~100 MB a copy)
     return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
 
 
@@ -198,6 +199,43 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
 
 def _refit_job(args):
     return refit_week(*args)
+
+
+def _refit_key(job, start) -> tuple:
+    """What decides a re-solve: the week's requirement rows and rostered shift counts (dates
+    relative to its first day), its LP bound, the advisers carried in from the previous
+    week's shifts crossing midnight (by row), and the order of its dates' names (variables
+    are named by date, and the solver sees them in name order)."""
+    req_week, week, counts, lp_bound = job[2:6]
+    carry = job[7] if len(job) > 7 else None
+    from ..allocation import reuse
+
+    w0 = start + pd.Timedelta(days=7 * week)
+    rel = sorted((k[0], k[1], (pd.Timestamp(k[2]) - w0).days, *k[3:], v) for k, v in counts.items())
+    names = [f"{w0 + pd.Timedelta(days=d):%m%d}" for d in range(7)]
+    carried = (None if carry is None else
+               repr(carry[["row", "provider", "agents"]].to_records(index=False).tolist()))
+    return (reuse.week_key(req_week, w0), repr(rel), lp_bound, carried,
+            tuple(np.argsort(names)))
+
+
+def _run_refits(jobs: list, opts) -> list:
+    """The re-solves `jobs` (in order), each distinct one solved once: a week whose key
+    (`_refit_key`) equals an earlier job's gets that result moved by whole weeks
+    (allocation.reuse.moved), as identical weeks of the plan do."""
+    from ..allocation import reuse
+
+    start = pd.Timestamp(opts.start)
+    first = reuse.distinct([_refit_key(j, start) for j in jobs])
+    solve = [i for i in range(len(jobs)) if first[i] == i]
+    got = dict(zip(solve, alloc.run_jobs(_refit_job, [jobs[i] for i in solve],
+                                         opts.workers or 2)))
+    out = []
+    for i, job in enumerate(jobs):
+        src = got.get(first[i])
+        out.append(src if first[i] == i or src is None else
+                   reuse.moved(src, job[3], 7 * (job[3] - jobs[first[i]][3])))
+    return out
 
 
 def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
@@ -316,7 +354,7 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
             carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
                      if len(carried) else None)
             jobs.append((scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry))
-    refits = alloc.run_jobs(_refit_job, jobs, opts.workers or 2) if jobs else []
+    refits = _run_refits(jobs, opts) if jobs else []
     by_week = {r.week: r for r in results}
     for new in kept:
         by_week[new.week] = new
@@ -423,17 +461,16 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     cols = ["week", "provider", "plateau", "tour", "advisers"] + list(WEEKDAYS) + ["paid_hours"]
     if not len(rosters):
         return pd.DataFrame(columns=cols)
-    r = rosters.copy()
+    r = rosters.copy(deep=False)  # copy-on-write: the columns added here are r's alone
     start = pd.Timestamp(start)
-    r["week"] = ((pd.to_datetime(r["date"]) - start).dt.days // 7 + 1).astype(int)
-    r["wd"] = pd.to_datetime(r["date"]).dt.day_of_week.map(dict(enumerate(WEEKDAYS)))
-    r["cell"] = (r["shift_start"].dt.strftime("%H:%M") + "-" + r["shift_end"].dt.strftime("%H:%M")
-                 + " " + r["plateau"])
-    wide = r.pivot_table(index=["week", "team", "adviser"], columns="wd", values="cell",
-                         aggfunc="first").reindex(columns=list(WEEKDAYS)).astype(object).fillna("off")
-    extra = r.groupby(["week", "team", "adviser"]).agg(
-        paid_hours=("paid_hours", "sum"),
-        plateau=("plateau", lambda s: ";".join(sorted(set(s)))))
+    date = pd.to_datetime(r["date"])
+    r["week"] = ((date - start).dt.days // 7 + 1).astype(int)
+    keys = ["week", "team", "adviser"]
+    groups = r.groupby(keys, sort=True)
+    wide = _week_grid(groups.ngroup().to_numpy(), date.dt.day_of_week.to_numpy(),
+                      _cells_text(r), groups.size().index, WEEKDAYS)
+    extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
+                          "plateau": _plateaux_joined(r, keys)})
     wide = wide.join(extra).reset_index()
     lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
              .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
@@ -444,16 +481,63 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     return lines[cols]
 
 
+_HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=object)
+
+
+def _cells_text(r: pd.DataFrame) -> np.ndarray:
+    """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock): strftime's
+    text, each distinct one made once (the lines share it); an object array."""
+    def minute(c):
+        t = r[c].to_numpy("datetime64[m]")
+        return (t - t.astype("datetime64[D]")).astype(np.int64)
+    code, plats = pd.factorize(r["plateau"].to_numpy(object))
+    key = (minute("shift_start") * 1440 + minute("shift_end")) * (len(plats) + 1) + code + 1
+    uniq, inverse = np.unique(key, return_inverse=True)
+    p = uniq % (len(plats) + 1) - 1
+    se = uniq // (len(plats) + 1)
+    text = np.array([f"{_HHMM[a // 1440]}-{_HHMM[a % 1440]} {plats[i] if i >= 0 else np.nan}"
+                     for a, i in zip(se.tolist(), p.tolist())], dtype=object)
+    return text[inverse.ravel()]
+
+
+def _week_grid(group, day, cell, index, weekdays) -> pd.DataFrame:
+    """Groups down (`index`, group codes `group` of the lines), weekdays across: each day's
+    first line's cell, "off" where none."""
+    grid = np.full((len(index), 7), "off", dtype=object)
+    first = ~pd.Series(group * 7 + day).duplicated().to_numpy()
+    grid[group[first], day[first]] = cell[first]
+    return pd.DataFrame(grid, index=index, columns=pd.Index(list(weekdays), name="wd"))
+
+
+def _plateaux_joined(r: pd.DataFrame, keys: list) -> pd.Series:
+    """Per group of `keys` (sorted): its distinct plateaux, sorted, joined by ";"."""
+    u = r[keys + ["plateau"]].drop_duplicates().sort_values(keys + ["plateau"])
+    first = np.flatnonzero(u.duplicated(keys, keep="first").to_numpy() == False)  # noqa: E712
+    vals = u["plateau"].to_numpy(object)
+    ends = np.r_[first[1:], len(vals)]
+    index = pd.MultiIndex.from_frame(u[keys].iloc[first])
+    return pd.Series([";".join(vals[i:j]) for i, j in zip(first, ends)], index=index,
+                     dtype=object)
+
+
 def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
-    r = rosters.assign(cell=rosters["shift_start"].dt.strftime("%H:%M") + "-"
-                       + rosters["shift_end"].dt.strftime("%H:%M") + " " + rosters["plateau"],
-                       day=pd.to_datetime(rosters["date"]).dt.strftime("%Y-%m-%d"))
-    wide = r.pivot_table(index=["adviser", "team", "contract"], columns="day", values="cell",
-                         aggfunc="first").fillna("")
-    return wide.reset_index()
+    keys = ["adviser", "team", "contract"]
+    groups = rosters.groupby(keys, sort=True)
+    day = pd.to_datetime(rosters["date"]).dt.normalize()
+    code, days = pd.factorize(day, sort=True)
+    group = groups.ngroup().to_numpy()
+    grid = np.full((groups.ngroups, len(days)), np.nan, dtype=object)
+    first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
+    grid[group[first], code[first]] = _cells_text(rosters)[first]
+    names = pd.Index(days.strftime("%Y-%m-%d"), name="day")
+    wide = pd.DataFrame({n: pd.Series(grid[:, j], dtype=rosters["plateau"].dtype)
+                         for j, n in enumerate(names)})
+    wide.columns = names
+    wide.index = groups.size().index
+    return wide.fillna("").reset_index()
 
 
 def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
@@ -462,7 +546,7 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     t = tours_from_rosters(rosters, opts.start, opts.weeks)
     t.insert(0, "scenario", name)
     tables["tours"] = t
-    r = rosters.copy()
+    r = rosters.copy(deep=False)  # copy-on-write: the scenario column is r's alone
     r.insert(0, "scenario", name)
     tables["rosters"] = r.reset_index(drop=True)
 

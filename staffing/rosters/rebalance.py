@@ -19,7 +19,8 @@ TOL = 1e-6
 def _staffed(req: pd.DataFrame, results, eff: dict, slot_minutes: int, rosters: pd.DataFrame,
              row_of: dict) -> np.ndarray:
     """Answering agents per requirement row: rostered advisers at work plus outsourced agents,
-    less the appointments served."""
+    less the appointments served (every shift's slots at once; the sums in the order of a
+    loop over the roster lines)."""
     out = np.zeros(len(req))
     for r in results:
         idx = np.flatnonzero(req["week"].to_numpy() == r.week)
@@ -27,10 +28,48 @@ def _staffed(req: pd.DataFrame, results, eff: dict, slot_minutes: int, rosters: 
             np.add.at(out, idx[r.z["row"].to_numpy(int)],
                       r.z["agents"].to_numpy(float) * r.z["provider"].map(eff).to_numpy(float))
         out[idx] -= r.cb
-    for sh in rosters.itertuples():
-        for i in _rows(sh, slot_minutes, row_of, sh.plateau):
-            out[i] += eff[sh.team]
+    team_eff = rosters["team"].map(eff).to_numpy(float)
+    for line, row in _cells(rosters, slot_minutes, row_of):
+        np.add.at(out, row, team_eff[line])
     return out
+
+
+CHUNK_LINES = 20_000  # roster lines per block of slots (memory: ~16 slots a line)
+
+
+def _cells(rosters: pd.DataFrame, slot_minutes: int, row_of: dict):
+    """Blocks of (roster line, requirement row) of every slot each line works on its plateau
+    (its break excluded), lines in order and each line's slots in time order: `_rows` for all
+    lines. row_of: (slot_start, plateau) -> row."""
+    if not len(rosters) or not row_of:
+        return
+    step = np.timedelta64(slot_minutes, "m").astype("timedelta64[ns]")
+    times = np.array([k[0] for k in row_of], dtype="datetime64[ns]")
+    codes, plats = pd.factorize(pd.Index([k[1] for k in row_of], dtype=object))
+    t0 = times.min()
+    at = (times - t0) // step
+    grid = np.full((int(at.max()) + 1, len(plats)), -1, dtype=np.int64)
+    on = (times - t0) % step == np.timedelta64(0, "ns")
+    grid[at[on], codes[on]] = np.fromiter(row_of.values(), dtype=np.int64, count=len(row_of))[on]
+    s_all = rosters["shift_start"].to_numpy("datetime64[ns]")
+    e_all = rosters["shift_end"].to_numpy("datetime64[ns]")
+    bs_all = rosters["break_start"].to_numpy("datetime64[ns]")
+    be_all = rosters["break_end"].to_numpy("datetime64[ns]")
+    pc_all = plats.get_indexer(pd.Index(rosters["plateau"].to_numpy(object), dtype=object))
+    for a in range(0, len(rosters), CHUNK_LINES):
+        s, e = s_all[a:a + CHUNK_LINES], e_all[a:a + CHUNK_LINES]
+        n = np.maximum(-((s - e) // step), 0).astype(np.int64)  # ceil((e - s) / step)
+        local = np.repeat(np.arange(len(s)), n)
+        t = s[local] + (np.arange(len(local)) - np.repeat(np.cumsum(n) - n, n)) * step
+        work = ~((bs_all[a:a + CHUNK_LINES][local] <= t) & (t < be_all[a:a + CHUNK_LINES][local]))
+        slot = (t - t0) // step
+        pc = pc_all[a:a + CHUNK_LINES][local]
+        ok = (work & (pc >= 0) & (slot >= 0) & (slot < len(grid))
+              & ((t - t0) % step == np.timedelta64(0, "ns")))
+        row = np.full(len(t), -1, dtype=np.int64)
+        row[ok] = grid[slot[ok], pc[ok]]
+        hit = row >= 0
+        yield local[hit] + a, row[hit]
 
 
 def _rows(sh, slot_minutes: int, row_of: dict, plateau: str) -> list[int]:

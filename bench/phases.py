@@ -1,0 +1,163 @@
+"""Where a run of `staffing optimise` spends its time: wall and CPU seconds per phase.
+
+`instrumented()` patches the pipeline's stage functions (by name, so nothing in `staffing`
+changes) with timers. CPU seconds are this process's plus its finished children's (the week,
+team and re-solve processes: a pool ends with its `run_jobs` call, so its workers' CPU falls in
+the phase that ran it). Nested phases are exclusive: a phase's figures exclude the phases it
+calls. Inside the worker processes, the jobs report their own CPU split: a solved week its
+`cpu_s` (build, inside HiGHS, rounding and the rest of the solve, tables), a team's rosters the
+CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS.
+
+Used by bench/allocation.py --year (run in a fresh interpreter per measured run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import time
+from unittest import mock
+
+
+def cpu() -> float:
+    """CPU seconds of this process and its finished (waited-for) children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def peak_mb() -> tuple[float, float]:
+    """(peak resident MB of this process, of its largest finished child)."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+class Phases:
+    """Exclusive wall and CPU seconds per named phase, and the jobs' own CPU splits."""
+
+    def __init__(self):
+        self.wall: dict = {}
+        self.cpu: dict = {}
+        self.calls: dict = {}
+        self.jobs: dict = {}  # phase -> {split name: CPU s summed over that phase's jobs}
+        self.rss: dict = {}  # phase -> peak resident MB of this process at the phase's end
+        self.highs_in_jobs = 0.0  # CPU in HiGHS of jobs that ran in this process (counted there)
+        self._stack: list = []
+
+    def wrap(self, name: str, func):
+        def timed(*args, **kwargs):
+            frame = [time.perf_counter(), cpu(), 0.0, 0.0]  # start wall, cpu, nested wall, cpu
+            self._stack.append(frame)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self._stack.pop()
+                dw, dc = time.perf_counter() - frame[0], cpu() - frame[1]
+                self.wall[name] = self.wall.get(name, 0.0) + dw - frame[2]
+                self.cpu[name] = self.cpu.get(name, 0.0) + dc - frame[3]
+                self.calls[name] = self.calls.get(name, 0) + 1
+                self.rss[name] = max(self.rss.get(name, 0.0), peak_mb()[0])
+                if self._stack:
+                    self._stack[-1][2] += dw
+                    self._stack[-1][3] += dc
+        return timed
+
+    def add_job(self, phase: str, split: dict) -> None:
+        got = self.jobs.setdefault(phase, {})
+        for k, v in split.items():
+            got[k] = got.get(k, 0.0) + float(v)
+
+
+def _timed_team_job(args):
+    """plan._team_job with the CPU inside CP-SAT counted (runs in the team's process)."""
+    from ortools.sat.python import cp_model
+
+    from staffing.rosters import plan
+
+    inside = [0.0]
+    solve = cp_model.CpSolver.Solve
+
+    def counted(self, *a, **k):
+        c0 = time.process_time()
+        try:
+            return solve(self, *a, **k)
+        finally:
+            inside[0] += time.process_time() - c0
+
+    c0 = time.process_time()
+    with mock.patch.object(cp_model.CpSolver, "Solve", counted):
+        out = plan._TEAM_JOB(args)
+    out.attrs["bench_cpu_s"] = {"cp-sat": inside[0], "python": time.process_time() - c0 - inside[0]}
+    return out
+
+
+def _timed_refit_job(args):
+    """plan._refit_job with the CPU inside HiGHS counted (runs in the week's process)."""
+    from staffing.allocation import highs
+    from staffing.rosters import plan
+
+    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
+    r = plan._REFIT_JOB(args)
+    if r is not None:
+        h = highs.RUN_CPU_S[0] - h0
+        r.cpu_s = {"highs": h, "rest": time.process_time() - c0 - h}
+    return r
+
+
+# (module, attribute, phase): stage functions timed by name
+STAGES = [
+    ("staffing.allocation", "_weekly_requirements", "requirements"),
+    ("staffing.allocation.headcount", "decide", "headcount"),
+    ("staffing.allocation", "_run_weeks", "weeks"),
+    ("staffing.rosters.plan", "build_rosters", "rosters"),
+    ("staffing.rosters.plan", "_carry", "carry re-plans"),
+    ("staffing.rosters.plan", "_refit_changed", "re-solves"),
+    ("staffing.rosters.rebalance", "rebalance", "rebalance"),
+    ("staffing.allocation", "_tables", "tables"),
+    ("staffing.demand", "forecast_table", "tables"),
+    ("staffing.rosters.plan", "add_tables", "roster tables"),
+    ("staffing.economics", "add_to_plan", "economics"),
+    ("staffing.rosters.check", "check_run", "rule check"),
+    ("staffing.results.rundir", "normalise_table", "write: normalise"),
+    ("staffing.results.files", "write_table_csv", "write: csv"),
+    ("staffing.results.files", "write_table_parquet", "write: parquet"),
+    ("staffing.results.workbook", "write_workbook", "write: xlsx"),
+    ("staffing.report", "write_plan", "write: rest"),
+]
+
+
+@contextlib.contextmanager
+def instrumented(ph: Phases):
+    """Timers on STAGES, the job wrappers, and the jobs' CPU splits collected from run_jobs."""
+    import importlib
+
+    from staffing import allocation, parallel
+    from staffing.rosters import plan
+
+    run_jobs = parallel.run_jobs
+
+    from staffing.allocation import highs
+
+    def recorded(func, jobs, workers, progress=None, on_result=None):
+        h0 = highs.RUN_CPU_S[0]
+        out = run_jobs(func, jobs, workers, progress, on_result)
+        ph.highs_in_jobs += highs.RUN_CPU_S[0] - h0  # jobs run here (one job, one worker)
+        for r in out:
+            split = getattr(r, "cpu_s", None)
+            if split and hasattr(r, "week"):
+                ph.add_job("re-solves" if func is _timed_refit_job else "weeks", split)
+            attrs = getattr(r, "attrs", None)
+            if attrs and "bench_cpu_s" in attrs:
+                ph.add_job("rosters", attrs.pop("bench_cpu_s"))
+        return out
+
+    with contextlib.ExitStack() as stack:
+        for mod, attr, name in STAGES:
+            m = importlib.import_module(mod)
+            if hasattr(m, attr):
+                stack.enter_context(mock.patch.object(m, attr, ph.wrap(name, getattr(m, attr))))
+        plan._TEAM_JOB, plan._REFIT_JOB = plan._team_job, plan._refit_job
+        stack.enter_context(mock.patch.object(plan, "_team_job", _timed_team_job))
+        stack.enter_context(mock.patch.object(plan, "_refit_job", _timed_refit_job))
+        stack.enter_context(mock.patch.object(allocation, "run_jobs", recorded))
+        yield ph

@@ -1,0 +1,168 @@
+"""The year's fast paths give what the plain per-line computations give: rostered coverage
+(rebalance), the tours and roster sheet summarised from the rosters."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from staffing.rosters import plan as roster_plan
+from staffing.rosters import rebalance
+
+START = pd.Timestamp("2009-03-02")
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _rosters(seed: int = 3, advisers: int = 40, weeks: int = 2) -> pd.DataFrame:
+    """Random roster lines: 30-minute grid starts from 06:00 to 20:30 (some crossing
+    midnight), with or without a one-hour break, on two plateaux and two teams."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(advisers):
+        team = "t1" if a % 3 else "t2"
+        for day in sorted(rng.choice(7 * weeks, size=5 * weeks, replace=False)):
+            date = START + pd.Timedelta(days=int(day))
+            s = date + pd.Timedelta(minutes=int(rng.integers(12, 42)) * 30)
+            span = int(rng.choice([4, 8, 16]))  # slots: 2 h, 4 h, 8 h
+            e = s + pd.Timedelta(minutes=30 * span)
+            brk = s + pd.Timedelta(minutes=30 * int(rng.integers(1, span))) if span > 4 else pd.NaT
+            rows.append({"adviser": f"{team}-{a:04d}", "team": team, "contract": "c",
+                         "date": date, "shift_start": s, "shift_end": e, "break_start": brk,
+                         "break_end": brk + pd.Timedelta(hours=1) if pd.notna(brk) else pd.NaT,
+                         "plateau": "p1" if rng.random() < 0.6 else "p2",
+                         "paid_hours": float(span) / 2 - (1.0 if pd.notna(brk) else 0.0)})
+    return pd.DataFrame(rows)
+
+
+def _req(weeks: int = 2) -> pd.DataFrame:
+    """Requirement rows 08:00-22:00 for p1, 10:00-20:00 for p2 (so some worked slots have no
+    row), with a repeated 10:00 slot on one day (fold 1 of a clock change)."""
+    rows = []
+    for d in range(7 * weeks):
+        date = START + pd.Timedelta(days=d)
+        for p, (a, b) in (("p1", (16, 44)), ("p2", (20, 40))):
+            for k in range(a, b):
+                t = date + pd.Timedelta(minutes=30 * k)
+                rows.append((t, 0, p, d // 7))
+                if d == 3 and k == 20:
+                    rows.append((t, 1, p, d // 7))
+    return pd.DataFrame(rows, columns=["slot_start", "fold", "plateau", "week"])
+
+
+@pytest.mark.parametrize("seed,chunk", [(1, 50_000), (2, 7), (3, 1)])
+def test_rostered_coverage_equals_the_line_by_line_sum(seed, chunk, monkeypatch):
+    monkeypatch.setattr(rebalance, "CHUNK_LINES", chunk)  # blocks of lines: any size
+    rosters, req = _rosters(seed), _req()
+    row_of: dict = {}
+    for i, key in enumerate(zip(req["slot_start"], req["plateau"])):
+        row_of.setdefault(key, i)
+    eff = {"t1": 0.7, "t2": 0.65}
+    want = np.zeros(len(req))
+    for sh in rosters.itertuples():
+        for i in rebalance._rows(sh, 30, row_of, sh.plateau):
+            want[i] += eff[sh.team]
+    got = rebalance._staffed(req, [], eff, 30, rosters, row_of)
+    assert (got == want).all()  # the same sums in the same order: equal to the last bit
+    assert want.sum() > 0 and (want == 0).any()
+
+
+def _tours_by_hand(r: pd.DataFrame) -> collections.Counter:
+    """(week, team, day cells..., plateaux, paid hours) -> advisers, line by line."""
+    per: dict = {}
+    for x in r.itertuples(index=False):
+        week = (x.date - START).days // 7 + 1
+        cell = f"{x.shift_start:%H:%M}-{x.shift_end:%H:%M} {x.plateau}"
+        got = per.setdefault((week, x.team, x.adviser), [dict(), set(), 0.0])
+        got[0].setdefault(WEEKDAYS[x.date.day_of_week], cell)
+        got[1].add(x.plateau)
+        got[2] += x.paid_hours
+    out: collections.Counter = collections.Counter()
+    for (week, team, _), (cells, plats, paid) in per.items():
+        out[(week, team, *[cells.get(d, "off") for d in WEEKDAYS], ";".join(sorted(plats)),
+             paid)] += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_tours_summarise_the_rosters_line_by_line(seed):
+    r = _rosters(seed, advisers=60, weeks=3)
+    t = roster_plan.tours_from_rosters(r, START, 3)
+    got = collections.Counter()
+    for x in t.itertuples(index=False):
+        got[(x.week, x.provider, *[getattr(x, d) for d in WEEKDAYS], x.plateau,
+             x.paid_hours)] += x.advisers
+    assert got == _tours_by_hand(r)
+    assert t["plateau"].str.contains(";").any()  # advisers on several plateaux in a week
+    first = t.groupby(["week", "provider"])["tour"].first()
+    assert (first == "T0001").all()
+
+
+def test_roster_sheet_cells_are_the_lines_text():
+    r = _rosters(5)
+    sheet = roster_plan.roster_sheet(r).set_index("adviser")
+    for x in r.sample(50, random_state=0).itertuples(index=False):
+        assert sheet.at[x.adviser, f"{x.date:%Y-%m-%d}"] == (
+            f"{x.shift_start:%H:%M}-{x.shift_end:%H:%M} {x.plateau}")
+    worked = r.groupby("adviser")["date"].nunique()
+    days = sheet.drop(columns=["team", "contract"])
+    assert ((days != "").sum(axis=1).reindex(worked.index) == worked).all()
+
+
+@pytest.fixture(scope="module")
+def default_week_plan():
+    from staffing import allocation, scenario
+
+    sc = scenario.load()
+    opts = allocation.Options(weeks=2, rosters=True, workers=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    weeks = [req[req["week"] == w] for w in range(2)]
+    results = allocation._solve_weeks(sc, opts, weeks, allocation.Deadline.after(None), None)
+    return sc, opts, req, results
+
+
+def _counts(x: pd.DataFrame, days: int, drop: int = 0) -> dict:
+    """A week's shift counts keyed as refit_week wants them, `days` later, with `drop`
+    advisers moved from the largest shift of the first day to its earliest shift of the same
+    team and plateau (a gap to re-solve)."""
+    out = {}
+    for r in x.itertuples(index=False):
+        key = (r.provider, r.plateau, pd.Timestamp(r.date) + pd.Timedelta(days=days),
+               int(r.start_min), -1 if pd.isna(r.break_start_min) else int(r.break_start_min),
+               float(r.paid_hours))
+        out[key] = out.get(key, 0.0) + float(r.advisers)
+    if drop:
+        big = max((k for k in out if k[2] == min(k[2] for k in out)), key=lambda k: out[k])
+        out[big] -= drop
+        early = min((k for k in out if k[:3] == big[:3] and k != big), key=lambda k: k[3])
+        out[early] += drop
+    return out
+
+
+def test_identical_re_solves_are_solved_once_with_the_same_result(default_week_plan):
+    sc, opts, req, results = default_week_plan
+    x0 = results[0].x
+    jobs = [(sc, opts, req[req["week"] == w], w, _counts(x0, 7 * w, drop=d),
+             results[w].lp_bound, None) for w, d in ((0, 40), (1, 40), (1, 60))]
+    assert results[0].lp_bound == results[1].lp_bound  # the same week, moved
+    solved = []
+    run_jobs = roster_plan.alloc.run_jobs
+
+    def counted(func, js, workers, *a, **k):
+        solved.extend(j[3] for j in js)
+        return run_jobs(func, js, 1, *a, **k)
+
+    from unittest import mock
+
+    with mock.patch.object(roster_plan.alloc, "run_jobs", counted):
+        fast = roster_plan._run_refits(jobs, opts)
+    assert len(solved) == 2  # weeks 0 and 1 with 60 dropped; week 1 with 40 is week 0 moved
+    for job, got in zip(jobs, fast):
+        want = roster_plan.refit_week(*job)
+        assert got.week == want.week and got.objective == want.objective
+        assert (got.u == want.u).all() and (got.cb == want.cb).all()
+        pd.testing.assert_frame_equal(got.x.reset_index(drop=True), want.x.reset_index(drop=True))
+        pd.testing.assert_frame_equal(got.z.reset_index(drop=True), want.z.reset_index(drop=True))
+    assert fast[1].objective != fast[2].objective
