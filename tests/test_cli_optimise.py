@@ -199,3 +199,21 @@ def test_a_tiny_failing_shortfall_never_reads_as_zero():
     from staffing.report import _pct
     assert _pct(0.0) == "0.00 %" and _pct(0.625) == "62.50 %" and _pct(0.0001) == "0.01 %"
     assert _pct(1.4e-5) == "0.0014 %"  # 28.8 of ~2 million agent-hours: not "0.00 %"
+
+
+def test_default_time_limit_is_per_planned_week():
+    """A year of rostered weeks re-plans one week after the other: the default budget grows
+    with the horizon (120 s a week); an explicit --time-limit is taken as given."""
+    from staffing import scenario
+    from staffing.allocation import options
+    from staffing.cli.common import plan_opts_to_options
+
+    sc = scenario.load("orange-2009")
+    default = dict(start=None, sl_scope=None, queueing=None, headcount="fixed", relax=False,
+                   solver="highs", gap=0.005)
+    year = plan_opts_to_options(weeks=52, time_limit=None, **default).resolved(sc)
+    assert year.time_limit == 52 * options.SECONDS_PER_WEEK == 6240.0
+    one = plan_opts_to_options(weeks=None, time_limit=None, **default).resolved(sc)
+    assert one.weeks == sc.weeks and one.time_limit == sc.weeks * 120.0
+    given = plan_opts_to_options(weeks=52, time_limit=30.0, **default).resolved(sc)
+    assert given.time_limit == 30.0

@@ -40,10 +40,12 @@ def _read(run: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return r, cov, json.loads((run / "manifest.json").read_text(encoding="utf-8"))
 
 
-def _boundary_model(root: Path, rules: str = "", state: str | None = None) -> Path:
-    """Three weeks, two teams: t1 (10 advisers, plateaux p, q) and t2 (12, plateaux p, r), no
+def _boundary_model(root: Path, rules: str = "", state: str | None = None,
+                    weeks: int = 3) -> Path:
+    """Three weeks (or `weeks`), two teams: t1 (10 advisers, plateaux p, q) and t2 (12, plateaux p, r), no
     subcontractor, open 07:00-23:00 every day. Sundays of weeks 1 and 2: a late peak on q
-    (t1 only); the next Mondays: an early peak on p and a late one on r (t2 only). Each
+    (t1 only; every Sunday but the last with more weeks); the next Mondays: an early peak
+    on p and a late one on r (t2 only). Each
     week alone can put t1 on Monday's early peak; after Sunday's late shifts most of t1 may
     not start before 10:00, so the early peak must go to t2."""
     provs = [dict(id="t1", kind="inhouse", site="A", plateaux="p;q", cost_eur_per_hour=50,
@@ -51,19 +53,20 @@ def _boundary_model(root: Path, rules: str = "", state: str | None = None) -> Pa
              dict(id="t2", kind="inhouse", site="B", plateaux="p;r", cost_eur_per_hour=50,
                   headcount=12, shrinkage=0.0, aht_factor=1.0)]
     fc = []
-    for d in range(21):
+    for d in range(7 * weeks):
         day = START + dt.timedelta(days=d)
         for j in range(32):  # 07:00 .. 22:30
             m = 7 * 60 + 30 * j
             t = f"{day} {m // 60:02d}:{m % 60:02d}"
-            p = 15.0 if d in (7, 14) and m < 10 * 60 else 8.0
-            q = 18.0 if d in (6, 13) and m >= 16 * 60 else 0.0
-            r = 12.0 if d in (7, 14) and m >= 16 * 60 else 0.0
+            monday, sunday = d % 7 == 0 and d > 0, d % 7 == 6 and d < 7 * (weeks - 1)
+            p = 15.0 if monday and m < 10 * 60 else 8.0
+            q = 18.0 if sunday and m >= 16 * 60 else 0.0
+            r = 12.0 if monday and m >= 16 * 60 else 0.0
             fc += [("p", t, p, 300.0), ("q", t, q, 300.0), ("r", t, r, 300.0)]
     plateaux = [{"id": x, "annual_calls": 1000000, "aht_s": 300, "callback_share": 0,
                  "long_call_aht_s": 2400} for x in "pqr"]
     model = ss.write(root, providers=provs, forecast=fc, plateaux=plateaux,
-                     opening={"default": ["07:00", "23:00"]}, weeks=3,
+                     opening={"default": ["07:00", "23:00"]}, weeks=weeks,
                      shifts={"paid_hours": [7.0], "unpaid_break_minutes": 60,
                              "break_after_hours": 6, "start_step_minutes": 30,
                              "weekly_hours": 35.0, "days_per_week": 5})
@@ -113,6 +116,25 @@ def test_three_weeks_of_shifting_peaks_across_week_boundaries(tmp_path, capsys):
         assert len(early) >= 5 and not set(early["adviser"]) & late
     free_cost = json.loads((free / "manifest.json").read_text(encoding="utf-8"))["objective_eur"]
     assert manifest["objective_eur"] <= free_cost * 1.005
+
+
+def test_five_weeks_of_shifting_peaks_rostered_again_window_by_window(tmp_path, capsys):
+    """Re-planned weeks are rostered again two weeks at a time as the pass reaches them
+    (plan.CARRY_WINDOW < the horizon): the horizon stays legal across every window's edge,
+    every Monday peak is staffed by advisers rested since Sunday, and nothing is short."""
+    assert roster_plan.CARRY_WINDOW < 5
+    model = _boundary_model(tmp_path / "m", weeks=5)
+    run = tmp_path / "run"
+    assert main(["optimise", str(model), "--out", str(run)]) == 0, capsys.readouterr().err
+    _assert_legal_and_covered(run, 5, dataclasses.asdict(WorkingRules()))
+    r = _read(run)[0]
+    assert r.groupby("adviser")["paid_hours"].sum().eq(5 * 35.0).all()
+    for week in range(1, 5):
+        monday = pd.Timestamp(START) + pd.Timedelta(days=7 * week)
+        early = r[r["shift_start"] == monday + pd.Timedelta(hours=7)]
+        late = set(r[(r["date"] == monday - pd.Timedelta(days=1))
+                     & (r["shift_end"].dt.hour >= 21)]["adviser"])
+        assert len(early) >= 5 and not set(early["adviser"]) & late
 
 
 def test_a_passed_deadline_stops_the_re_solves_and_says_so(tmp_path):

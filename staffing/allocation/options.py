@@ -8,12 +8,17 @@ import time
 
 from ..errors import InputError
 
+SECONDS_PER_WEEK = 120.0  # the command line's default time limit, per week of the horizon
+
 
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Options of one optimiser run; `resolved` fills the scenario's defaults in.
 
     time_limit: seconds for the whole solve, every phase and week included (None: no limit).
+    time_limit_per_week: when set, `resolved` makes time_limit this many seconds per week of
+    the horizon (the command line's default: 120 s a week, so a year of rostered weeks, whose
+    re-plans run one week after the other, is not cut at a one-week budget).
     node_limit: HiGHS branch-and-bound nodes per integer solve (a deterministic work limit:
     identical inputs give identical plans when it, not the clock, stops a search).
     gap: relative gap to the LP bound at which an integer plan is accepted.
@@ -33,6 +38,7 @@ class Options:
     workers: int | None = None
     node_limit: int | None = None
     rosters: bool = False  # rosters per adviser, weeks re-solved with them (staffing.rosters)
+    time_limit_per_week: float | None = None
 
     def resolved(self, scenario) -> "Options":
         """Fill scenario defaults in and check values (InputError naming the option)."""
@@ -51,13 +57,18 @@ class Options:
             raise InputError(f"must be > 0, got {self.time_limit}", field="--time-limit")
         if self.node_limit is not None and self.node_limit < 1:
             raise InputError(f"must be >= 1, got {self.node_limit}", field="--node-limit")
+        if self.time_limit_per_week is not None and self.time_limit_per_week <= 0:
+            raise InputError(f"must be > 0, got {self.time_limit_per_week}", field="--time-limit")
         regime = self.regime or scenario.active_regime
         if regime not in scenario.regimes.index:
             raise InputError(f"unknown regime {regime!r} (have {', '.join(scenario.regimes.index)})",
                              field="--regime")
+        weeks = self.weeks or scenario.weeks
+        limit = (self.time_limit if self.time_limit_per_week is None
+                 else self.time_limit_per_week * weeks)
         return dataclasses.replace(self, regime=regime, start=self.start or scenario.start,
-                                   weeks=self.weeks or scenario.weeks, sl_scope=scope,
-                                   queueing=model, offshore_cap=cap)
+                                   weeks=weeks, sl_scope=scope, queueing=model,
+                                   offshore_cap=cap, time_limit=limit, time_limit_per_week=None)
 
 
 def _one_of(value, allowed: tuple, field: str) -> None:

@@ -70,9 +70,9 @@ def plan_options(f):
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional plan)."),
         click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
                      show_default=True),
-        click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=120.0,
-                     show_default=True, help="Seconds for the whole solve, every phase and week "
-                     "included; the best plan found is kept (status time_limit)."),
+        click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=None,
+                     help="Seconds for the whole solve, every phase and week included; the best "
+                     "plan found is kept (status time_limit) [default: 120 per week planned]."),
         click.option("--node-limit", type=click.IntRange(min=1), default=None,
                      help="Branch-and-bound nodes per integer solve: a deterministic work limit "
                      "(same inputs, same plan) [default: none]."),
@@ -103,10 +103,11 @@ def plan_opts_to_options(start, weeks, sl_scope, queueing, headcount, relax, sol
             raise InputError(f"the horizon from {start:%Y-%m-%d} runs past the year 9999",
                              field="--start") from None
 
+    per_week = allocation.options.SECONDS_PER_WEEK if time_limit is None else None
     return allocation.Options(start=start.date() if start else None, weeks=weeks,
                               sl_scope=sl_scope, queueing=queueing, headcount=headcount,
                               relax=relax, solver=solver, time_limit=time_limit, gap=gap,
-                              node_limit=node_limit, **kw)
+                              node_limit=node_limit, time_limit_per_week=per_week, **kw)
 
 
 def csv_list(text: str, field: str, kind=str) -> list:

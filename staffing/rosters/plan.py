@@ -59,17 +59,20 @@ def group_ids(g, results) -> list[str]:
 
 
 def build_rosters(scenario, opts, results, from_week: int = 0,
-                  states: dict | None = None, teams=None) -> pd.DataFrame:
+                  states: dict | None = None, teams=None,
+                  to_week: int | None = None) -> pd.DataFrame:
     """The rosters table (without the scenario column) for the plan's week results: one
     CP-SAT job per group (a team's advisers on one contract, rosters.contracts.groups), with
     that contract's days each week (cycle and paid days off), weekdays and shifts. From week
     `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
     carry.states_at; default the pre-horizon state); of the groups of the in-house `teams`
-    (team ids or group keys; default all)."""
+    (team ids or group keys; default all); up to week `to_week` (excluded; default the
+    horizon's end)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     everyweek = sorted(results, key=lambda r: r.week)
-    results = everyweek[from_week:]
+    to_week = opts.weeks if to_week is None else min(to_week, opts.weeks)
+    results = everyweek[from_week:to_week]
     jobs = []
     if states is None:
         states = adviser_states(getattr(scenario, "roster_state", None), t0)
@@ -83,10 +86,10 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
             weeks.append(x[["date", "plateau", "start_min", "end_min", "break_start_min",
                             "paid_hours", "advisers"]].reset_index(drop=True))
         week_days = [week_terms(g.contract, scenario, t0.date(), w)[1]
-                     for w in range(from_week, opts.weeks)]
+                     for w in range(from_week, to_week)]
         leave = {a: {(d - start.date()).days for d in lv} for a, lv in zip(g.members, g.leave)}
         jobs.append((g.team, group_ids(g, everyweek), g.contract, weeks, rules, start.date(),
-                     _open_days(scenario, start, opts.weeks - from_week, g.contract.weekdays),
+                     _open_days(scenario, start, to_week - from_week, g.contract.weekdays),
                      int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
     jobs.sort(key=lambda j: len(j[1]))  # small groups first: they may need the adviser-level model
     try:
@@ -388,13 +391,19 @@ def _week_gap(scenario, opts, r, req, rosters) -> bool:
     return _adopt(scenario, opts, r, req[req["week"] == r.week], mine) is None
 
 
+CARRY_WINDOW = 2  # weeks rostered again at a time after a week is planned again
+
+
 def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     """Weeks in order: a week whose rosters leave a gap while its plan asks of a group's first
     days more than the rosters before it allow (carry.shortfall on the group's advisers:
     daily rest after the previous Sunday, days in a row, Sundays) is planned again under those
     limits, per group, the in-house shifts of the teams sharing a plateau with a short group
-    included (carry.replan_week), and those teams' rosters rebuilt from that week on.
-    Returns (results, rosters)."""
+    included (carry.replan_week), and those teams rostered again for CARRY_WINDOW weeks from
+    it; a team's later weeks are rostered again, CARRY_WINDOW weeks at a time, as the loop
+    reaches them, until its advisers' states at a window's end are those the earlier rosters
+    had there (each week is then rostered again at most once per pass: linear in the
+    horizon). Returns (results, rosters)."""
     from ..allocation.options import Deadline
     from . import carry
 
@@ -407,7 +416,13 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     before = adviser_states(getattr(scenario, "roster_state", None), t0)
     # every adviser of each group (those who never work still count)
     ids = {g.key: group_ids(g, results) for g in contract_groups(scenario)}
+    team_of = {g.key: g.team for g in contract_groups(scenario)}
+    stale: dict = {}  # team -> first week whose rosters are out of date
     for i, r in enumerate(results):
+        due = {k for k, w in stale.items() if w <= r.week}
+        if due:
+            rosters = _reroster(scenario, opts, results, rosters, ids, team_of, due, r.week,
+                                before, stale)
         if r.week == 0 and not before:
             continue  # nothing before the horizon to carry
         if not _week_gap(scenario, opts, r, req, rosters):
@@ -419,19 +434,49 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
         if not short:
             continue  # the gap is not the previous week's doing: refit (outsourced) below
         free = carry.sharing(scenario, short)  # teams
-        mine = {g.key for g in contract_groups(scenario) if g.team in free}
+        mine = {k for k, team in team_of.items() if team in free}
         new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
                                 {k: states[k] for k in mine}, deadline, free)
         if new is None:
             r.status = "time_limit"
             continue
         results[i] = new
-        flat = {a: s for k in mine for a, s in states[k].items()}
-        later = build_rosters(scenario, opts, results, r.week, flat, teams=free)
-        kept = rosters[(rosters["date"] < w0) | ~rosters["team"].isin(free)]
-        rosters = pd.concat([kept, later], ignore_index=True) if len(kept) else later
-        rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
+        rosters = _reroster(scenario, opts, results, rosters, ids, team_of, free, r.week,
+                            before, stale)
+    rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
     return results, rosters
+
+
+def _reroster(scenario, opts, results, rosters, ids, team_of, teams: set, week: int, before,
+              stale: dict) -> pd.DataFrame:
+    """`teams` rostered again for weeks week .. week + CARRY_WINDOW - 1 from their advisers'
+    states at `week`; `stale` (team -> first week out of date) updated: a team whose advisers'
+    states at the window's end equal those its earlier rosters gave there keeps its later
+    rosters (they follow from those states and the unchanged plans), else it is stale from the
+    window's end."""
+    from . import carry
+
+    t0 = pd.Timestamp(opts.start)
+    to = min(week + CARRY_WINDOW, opts.weeks)
+    mine = {k: a for k, a in ids.items() if team_of[k] in teams}
+    flat = {a: s for k, a in mine.items()
+            for a, s in carry.states_at(rosters, a, t0, week, before).items()}
+    later = build_rosters(scenario, opts, results, week, flat, teams=teams, to_week=to)
+    lo, hi = t0 + pd.Timedelta(days=7 * week), t0 + pd.Timedelta(days=7 * to)
+    out = rosters["team"].isin(teams) & (rosters["date"] >= lo) & (rosters["date"] < hi)
+    old = rosters
+    rosters = pd.concat([rosters[~out], later], ignore_index=True)
+    for team in teams:
+        stale.pop(team, None)
+        if to >= opts.weeks:
+            continue
+        advisers = [a for k, a in mine.items() if team_of[k] == team]
+        same = all(carry.states_at(old, a, t0, to, before) == carry.states_at(rosters, a, t0, to,
+                                                                               before)
+                   for a in advisers)
+        if not same:
+            stale[team] = to
+    return rosters
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
