@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -307,11 +308,38 @@ def test_christmas_2009_with_named_advisers_keeps_every_rule_and_contract(named_
     assert manifest["gap"] <= 0.005
 
 
-@pytest.mark.xfail(strict=True, reason="the weekly plan with named Montigny groups leaves 0.1 "
-                   "agent short on iptv, Tue 22 Dec 09:30 (Lille/Lyon; already so on the "
-                   "contracts branch before the carry, not with --no-rosters)")
 def test_christmas_2009_with_named_advisers_has_no_shortfall(named_christmas):
     code, run = named_christmas
     _, cov, manifest = _read(run)
     assert code == 0 and manifest["shortfall_share"] == 0.0
     assert (cov["answering_agents"] >= cov["required_agents"] - 1e-9).all()
+
+
+def test_christmas_2009_contracts_plan_keeps_the_lp_service_when_within_the_gap():
+    """Rounding the plan of 21-27 Dec 2009 (contracts variant, rosters on) once left 0.35
+    agent short on iptv Mon 11:00 that the LP covered: the plan was within --gap of the bound,
+    so no repair ran, and the run failed its no-shortfall rule (exit 3). The rounded plan
+    must keep every plateau-day at the LP's deficit (here none), gap or not."""
+    from staffing.allocation import rounding, solve as solve_mod
+
+    sc = scenario.load("orange-2009-contracts")
+    opts = allocation.Options(rosters=True, start=dt.date(2009, 12, 21), weeks=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    lp_deficit = []
+    real = solve_mod.rounded_plan
+
+    def spy(m, *args):
+        lp_deficit.append(float(rounding.u_values(m).sum()))
+        return real(m, *args)
+
+    solve_mod.rounded_plan, saved = spy, solve_mod.rounded_plan
+    try:
+        m, solved = solve_mod.solve_week(sc, opts, req[req["week"] == 0], 0, Deadline())
+    finally:
+        solve_mod.rounded_plan = saved
+    assert lp_deficit == [0.0]
+    assert rounding.u_values(m).max() <= 1e-6
+    # independent of the model's deficit variables: the plan's agents cover every row
+    staffed = rounding.staffed(m, np.array([v.varValue for *_, v in m.z], dtype=float))
+    assert (staffed >= np.asarray(m.need, dtype=float) - 1e-6).all()
+    assert solved.objective <= solved.bound * (1 + opts.gap)

@@ -106,9 +106,11 @@ def rounded_plan(m: Model, scenario, opts, deadline, bound: float) -> tuple[floa
     Shift counts are rounded and fixed, the LP is solved again for the outsourced agents,
     those are rounded and fixed, and a last LP settles the continuous rest. Where rounding
     left a plateau-day shorter than the LP had it, a small MIP re-places the shifts of the
-    teams serving it (everything else fixed), then if needed those plateaux' whole week;
-    only when the plan is not yet within --gap of the LP bound `bound`, and a repair is kept
-    only when it lowers the objective.
+    teams serving it (everything else fixed), then if needed those plateaux' whole week:
+    whenever rounding lost service the LP had (even within --gap of the LP bound `bound`:
+    a fraction of an agent short costs less than the gap, yet fails a run allowing no
+    shortfall), or when the plan is not yet within --gap; a repair is kept only when it
+    lowers the objective.
     """
     prob = m.prob
     lp_short = _short_by_plateau_day(m)
@@ -131,7 +133,7 @@ def rounded_plan(m: Model, scenario, opts, deadline, bound: float) -> tuple[floa
         limited = False
         for whole_week in (False, True):
             before = float(pulp.value(prob.objective))
-            if gap_of(before, bound) <= opts.gap:
+            if gap_of(before, bound) <= opts.gap and not _lost_service(m, lp_short):
                 break
             saved = [(v, v.varValue) for v in prob._staffing_vars]
             done, lim = _repair_short(m, scenario, opts, deadline, lp_short, whole_week,
@@ -186,6 +188,13 @@ def _repair(m, scenario, opts, deadline, ints_x, zs, free, free_z, free_u, resto
     fixed_z()
     highs.fixed(ints_x)  # back to all shifts fixed at their (new) values, as the caller expects
     return out
+
+
+def _lost_service(m: Model, lp_short: dict) -> bool:
+    """Whether rounding left a plateau-day shorter than the LP had it: a deficit the plan
+    would keep though it is within --gap (its penalty is a fraction of the week's cost)."""
+    now = _short_by_plateau_day(m)
+    return any(v > lp_short.get(key, 0.0) + 1e-6 for key, v in now.items())
 
 
 def _short_by_plateau_day(m: Model) -> dict:
