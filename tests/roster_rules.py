@@ -7,6 +7,21 @@ import datetime as dt
 import math
 
 
+def rows_of(frame) -> list[dict]:
+    """The plain rows `violations` reads from a rosters table (a DataFrame as written by
+    optimise, its times parsed or as ISO text): adviser, shift and break datetimes (None
+    without a break), paid_hours."""
+    import pandas as pd
+
+    t = {c: pd.to_datetime(frame[c]) for c in ("shift_start", "shift_end", "break_start",
+                                                "break_end")}
+    return [{"adviser": a, "shift_start": s.to_pydatetime(), "shift_end": e.to_pydatetime(),
+             "break_start": None if pd.isna(bs) else bs.to_pydatetime(),
+             "break_end": None if pd.isna(be) else be.to_pydatetime(), "paid_hours": p}
+            for a, s, e, bs, be, p in zip(frame["adviser"], t["shift_start"], t["shift_end"],
+                                          t["break_start"], t["break_end"], frame["paid_hours"])]
+
+
 def _m(t: dt.datetime, t0: dt.datetime) -> int:
     return int((t - t0).total_seconds() // 60)
 

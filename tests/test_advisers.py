@@ -16,7 +16,7 @@ from staffing import scenario
 from staffing.cli import main
 from staffing.rosters.rules import WorkingRules
 
-from roster_rules import contract_violations, violations
+from roster_rules import contract_violations, violations, rows_of
 
 RULES = dataclasses.asdict(WorkingRules())
 START = dt.date(2009, 3, 2)  # a Monday; the default opens every day 08:00-22:00
@@ -49,13 +49,6 @@ def _variant(folder, table: str, extra: str = "") -> str:
     return str(path)
 
 
-def _rows(r: pd.DataFrame) -> list[dict]:
-    return [{"adviser": a, "shift_start": s.to_pydatetime(), "shift_end": e.to_pydatetime(),
-             "break_start": None if pd.isna(bs) else bs.to_pydatetime(),
-             "break_end": None if pd.isna(be) else be.to_pydatetime(), "paid_hours": p}
-            for a, s, e, bs, be, p in zip(r["adviser"], r["shift_start"], r["shift_end"],
-                                          r["break_start"], r["break_end"], r["paid_hours"])]
-
 
 def _leave_dates(i: int) -> set:
     out = set()
@@ -85,7 +78,7 @@ def test_named_advisers_keep_every_rule_their_contract_and_their_leave(run):
     assert set(m["adviser"]) == set(members)  # every named adviser works in week 2
     assert not r["adviser"].str.startswith("fr-montigny-").any()  # no generated ids left
     assert (m.groupby("adviser")["contract"].first() == pd.Series(members)).all()
-    rows = _rows(r)
+    rows = rows_of(r)
     assert violations(rows, START, 2, RULES) == []
     # leave: days off = the leave dates in the week (all open, all on the contract's
     # weekdays here), at most the week's days

@@ -17,7 +17,7 @@ from staffing import allocation, demand, scenario
 from staffing.cli import main
 from staffing.rosters.rules import WorkingRules
 
-from roster_rules import violations
+from roster_rules import violations, rows_of
 
 RULES = dataclasses.asdict(WorkingRules())
 EASTER_MONDAY = dt.date(2009, 4, 13)  # a French public holiday (holidays package, FR)
@@ -30,20 +30,12 @@ def _variant(tmp_path, text: str) -> str:
     return str(path)
 
 
-def _rows(r: pd.DataFrame) -> list[dict]:
-    t = {c: pd.to_datetime(r[c]) for c in ("shift_start", "shift_end", "break_start", "break_end")}
-    return [{"adviser": a, "shift_start": s.to_pydatetime(), "shift_end": e.to_pydatetime(),
-             "break_start": None if pd.isna(bs) else bs.to_pydatetime(),
-             "break_end": None if pd.isna(be) else be.to_pydatetime(), "paid_hours": p}
-            for a, s, e, bs, be, p in zip(r["adviser"], t["shift_start"], t["shift_end"],
-                                          t["break_start"], t["break_end"], r["paid_hours"])]
-
 
 def _worked_and_paid(run, start: dt.date, weeks: int, closed_days: int):
     """Each adviser works 35 h less 7 h per closed day, in 5 - closed_days shifts, every rule
     holds, and every team is still paid 35 h per adviser."""
     r = pd.read_csv(run / "rosters.csv")
-    assert violations(_rows(r), start, weeks, RULES) == []
+    assert violations(rows_of(r), start, weeks, RULES) == []
     per = r.groupby("adviser")["paid_hours"].agg(["sum", "size"])
     assert per["sum"].eq(35.0 - 7.0 * closed_days).all()
     assert per["size"].eq(5 - closed_days).all() and len(per) == 3200
@@ -132,7 +124,7 @@ def test_exception_closes_a_saturday_and_changes_hours(tmp_path):
     on = starts.dt.date.isin([dt.date(2009, 3, 3), dt.date(2009, 3, 4)])
     assert (starts[on].dt.hour >= 10).all() and (ends[on] <= starts[on].dt.normalize()
                                                   + pd.Timedelta(hours=18)).all()
-    assert violations(_rows(r), sc.start, 1, RULES) == []
+    assert violations(rows_of(r), sc.start, 1, RULES) == []
     per = r.groupby("adviser")["paid_hours"].agg(["sum", "size"])
     assert per["sum"].eq(28.0).all() and per["size"].eq(4).all()
 
@@ -212,7 +204,7 @@ def test_a_week_closed_whole_is_paid_and_the_next_one_worked(tmp_path):
     assert main(["optimise", model, "--weeks", "2", "--out", str(run)]) == 0
     r = pd.read_csv(run / "rosters.csv")
     assert pd.to_datetime(r["date"]).min() == pd.Timestamp("2009-03-09")
-    assert violations(_rows(r), dt.date(2009, 3, 2), 2, RULES) == []
+    assert violations(rows_of(r), dt.date(2009, 3, 2), 2, RULES) == []
     per = r.groupby("adviser")["paid_hours"].agg(["sum", "size"])
     assert per["sum"].eq(35.0).all() and per["size"].eq(5).all() and len(per) == 3200
     # 7 days closed, at most the contract's 5 are paid days off

@@ -19,7 +19,7 @@ from staffing import scenario
 from staffing.cli import main
 from staffing.rosters.rules import WorkingRules
 
-from roster_rules import contract_violations, violations
+from roster_rules import contract_violations, violations, rows_of
 
 RULES = dataclasses.asdict(WorkingRules())
 START = dt.date(2009, 3, 2)
@@ -54,14 +54,6 @@ def _members() -> dict:
     return out
 
 
-def _rows(r: pd.DataFrame) -> list[dict]:
-    t = {c: pd.to_datetime(r[c]) for c in ("shift_start", "shift_end", "break_start", "break_end")}
-    return [{"adviser": a, "shift_start": s.to_pydatetime(), "shift_end": e.to_pydatetime(),
-             "break_start": None if pd.isna(bs) else bs.to_pydatetime(),
-             "break_end": None if pd.isna(be) else be.to_pydatetime(), "paid_hours": p}
-            for a, s, e, bs, be, p in zip(r["adviser"], t["shift_start"], t["shift_end"],
-                                          t["break_start"], t["break_end"], r["paid_hours"])]
-
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -81,7 +73,7 @@ def test_every_adviser_keeps_every_rule_and_their_own_contract(run):
     got = r.groupby("adviser")["contract"].agg(lambda s: set(s))
     assert set(got.index) == set(members)  # every adviser works (no contract has 0 days)
     assert all(got[a] == {c} for a, c in members.items())
-    rows = _rows(r)
+    rows = rows_of(r)
     assert violations(rows, START, WEEKS, RULES) == []
     contracts, _ = _raw_contracts()
     assert contract_violations(rows, START, WEEKS, contracts, members) == []

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import small_scenario as ss
-from roster_rules import violations
+from roster_rules import violations, rows_of
 from staffing import allocation, queueing, scenario as scenario_mod
 from staffing.cli import main
 from staffing.rosters import patterns
@@ -59,13 +59,6 @@ def _night_scenario(root, weeks: int = 2):
     model.write_text(model.read_text().replace("slot_minutes = 30", "slot_minutes = 15"))
     return model
 
-
-def _rows(r: pd.DataFrame) -> list[dict]:
-    return [{"adviser": x.adviser, "shift_start": x.shift_start.to_pydatetime(),
-             "shift_end": x.shift_end.to_pydatetime(),
-             "break_start": None if pd.isna(x.break_start) else x.break_start.to_pydatetime(),
-             "break_end": None if pd.isna(x.break_end) else x.break_end.to_pydatetime(),
-             "paid_hours": x.paid_hours} for x in r.itertuples(index=False)]
 
 
 def _at_work(r: pd.DataFrame, t: pd.Timestamp) -> int:
@@ -127,7 +120,7 @@ def test_night_demand_is_met_by_shifts_crossing_midnight(night_plan):
     assert (cross["shift_start"].dt.normalize() == cross["date"]).all()
     assert (cross["shift_end"].dt.normalize() == cross["date"] + pd.Timedelta(days=1)).all()
     assert not r.duplicated(["adviser", "date"]).any()
-    assert violations(_rows(r), sc.start, 2, RULES) == []
+    assert violations(rows_of(r), sc.start, 2, RULES) == []
 
 
 def test_night_coverage_recounted_from_the_roster_lines(night_plan):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import small_scenario as ss
-from roster_rules import violations
+from roster_rules import violations, rows_of
 from staffing import allocation, demand, scenario as scenario_mod
 from staffing.cli import main
 from staffing.rosters.rules import WorkingRules
@@ -26,13 +26,6 @@ YEAR = (dt.date(2009, 1, 1), dt.date(2009, 12, 31))
 def _hm(s: pd.Series) -> pd.Series:
     return s.dt.hour * 60 + s.dt.minute
 
-
-def _rows(r: pd.DataFrame) -> list[dict]:
-    return [{"adviser": x.adviser, "shift_start": x.shift_start.to_pydatetime(),
-             "shift_end": x.shift_end.to_pydatetime(),
-             "break_start": None if pd.isna(x.break_start) else x.break_start.to_pydatetime(),
-             "break_end": None if pd.isna(x.break_end) else x.break_end.to_pydatetime(),
-             "paid_hours": x.paid_hours} for x in r.itertuples(index=False)]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +57,7 @@ def test_no_row_allocation_or_shift_for_a_plateau_outside_its_hours(pro_week):
     pro_r = r[r["plateau"] == "pro"]
     assert (pro_r["shift_start"].dt.day_of_week < 6).all()
     assert _hm(pro_r["shift_start"]).between(480, 1199).all()
-    assert violations(_rows(r), sc.start, 1, RULES) == []
+    assert violations(rows_of(r), sc.start, 1, RULES) == []
 
 
 def test_calls_kept_per_plateau_day_and_year(pro_week):

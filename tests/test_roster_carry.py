@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import small_scenario as ss
-from roster_rules import violations
+from roster_rules import violations, rows_of
 from staffing import allocation, scenario
 from staffing.allocation.options import Deadline
 from staffing.cli import main
@@ -25,13 +25,6 @@ from staffing.rosters.rules import WorkingRules
 
 START = dt.date(2009, 3, 2)
 
-
-def _rows(r: pd.DataFrame) -> list[dict]:
-    return [{"adviser": x.adviser, "shift_start": x.shift_start.to_pydatetime(),
-             "shift_end": x.shift_end.to_pydatetime(),
-             "break_start": None if pd.isna(x.break_start) else x.break_start.to_pydatetime(),
-             "break_end": None if pd.isna(x.break_end) else x.break_end.to_pydatetime(),
-             "paid_hours": x.paid_hours} for x in r.itertuples(index=False)]
 
 
 def _read(run: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -83,7 +76,7 @@ def _boundary_model(root: Path, rules: str = "", state: str | None = None,
 
 def _assert_legal_and_covered(run: Path, weeks: int, rules: dict, state=None) -> dict:
     r, cov, manifest = _read(run)
-    assert violations(_rows(r), pd.Timestamp(manifest["options"]["start"]).date(), weeks, rules,
+    assert violations(rows_of(r), pd.Timestamp(manifest["options"]["start"]).date(), weeks, rules,
                       state) == []
     assert (cov["answering_agents"] >= cov["required_agents"] - 1e-9).all()
     assert manifest["shortfall_share"] == 0.0
@@ -156,7 +149,7 @@ def test_a_passed_deadline_stops_the_re_solves_and_says_so(tmp_path):
     stopped = [r for r in out if r.status == "time_limit"]
     assert stopped and allocation.combined_status(r.status for r in out) == "time_limit"
     assert sum(float(r.u.sum()) for r in stopped) > 0
-    assert violations(_rows(rosters), START, 3, dataclasses.asdict(WorkingRules())) == []
+    assert violations(rows_of(rosters), START, 3, dataclasses.asdict(WorkingRules())) == []
 
 
 SUNDAY_RULES = "max_sundays_per_4_weeks = 3\n"
@@ -194,9 +187,9 @@ def test_sundays_before_the_horizon_are_kept_and_checked(tmp_path, capsys):
     sun = v[v["rule"] == "sundays"]
     assert list(sun["adviser"]) == ["t1-0001"] and sun["excess"].iloc[0] == 1.0
     assert check.check_rosters(edited, rules, START, 3)["rule"].ne("sundays").all()
-    assert ("t1-0001", "sundays") in violations(_rows(edited), START, 3,
+    assert ("t1-0001", "sundays") in violations(rows_of(edited), START, 3,
                                                 dataclasses.asdict(rules), state)
-    assert ("t1-0001", "sundays") not in violations(_rows(edited), START, 3,
+    assert ("t1-0001", "sundays") not in violations(rows_of(edited), START, 3,
                                                     dataclasses.asdict(rules))
     # and `staffing check` reads the state from the run's manifest
     edited[list(r.columns)].to_csv(run / "rosters.csv", index=False)
@@ -282,7 +275,7 @@ def test_christmas_2009_with_named_advisers_keeps_every_rule_and_contract(named_
     code, run = named_christmas
     assert code in (0, 3)  # 3: see the xfail below (a plan shortfall on iptv, not Montigny)
     r, cov, manifest = _read(run)
-    assert violations(_rows(r), dt.date(2009, 12, 21), 2,
+    assert violations(rows_of(r), dt.date(2009, 12, 21), 2,
                       dataclasses.asdict(WorkingRules())) == []
     # the expert cell's plateaux are covered, and week 2 was planned again under the carried
     # limits of Montigny's groups (no re-solve of outsourced capacity left to do)
@@ -303,7 +296,7 @@ def test_christmas_2009_with_named_advisers_keeps_every_rule_and_contract(named_
     days_off = {(a, w): min(closed[w] + (a == "m-055" and w == 1),
                             contracts[c]["days_per_week"])
                 for a, c in members.items() for w in range(2)}
-    assert contract_violations(_rows(mine), dt.date(2009, 12, 21), 2, contracts, members,
+    assert contract_violations(rows_of(mine), dt.date(2009, 12, 21), 2, contracts, members,
                                days_off) == []
     assert manifest["gap"] <= 0.005
 

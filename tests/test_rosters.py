@@ -15,20 +15,10 @@ from staffing.cli import main
 from staffing.rosters import check
 from staffing.rosters.rules import WorkingRules
 
-from roster_rules import two_days_off_share, violations
+from roster_rules import two_days_off_share, violations, rows_of
 
 RULES = dataclasses.asdict(WorkingRules())
 
-
-def _rows(r: pd.DataFrame) -> list[dict]:
-    out = []
-    for x in r.itertuples(index=False):
-        out.append({"adviser": x.adviser, "shift_start": x.shift_start.to_pydatetime(),
-                    "shift_end": x.shift_end.to_pydatetime(),
-                    "break_start": None if pd.isna(x.break_start) else x.break_start.to_pydatetime(),
-                    "break_end": None if pd.isna(x.break_end) else x.break_end.to_pydatetime(),
-                    "paid_hours": x.paid_hours})
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +32,7 @@ def test_default_rosters_keep_every_rule(default_two_weeks):
     sc, plan = default_two_weeks
     r = plan.tables["rosters"]
     assert r["adviser"].nunique() == 3200
-    rows = _rows(r)
+    rows = rows_of(r)
     assert violations(rows, sc.start, 2, RULES) == []
     # every adviser works the contract: 5 shifts of 7 paid hours each week
     week = (pd.to_datetime(r["date"]) - pd.Timestamp(sc.start)).dt.days // 7
@@ -94,7 +84,7 @@ def test_checker_finds_hand_made_violations():
     assert ("contract_hours", 49.0 + 3.5 - 35.0 + 1.0 - 1.0) in got or any(
         rule == "contract_hours" for rule, _ in got)
     # the independent reading agrees on which rules fail
-    ind = {rule for _, rule in violations(_rows(r), d.date(), 1, RULES)}
+    ind = {rule for _, rule in violations(rows_of(r), d.date(), 1, RULES)}
     assert {"daily_rest", "days_in_a_row", "break"} <= ind
     assert {x.rule for x in v.itertuples()} - {"contract_hours", "weekly_hours"} <= ind | {"weekly_rest"}
 
@@ -129,7 +119,7 @@ def test_midnight_close_and_night_shifts_keep_every_rule():
     # are not needed here, a 1 EUR tie-break leaves them out)
     late = r[r["shift_end"] >= r["date"] + pd.Timedelta(days=1)]
     assert len(late) and (late["shift_start"].dt.normalize() == late["date"]).all()
-    assert violations(_rows(r), sc.start, 1, RULES) == []
+    assert violations(rows_of(r), sc.start, 1, RULES) == []
     # in-house agents reported per slot = roster lines at work then, whatever their date
     alloc = plan.tables["allocation"]
     inhouse = alloc[alloc["kind"] == "inhouse"].groupby("slot_start")["logged_agents"].sum()
