@@ -336,3 +336,57 @@ def test_christmas_2009_contracts_plan_keeps_the_lp_service_when_within_the_gap(
     staffed = rounding.staffed(m, np.array([v.varValue for *_, v in m.z], dtype=float))
     assert (staffed >= np.asarray(m.need, dtype=float) - 1e-6).all()
     assert solved.objective <= solved.bound * (1 + opts.gap)
+
+
+def _states_by_lines(rosters: pd.DataFrame, advisers, t0, week: int, before: dict) -> dict:
+    """AdviserState at week `week`'s start read line by line (the rules' own definitions)."""
+    from staffing.rosters.builder import DAY, NO_PAST, AdviserState
+
+    t = pd.Timestamp(t0) + pd.Timedelta(days=7 * week)
+    out = {}
+    for a in advisers:
+        mine = rosters[(rosters["adviser"] == a) & (rosters["date"] < t)
+                       & (rosters["date"] >= t - pd.Timedelta(days=28))]
+        days = {(d - t).days for d in mine["date"]}
+        p = before.get(a, AdviserState())
+        run = 0
+        while -(run + 1) in days:
+            run += 1
+        if run == 7 * week:
+            run += p.run
+        if len(mine):
+            end = int((mine["shift_end"].max() - t) / pd.Timedelta(minutes=1))
+        else:
+            end = NO_PAST if 7 * week > 28 else max(p.last_end - 7 * week * DAY, NO_PAST)
+        suns = tuple((-7 * i + 6 in days) if week - i >= 0 else p.sundays[3 + week - i]
+                     for i in (3, 2, 1))
+        out[a] = AdviserState(run, end, suns)
+    return out
+
+
+def test_states_at_matches_a_line_by_line_reading():
+    """carry.states_at (arrays over the whole table) equals the rules read line by line for
+    advisers with random shifts over six weeks, pre-horizon states included, at every week."""
+    from staffing.rosters import carry
+    from staffing.rosters.builder import AdviserState
+
+    rng = np.random.default_rng(7)
+    t0 = pd.Timestamp(START)
+    rows = []
+    for i in range(40):
+        for d in range(42):
+            if rng.random() < (1.0 if i < 4 else 0.7):  # four advisers work every day
+                s = int(rng.integers(6 * 60, 20 * 60))
+                date = t0 + pd.Timedelta(days=d)
+                rows.append((f"a{i:02d}", date, date + pd.Timedelta(minutes=s),
+                             date + pd.Timedelta(minutes=s + int(rng.integers(180, 600)))))
+    r = pd.DataFrame(rows, columns=["adviser", "date", "shift_start", "shift_end"])
+    before = {f"a{i:02d}": AdviserState(int(rng.integers(0, 6)), -int(rng.integers(0, 2000)),
+                                        tuple(bool(b) for b in rng.integers(0, 2, 3)))
+              for i in range(0, 40, 3)}
+    advisers = [f"a{i:02d}" for i in range(40)] + ["nobody"]
+    for week in range(7):
+        got = carry.states_at(r, advisers, t0, week, before)
+        assert got == _states_by_lines(r, advisers, t0, week, before), week
+    assert got["a00"].run == 28 and got["nobody"] == AdviserState(
+        0, carry.NO_PAST, (False, False, False))

@@ -43,30 +43,34 @@ def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
     t0 = pd.Timestamp(horizon_start)
     t = t0 + pd.Timedelta(days=7 * week)
     before = before or {}
+    advisers = list(advisers)
     lo = t - pd.Timedelta(days=LOOKBACK_DAYS)
-    r = rosters[(rosters["date"] < t) & (rosters["date"] >= lo)] if len(rosters) else rosters
-    last = (r.groupby("adviser")["shift_end"].max() if len(r) else pd.Series(dtype=object))
-    days = {}
-    if len(r):
-        day = ((r["date"] - t).dt.days).to_numpy(int)
-        for a, d in zip(r["adviser"].to_numpy(), day):
-            days.setdefault(a, set()).add(int(d))
+    worked = np.zeros(len(advisers), dtype=np.int64)  # bit LOOKBACK_DAYS + d: worked day d < 0
+    last = np.full(len(advisers), np.iinfo(np.int64).min, dtype=np.int64)  # minutes from t
+    if len(rosters) and len(advisers):
+        date = rosters["date"].to_numpy()
+        near = (date < t.to_datetime64()) & (date >= lo.to_datetime64())
+        who = pd.Index(advisers).get_indexer(rosters["adviser"].to_numpy()[near])
+        mine = who >= 0
+        who = who[mine]
+        day = ((date[near][mine] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
+        end = ((rosters["shift_end"].to_numpy()[near][mine] - t.to_datetime64())
+               // np.timedelta64(1, "m")).astype(np.int64)
+        np.bitwise_or.at(worked, who, np.left_shift(1, day + LOOKBACK_DAYS))
+        np.maximum.at(last, who, end)
+    full = (1 << LOOKBACK_DAYS) - 1
     out = {}
-    for a in advisers:
+    for a, bits, end in zip(advisers, worked.tolist(), last.tolist()):
         p = before.get(a, AdviserState())
-        mine = days.get(a, set())
-        run = 0
-        while -(run + 1) in mine:
-            run += 1
+        idle = ~bits & full  # days not worked; the run is the set bits above the highest idle
+        run = LOOKBACK_DAYS - idle.bit_length() if idle else LOOKBACK_DAYS
         if run == 7 * week:  # every day since the horizon's start: the run goes on before it
             run += p.run
-        if a in last.index:
-            end = int((last[a] - t) / pd.Timedelta(minutes=1))
-        else:
+        if not bits:
             end = NO_PAST if 7 * week > LOOKBACK_DAYS else max(p.last_end - 7 * week * DAY, NO_PAST)
-        suns = tuple((-7 * i + 6 in mine) if week - i >= 0 else p.sundays[3 + week - i]
-                     for i in (3, 2, 1))
-        out[a] = AdviserState(run, end, suns)
+        suns = tuple(bool(bits >> (LOOKBACK_DAYS - 7 * i + 6) & 1) if week - i >= 0
+                     else p.sundays[3 + week - i] for i in (3, 2, 1))
+        out[a] = AdviserState(run, int(end), suns)
     return out
 
 

@@ -427,7 +427,8 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
             continue  # nothing before the horizon to carry
         if not _week_gap(scenario, opts, r, req, rosters):
             continue
-        states = {k: carry.states_at(rosters, a, t0, r.week, before) for k, a in ids.items()}
+        every = carry.states_at(rosters, [x for a in ids.values() for x in a], t0, r.week, before)
+        states = {k: {x: every[x] for x in a} for k, a in ids.items()}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
         short = {k for k, st in states.items()
                  if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
@@ -459,22 +460,20 @@ def _reroster(scenario, opts, results, rosters, ids, team_of, teams: set, week: 
     t0 = pd.Timestamp(opts.start)
     to = min(week + CARRY_WINDOW, opts.weeks)
     mine = {k: a for k, a in ids.items() if team_of[k] in teams}
-    flat = {a: s for k, a in mine.items()
-            for a, s in carry.states_at(rosters, a, t0, week, before).items()}
+    flat = carry.states_at(rosters, [x for a in mine.values() for x in a], t0, week, before)
     later = build_rosters(scenario, opts, results, week, flat, teams=teams, to_week=to)
     lo, hi = t0 + pd.Timedelta(days=7 * week), t0 + pd.Timedelta(days=7 * to)
     out = rosters["team"].isin(teams) & (rosters["date"] >= lo) & (rosters["date"] < hi)
     old = rosters
     rosters = pd.concat([rosters[~out], later], ignore_index=True)
+    if to < opts.weeks:
+        every = [x for a in mine.values() for x in a]
+        was, now = (carry.states_at(x, every, t0, to, before) for x in (old, rosters))
     for team in teams:
         stale.pop(team, None)
         if to >= opts.weeks:
             continue
-        advisers = [a for k, a in mine.items() if team_of[k] == team]
-        same = all(carry.states_at(old, a, t0, to, before) == carry.states_at(rosters, a, t0, to,
-                                                                               before)
-                   for a in advisers)
-        if not same:
+        if any(was[x] != now[x] for k, a in mine.items() if team_of[k] == team for x in a):
             stale[team] = to
     return rosters
 
