@@ -109,7 +109,7 @@ STAGES = [
     ("staffing.allocation", "_weekly_requirements", "requirements"),
     ("staffing.allocation.headcount", "decide", "headcount"),
     ("staffing.allocation", "_run_weeks", "weeks"),
-    ("staffing.rosters.plan", "build_rosters", "rosters"),
+    ("staffing.rosters.plan", "team_rosters", "rosters"),
     ("staffing.rosters.plan", "_carry", "carry re-plans"),
     ("staffing.rosters.plan", "_refit_changed", "re-solves"),
     ("staffing.rosters.rebalance", "rebalance", "rebalance"),

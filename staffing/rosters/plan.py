@@ -61,7 +61,30 @@ def group_ids(g, results) -> list[str]:
 def build_rosters(scenario, opts, results, from_week: int = 0,
                   states: dict | None = None, teams=None,
                   to_week: int | None = None) -> pd.DataFrame:
-    """The rosters table (without the scenario column) for the plan's week results: one
+    """The rosters table (without the scenario column), in team, adviser and date order:
+    `team_rosters` joined."""
+    return _joined(team_rosters(scenario, opts, results, from_week, states, teams, to_week))
+
+
+def _joined(by_team: dict) -> pd.DataFrame:
+    """Rosters by team (`team_rosters`) as one table in team, adviser and date order."""
+    if not by_team:
+        return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
+    return pd.concat([by_team[t] for t in sorted(by_team)], ignore_index=True)
+
+
+def _lines_between(by_team: dict, lo, hi) -> pd.DataFrame:
+    """Roster lines of every team dated lo <= date < hi."""
+    parts = [r[(r["date"] >= lo) & (r["date"] < hi)] for _, r in sorted(by_team.items())]
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame(columns=builder.ROSTER_COLUMNS))
+
+
+def team_rosters(scenario, opts, results, from_week: int = 0,
+                 states: dict | None = None, teams=None,
+                 to_week: int | None = None) -> dict:
+    """Rosters per team (team -> its lines in adviser and date order) for the plan's week
+    results: one
     CP-SAT job per group (a team's advisers on one contract, rosters.contracts.groups), with
     that contract's days each week (cycle and paid days off), weekdays and shifts. From week
     `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
@@ -96,12 +119,17 @@ def build_rosters(scenario, opts, results, from_week: int = 0,
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
         raise SolverError(f"rosters: {exc}") from None
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    del parts  # their memory back before the sort (a year's rosters: ~100 MB a copy)
-    return out.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
+    by_team: dict = {}
+    for p in parts:
+        if len(p):
+            by_team.setdefault(p["team"].iloc[0], []).append(p)
+    del parts
+    out = {}
+    for t in list(by_team):  # each team's parts freed as it is sorted
+        ps = by_team.pop(t)
+        out[t] = (ps[0] if len(ps) == 1 else pd.concat(ps, ignore_index=True)).sort_values(
+            ["adviser", "date"], ignore_index=True)
+    return out
 
 
 def shift_counts(rosters: pd.DataFrame, scenario=None) -> pd.DataFrame:
@@ -377,10 +405,11 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
     return [by_week[w] for w in sorted(by_week)], done
 
 
-def _week_gap(scenario, opts, r, req, rosters) -> bool:
-    """Whether week r's rostered shifts differ from its plan and leave a gap (`_adopt`)."""
+def _week_gap(scenario, opts, r, req, by_team: dict) -> bool:
+    """Whether week r's rostered shifts (`by_team`: rosters per team) differ from its plan and
+    leave a gap (`_adopt`)."""
     start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week)
-    mine = rosters[(rosters["date"] >= start) & (rosters["date"] < start + pd.Timedelta(days=7))]
+    mine = _lines_between(by_team, start, start + pd.Timedelta(days=7))
     plan = _key_frame(r.x)
     have = (shift_counts(mine, scenario).drop(columns=["provider", "contract"]) if len(mine)
             else plan.iloc[:0])
@@ -394,7 +423,7 @@ def _week_gap(scenario, opts, r, req, rosters) -> bool:
 CARRY_WINDOW = 2  # weeks rostered again at a time after a week is planned again
 
 
-def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
+def _carry(scenario, opts, req, results: list, by_team: dict, deadline):
     """Weeks in order: a week whose rosters leave a gap while its plan asks of a group's first
     days more than the rosters before it allow (carry.shortfall on the group's advisers:
     daily rest after the previous Sunday, days in a row, Sundays) is planned again under those
@@ -403,13 +432,14 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     it; a team's later weeks are rostered again, CARRY_WINDOW weeks at a time, as the loop
     reaches them, until its advisers' states at a window's end are those the earlier rosters
     had there (each week is then rostered again at most once per pass: linear in the
-    horizon). Returns (results, rosters)."""
+    horizon). by_team: the rosters per team (`team_rosters`), updated in place. Returns
+    (results, the rosters table)."""
     from ..allocation.options import Deadline
     from . import carry
 
     deadline = deadline or Deadline()
-    if not len(rosters):
-        return results, rosters
+    if not by_team:
+        return results, _joined(by_team)
     rules = scenario.rules or WorkingRules()
     results = sorted(results, key=lambda r: r.week)
     t0 = pd.Timestamp(opts.start)
@@ -421,13 +451,13 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
     for i, r in enumerate(results):
         due = {k for k, w in stale.items() if w <= r.week}
         if due:
-            rosters = _reroster(scenario, opts, results, rosters, ids, team_of, due, r.week,
-                                before, stale)
+            _reroster(scenario, opts, results, by_team, ids, team_of, due, r.week, before,
+                      stale)
         if r.week == 0 and not before:
             continue  # nothing before the horizon to carry
-        if not _week_gap(scenario, opts, r, req, rosters):
+        if not _week_gap(scenario, opts, r, req, by_team):
             continue
-        every = carry.states_at(rosters, [x for a in ids.values() for x in a], t0, r.week, before)
+        every = _states(by_team, ids, team_of, t0, r.week, before)
         states = {k: {x: every[x] for x in a} for k, a in ids.items()}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
         short = {k for k, st in states.items()
@@ -442,40 +472,62 @@ def _carry(scenario, opts, req, results: list, rosters: pd.DataFrame, deadline):
             r.status = "time_limit"
             continue
         results[i] = new
-        rosters = _reroster(scenario, opts, results, rosters, ids, team_of, free, r.week,
-                            before, stale)
-    rosters = rosters.sort_values(["team", "adviser", "date"]).reset_index(drop=True)
-    return results, rosters
+        _reroster(scenario, opts, results, by_team, ids, team_of, free, r.week, before, stale)
+    return results, _joined(by_team)
 
 
-def _reroster(scenario, opts, results, rosters, ids, team_of, teams: set, week: int, before,
-              stale: dict) -> pd.DataFrame:
-    """`teams` rostered again for weeks week .. week + CARRY_WINDOW - 1 from their advisers'
-    states at `week`; `stale` (team -> first week out of date) updated: a team whose advisers'
-    states at the window's end equal those its earlier rosters gave there keeps its later
-    rosters (they follow from those states and the unchanged plans), else it is stale from the
-    window's end."""
+def _states(by_team: dict, ids: dict, team_of: dict, t0, week: int, before,
+            teams=None) -> dict:
+    """carry.states_at of every adviser of the groups `ids` (key -> adviser ids; of `teams`
+    only, if given) at week `week`'s start, each team's read from its own rosters."""
     from . import carry
 
+    mine: dict = {}
+    for k, a in ids.items():
+        if teams is None or team_of[k] in teams:
+            mine.setdefault(team_of[k], []).extend(a)
+    out = {}
+    for team, advisers in mine.items():
+        lines = by_team.get(team)
+        out.update(carry.states_at(lines if lines is not None else pd.DataFrame(), advisers,
+                                   t0, week, before))
+    return out
+
+
+def _reroster(scenario, opts, results, by_team: dict, ids, team_of, teams: set, week: int,
+              before, stale: dict) -> None:
+    """`teams` rostered again for weeks week .. week + CARRY_WINDOW - 1 from their advisers'
+    states at `week` (`by_team`, the rosters per team, updated in place); `stale` (team ->
+    first week out of date) updated: a team whose advisers' states at the window's end equal
+    those its earlier rosters gave there keeps its later rosters (they follow from those
+    states and the unchanged plans), else it is stale from the window's end."""
     t0 = pd.Timestamp(opts.start)
     to = min(week + CARRY_WINDOW, opts.weeks)
-    mine = {k: a for k, a in ids.items() if team_of[k] in teams}
-    flat = carry.states_at(rosters, [x for a in mine.values() for x in a], t0, week, before)
-    later = build_rosters(scenario, opts, results, week, flat, teams=teams, to_week=to)
-    lo, hi = t0 + pd.Timedelta(days=7 * week), t0 + pd.Timedelta(days=7 * to)
-    out = rosters["team"].isin(teams) & (rosters["date"] >= lo) & (rosters["date"] < hi)
-    old = rosters
-    rosters = pd.concat([rosters[~out], later], ignore_index=True)
+    flat = _states(by_team, ids, team_of, t0, week, before, teams)
+    later = team_rosters(scenario, opts, results, week, flat, teams=teams, to_week=to)
+    lo, hi = (t0 + pd.Timedelta(days=7 * week)).to_datetime64(), (
+        t0 + pd.Timedelta(days=7 * to)).to_datetime64()
+    old = {t: by_team[t] for t in teams if t in by_team}
+    for team in teams:
+        keep = old.get(team)
+        if keep is not None:
+            date = keep["date"].to_numpy()
+            keep = keep[(date < lo) | (date >= hi)]
+        parts = [p for p in (keep, later.get(team)) if p is not None and len(p)]
+        if parts:
+            by_team[team] = pd.concat(parts, ignore_index=True).sort_values(
+                ["adviser", "date"], ignore_index=True)
+        else:
+            by_team.pop(team, None)
     if to < opts.weeks:
-        every = [x for a in mine.values() for x in a]
-        was, now = (carry.states_at(x, every, t0, to, before) for x in (old, rosters))
+        was = _states(old, ids, team_of, t0, to, before, teams)
+        now = _states(by_team, ids, team_of, t0, to, before, teams)
     for team in teams:
         stale.pop(team, None)
         if to >= opts.weeks:
             continue
-        if any(was[x] != now[x] for k, a in mine.items() if team_of[k] == team for x in a):
+        if any(was[x] != now[x] for k, a in ids.items() if team_of[k] == team for x in a):
             stale[team] = to
-    return rosters
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
@@ -485,8 +537,8 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     re-solved)."""
     from .rebalance import rebalance
 
-    rosters = build_rosters(scenario, opts, results)
-    results, rosters = _carry(scenario, opts, req, results, rosters, deadline)
+    results, rosters = _carry(scenario, opts, req, results,
+                              team_rosters(scenario, opts, results), deadline)
     results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
