@@ -331,9 +331,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
             chosen = _band_week(advisers, states, x, bands, week_contract, rules,
                                 open_days_of_week(w), night_bands, ahead, away)
             week_rows = _deal_week(x, chosen, bands)
-            if len(advisers) <= EXACT_MAX_ADVISERS and (
-                    _deviation(x, week_rows) or _ahead_short(week_rows, ahead, len(advisers),
-                                                             states, rules)):
+            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
                 exact = _solve_week_exact(advisers, states, x, week_contract, rules,
                                           open_days_of_week(w), break_minutes, hint, ahead, away)
@@ -377,23 +375,6 @@ def _lead_need(nxt, monday, heads: int) -> dict:
     first = nxt[day.to_numpy() == 0]
     out["starts"] = np.repeat(first["start_min"].to_numpy(int), first["advisers"].to_numpy(int))
     return out
-
-
-def _ahead_short(rows: list, ahead: dict, heads: int, states: dict, rules) -> bool:
-    """Whether rostered week rows leave next week's plan short of advisers able to work its
-    first days, or give Sunday's late shifts to more advisers than next Monday's early shifts
-    leave free."""
-    if not ahead:
-        return False
-    nxt = _next_states(states, rows)
-    for q, need in ahead.items():
-        if q != "starts" and sum(st.run <= rules.max_days_in_a_row - q
-                                 for st in nxt.values()) < need:
-            return True
-    starts = np.asarray(ahead.get("starts", []), dtype=int)
-    ends = np.array([r[3] for r in rows if r[1] == 6], dtype=int)
-    rest = rules.daily_rest_hours * 60
-    return any((ends >= th).sum() > heads - (starts + DAY - th < rest).sum() for th in set(ends))
 
 
 def _deviation(x, rows) -> int:
