@@ -331,7 +331,8 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
             chosen = _band_week(advisers, states, x, bands, week_contract, rules,
                                 open_days_of_week(w), night_bands, ahead, away)
             week_rows = _deal_week(x, chosen, bands)
-            if len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows):
+            if (len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows)
+                    and not _carried_short(x, states, rules, monday)):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
                 exact = _solve_week_exact(advisers, states, x, week_contract, rules,
                                           open_days_of_week(w), break_minutes, hint, ahead, away)
@@ -375,6 +376,15 @@ def _lead_need(nxt, monday, heads: int) -> dict:
     first = nxt[day.to_numpy() == 0]
     out["starts"] = np.repeat(first["start_min"].to_numpy(int), first["advisers"].to_numpy(int))
     return out
+
+
+def _carried_short(x, states: dict, rules, monday) -> bool:
+    """Whether the week's plan x asks of its first days more than the advisers' states allow
+    (carry.shortfall): no roster meets it, the adviser-level model would run to its limit, and
+    the week is planned again with those limits (plan._carry)."""
+    from .carry import shortfall
+
+    return shortfall(x, states, rules, monday) > 0
 
 
 def _deviation(x, rows) -> int:
