@@ -110,6 +110,7 @@ STAGES = [
     ("staffing.allocation.headcount", "decide", "headcount"),
     ("staffing.allocation", "_run_weeks", "weeks"),
     ("staffing.rosters.plan", "team_rosters", "rosters"),
+    ("staffing.rosters.plan", "build_rosters", "rosters"),  # (trees before team_rosters)
     ("staffing.rosters.plan", "_carry", "carry re-plans"),
     ("staffing.rosters.plan", "_refit_changed", "re-solves"),
     ("staffing.rosters.rebalance", "rebalance", "rebalance"),
