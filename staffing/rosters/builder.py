@@ -215,12 +215,17 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
             f[ck, i] = m.NewIntVar(0, len(members), f"f_{len(f)}")
         m.Add(sum(f[ck, i] for i in allowed) == len(members))
     obj = []
+    on: dict = {}  # (day, band) -> the f at work that day in that band, in f's order
+    for (ck, i), v in f.items():
+        for d, b in zip(types[i].days, types[i].bands):
+            on.setdefault((d, b), []).append(v)
+    heads = sum(len(c) for c in classes.values())
     for d in range(7):
         starts = np.sort(np.asarray(units.get(d, []), dtype=int))
         wb = []
         for b in range(len(bands)):
-            terms = [v for (ck, i), v in f.items() if d in types[i].days and types[i].band_on(d) == b]
-            wv = m.NewIntVar(0, sum(len(c) for c in classes.values()), f"w_{d}_{b}")
+            terms = on.get((d, b), [])
+            wv = m.NewIntVar(0, heads, f"w_{d}_{b}")
             m.Add(wv == sum(terms))
             wb.append(wv)
         dev = m.NewIntVar(0, 10 ** 6, f"dev_{d}")
@@ -228,8 +233,9 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
         obj.append(DEVIATION_WEIGHT * dev)
         distinct = np.unique(starts)
         for i, s1 in enumerate(distinct):
+            below = np.searchsorted(starts, s1, side="left")
             for s2 in distinct[i:]:
-                n = int(((starts >= s1) & (starts <= s2)).sum())
+                n = int(np.searchsorted(starts, s2, side="right") - below)
                 meet = [wb[b] for b, (lo, hi) in enumerate(bands) if lo <= s2 and hi >= s1]
                 if n == len(starts) and len(meet) == len(bands):
                     continue  # the day's total, already counted
