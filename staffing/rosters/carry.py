@@ -49,12 +49,13 @@ def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
     last = np.full(len(advisers), np.iinfo(np.int64).min, dtype=np.int64)  # minutes from t
     if len(rosters) and len(advisers):
         date = rosters["date"].to_numpy()
-        near = (date < t.to_datetime64()) & (date >= lo.to_datetime64())
-        who = pd.Index(advisers).get_indexer(rosters["adviser"].to_numpy()[near])
+        near = np.flatnonzero((date < t.to_datetime64()) & (date >= lo.to_datetime64()))
+        # only the window's ids are read (a text column's values are made on reading)
+        who = pd.Index(advisers).get_indexer(rosters["adviser"].iloc[near].to_numpy())
         mine = who >= 0
-        who = who[mine]
-        day = ((date[near][mine] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
-        end = ((rosters["shift_end"].to_numpy()[near][mine] - t.to_datetime64())
+        who, near = who[mine], near[mine]
+        day = ((date[near] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
+        end = ((rosters["shift_end"].to_numpy()[near] - t.to_datetime64())
                // np.timedelta64(1, "m")).astype(np.int64)
         np.bitwise_or.at(worked, who, np.left_shift(1, day + LOOKBACK_DAYS))
         np.maximum.at(last, who, end)
