@@ -311,3 +311,31 @@ def test_csv_of_a_frame_concatenated_from_an_empty_slice(tmp_path, text):
     assert b"\x00" not in raw
     back = pd.read_csv(tmp_path / "t.csv", dtype={"x": str})
     assert back["x"].tolist() == text and back["y"].tolist() == [1.0, 2.5]
+
+
+def test_csv_written_in_blocks_is_the_table_written_at_once(tmp_path, monkeypatch):
+    """A table written ROWS_PER_BLOCK rows at a time gives the bytes of the whole table
+    written at once, quoting included: a text cell that needs quotes in the last block quotes
+    every text cell of the file. Datetimes, missing values and booleans across blocks."""
+    from staffing.results import files
+
+    n = 23
+    t = pd.Timestamp("2009-03-02 08:00")
+    df = pd.DataFrame({
+        "adviser": [f"fr-lyon-{i:04d}" for i in range(n)],
+        "shift_start": [t + pd.Timedelta(hours=i) if i % 5 else pd.NaT for i in range(n)],
+        "paid_hours": [7.0 if i % 3 else float("nan") for i in range(n)],
+        "ok": [bool(i % 2) for i in range(n)],
+        "note": ["plain"] * (n - 1) + ['needs "quotes", here']})
+    out = {}
+    for rows in (4, 10 ** 6):
+        monkeypatch.setattr(files, "ROWS_PER_BLOCK", rows)
+        files.write_table_csv(df, tmp_path / f"t{rows}.csv", table="t")
+        out[rows] = (tmp_path / f"t{rows}.csv").read_bytes()
+    assert out[4] == out[10 ** 6]
+    text = out[4].decode("utf-8")
+    assert '"fr-lyon-0000"' in text and '"needs ""quotes"", here"' in text
+    assert text.count("\n") == n + 1 and "2009-03-02T09:00:00" in text
+    monkeypatch.setattr(files, "ROWS_PER_BLOCK", 4)
+    files.write_table_csv(df.iloc[:-1], tmp_path / "plain.csv", table="t")
+    assert '"' not in (tmp_path / "plain.csv").read_text(encoding="utf-8")
