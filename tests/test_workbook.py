@@ -648,3 +648,16 @@ def test_export_charts_option(tmp_path):
     assert main(["export", str(run), "--format", "xlsx", "--out", str(tmp_path / "slot")]) == 0
     assert sum("<c:scatterChart>" in x for x in _charts(tmp_path / "slot" / "plan.xlsx")) == 2
     assert main(["export", str(run), "--format", "xlsx", "--out", str(tmp_path / "bad"), "--charts", "hour"]) == 2
+
+
+def test_data_rows_serialised_in_blocks_of_cells_are_the_same_sheets(week1, tmp_path, monkeypatch):
+    """Data rows go into the file a block of cells at a time (a wide sheet: fewer rows per
+    block); every worksheet's XML is the same whatever the block's size."""
+    tables = week1[0]
+    sheets = {}
+    for cells in (7, 10 ** 9):
+        monkeypatch.setattr(results.workbook.Rows, "CHUNK_CELLS", cells)
+        path = results.write_workbook(tmp_path / f"p{cells}.xlsx", tables, _manifest())
+        with zipfile.ZipFile(path) as z:
+            sheets[cells] = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+    assert sheets[7] == sheets[10 ** 9] and len(sheets[7]) >= 10

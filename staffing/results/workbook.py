@@ -227,7 +227,7 @@ def conditional_formats(ws, fm: Formats, table: str, cols: list[str], n: int):
 class Rows:
     """Data rows of one sheet, serialised straight to SpreadsheetML a column at a time."""
 
-    CHUNK = 20_000
+    CHUNK_CELLS = 200_000  # cells serialised at a time (the roster sheet: 365 columns a row)
 
     def __init__(self, ws, df, kinds, fmts, table: str | None = None):
         self.ws, self.df, self.kinds, self.table = ws, df, kinds, table
@@ -240,8 +240,9 @@ class Rows:
 
     def chunks(self):
         n = len(self.df)
-        for a in range(0, n, self.CHUNK):
-            b = min(a + self.CHUNK, n)
+        step = max(1, self.CHUNK_CELLS // max(self.df.shape[1], 1))
+        for a in range(0, n, step):
+            b = min(a + step, n)
             rows = range(a + 2, b + 2)
             cols = [_cells_xml(self.df.iloc[a:b, j], k, self.letters[j], s, rows)
                     for j, (k, s) in enumerate(zip(self.kinds, self.styles))]
