@@ -22,7 +22,8 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
    build, inside HiGHS, rounding and the rest of the solve, tables), the rosters (CP-SAT
    against the Python around it, in the team processes), the weeks re-solved with the rosters,
    the plan's tables, economics, the rule check and the written run; peak resident memory of
-   the command and of its largest worker; the share of the CPU inside HiGHS and CP-SAT.
+   the command (and by the end of each phase) and of its largest worker; the share of the CPU
+   inside HiGHS and CP-SAT.
    Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
    --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
    --against SRC: also the rostered year run by another source tree (before/after in one run).
@@ -264,7 +265,8 @@ def _solver_cpu(x: dict) -> float:
 
 
 def _phase_table(kind: str, runs: list) -> None:
-    """Median wall and CPU seconds per phase, and the jobs' own CPU splits."""
+    """Median wall and CPU seconds per phase, the command's peak resident memory by the
+    phase's end, and the jobs' own CPU splits."""
     names = list(dict.fromkeys(n for x in runs for n in x["phases_wall"]))
     med = lambda f, n: statistics.median(x[f].get(n, 0.0) for x in runs)  # noqa: E731
     print(f"  {kind}: phases (exclusive; CPU includes the phase's worker processes)")
@@ -275,6 +277,7 @@ def _phase_table(kind: str, runs: list) -> None:
                 splits.setdefault(k, []).append(v)
         inside = ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in splits.items())
         print(f"    {n:<22} wall {med('phases_wall', n):7.2f}  CPU {med('phases_cpu', n):7.2f}"
+              f"  peak {med('phases_rss', n):5.0f} MB"
               + (f"   in the jobs: {inside}" if inside else ""))
     inside = statistics.median(x["jobs"].get("in this process", {}).get("highs", 0.0) for x in runs)
     print(f"    {'(HiGHS in this process':<22} CPU {inside:.2f}: re-plans, headcount)")
