@@ -58,24 +58,22 @@ def group_ids(g, results) -> list[str]:
     return [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
 
 
-def build_rosters(scenario, opts, results, from_week: int = 0,
-                  states: dict | None = None, teams=None,
-                  to_week: int | None = None) -> pd.DataFrame:
-    """The rosters table (without the scenario column), in team, adviser and date order:
-    `team_rosters` joined."""
-    return _joined(team_rosters(scenario, opts, results, from_week, states, teams, to_week))
-
-
 def _joined(by_team: dict) -> pd.DataFrame:
-    """Rosters by team (`team_rosters`) as one table in team, adviser and date order."""
+    """Rosters by team (`team_rosters`) as one table in team, adviser and date order (the
+    rosters table, without the scenario column)."""
     if not by_team:
         return pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     return pd.concat([by_team[t] for t in sorted(by_team)], ignore_index=True)
 
 
+def _dated(rosters: pd.DataFrame, lo, hi) -> pd.DataFrame:
+    """Roster lines dated lo <= date < hi."""
+    return rosters[(rosters["date"] >= lo) & (rosters["date"] < hi)]
+
+
 def _lines_between(by_team: dict, lo, hi) -> pd.DataFrame:
     """Roster lines of every team dated lo <= date < hi."""
-    parts = [r[(r["date"] >= lo) & (r["date"] < hi)] for _, r in sorted(by_team.items())]
+    parts = [_dated(r, lo, hi) for _, r in sorted(by_team.items())]
     return (pd.concat(parts, ignore_index=True) if parts
             else pd.DataFrame(columns=builder.ROSTER_COLUMNS))
 
@@ -84,13 +82,12 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
                  states: dict | None = None, teams=None,
                  to_week: int | None = None) -> dict:
     """Rosters per team (team -> its lines in adviser and date order) for the plan's week
-    results: one
-    CP-SAT job per group (a team's advisers on one contract, rosters.contracts.groups), with
-    that contract's days each week (cycle and paid days off), weekdays and shifts. From week
-    `from_week` on (then `states`: each adviser's AdviserState at that week's start, see
-    carry.states_at; default the pre-horizon state); of the groups of the in-house `teams`
-    (team ids or group keys; default all); up to week `to_week` (excluded; default the
-    horizon's end)."""
+    results: one CP-SAT job per group (a team's advisers on one contract,
+    rosters.contracts.groups), with that contract's days each week (cycle and paid days off),
+    weekdays and shifts. From week `from_week` on (then `states`: each adviser's AdviserState
+    at that week's start, see carry.states_at; default the pre-horizon state); of the groups
+    of the in-house `teams` (team ids or group keys; default all); up to week `to_week`
+    (excluded; default the horizon's end)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     everyweek = sorted(results, key=lambda r: r.week)
@@ -375,8 +372,8 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
             week_req = req[req["week"] == r.week]
             # with shifts carried in, the week's model never counted them: re-solve the
             # outsourced agents against the rosters (its first morning may need fewer)
-            adopted = None if len(carried) else _adopt(scenario, opts, r, week_req, rosters[
-                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))])
+            adopted = None if len(carried) else _adopt(
+                scenario, opts, r, week_req, _dated(rosters, w0, w0 + pd.Timedelta(days=7)))
             if adopted is not None:
                 kept.append(adopted)
                 continue
@@ -394,9 +391,9 @@ def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
         old = by_week[job[3]]
         if new is None:  # the deadline passed: the rosters with the week's outsourced plan
             w0 = start + pd.Timedelta(days=7 * old.week)
-            by_week[old.week] = _adopt(scenario, opts, old, job[2], rosters[
-                (rosters["date"] >= w0) & (rosters["date"] < w0 + pd.Timedelta(days=7))], True,
-                carried_in(rosters, w0))
+            by_week[old.week] = _adopt(scenario, opts, old, job[2],
+                                       _dated(rosters, w0, w0 + pd.Timedelta(days=7)), True,
+                                       carried_in(rosters, w0))
             continue
         new.solve_s, new.build_s = old.solve_s, old.build_s
         new.status = alloc.combined_status([old.status, new.status])
@@ -445,8 +442,9 @@ def _carry(scenario, opts, req, results: list, by_team: dict, deadline):
     t0 = pd.Timestamp(opts.start)
     before = adviser_states(getattr(scenario, "roster_state", None), t0)
     # every adviser of each group (those who never work still count)
-    ids = {g.key: group_ids(g, results) for g in contract_groups(scenario)}
-    team_of = {g.key: g.team for g in contract_groups(scenario)}
+    groups = contract_groups(scenario)
+    ids = {g.key: group_ids(g, results) for g in groups}
+    team_of = {g.key: g.team for g in groups}
     stale: dict = {}  # team -> first week whose rosters are out of date
     for i, r in enumerate(results):
         due = {k for k, w in stale.items() if w <= r.week}
