@@ -296,7 +296,7 @@ def _deal(units: list, workers: list, spare: list = ()) -> list:
 def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules: WorkingRules,
                start: dt.date, open_days_of_week, break_minutes: int,
                state: dict | None = None, week_days: list | None = None,
-               leave: dict | None = None) -> pd.DataFrame:
+               leave: dict | None = None, build: int | None = None) -> pd.DataFrame:
     """Rosters of one team over the horizon.
 
     advisers: adviser ids; weeks: per week, the plan's shifts of the team as rows (date,
@@ -308,6 +308,8 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     The plan's shifts (`weeks`) are the contract's own: its lengths, weekdays and window.
     leave: adviser -> day numbers from the horizon's start the adviser is unavailable (paid,
     not worked): no shift those days, one day less that week per open one.
+    build: the weeks rostered (the first `build` of `weeks`; default all), the rest read only
+    as the last one's look-ahead (next week's demand on its end, `_lead_need`).
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
@@ -323,7 +325,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
     rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
-    for w, x in enumerate(weeks):
+    for w, x in enumerate(weeks[:build]):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
         week_contract = dataclasses.replace(

@@ -1,7 +1,8 @@
 """Rosters for a solved plan, and the plan recomputed from the rosters actually built.
 
-`attach(scenario, opts, req, results)` builds every in-house team's rosters over the whole
-horizon (teams in parallel), then for each week whose rostered shifts differ from the plan's
+`attach(scenario, opts, req, results)` builds every in-house team's rosters week by week
+(groups in parallel), a week planned again where the rosters before it cannot give what its
+plan asks (`_carry`), then for each week whose rostered shifts differ from the plan's
 re-solves that week with the in-house shifts fixed at the rostered ones, so the outsourced
 capacity is re-optimised against any gap (`refit_week`). Coverage, service level and cost
 then come from the rosters.
@@ -31,7 +32,7 @@ def _team_job(args):
     team, ids, contract, weeks, rules, start, open_days, brk, state, week_days, leave = args
     return builder.build_team(team, ids, contract, weeks, rules, start,
                               lambda w: open_days[w], brk, state, week_days=week_days,
-                              leave=leave)
+                              leave=leave, build=len(week_days))
 
 
 def _open_days(scenario, start: pd.Timestamp, weeks: int, weekdays=tuple(range(7))) -> list:
@@ -87,12 +88,13 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
     weekdays and shifts. From week `from_week` on (then `states`: each adviser's AdviserState
     at that week's start, see carry.states_at; default the pre-horizon state); of the groups
     of the in-house `teams` (team ids or group keys; default all); up to week `to_week`
-    (excluded; default the horizon's end)."""
+    (excluded; default the horizon's end), with the plan of week `to_week` as the last week's
+    look-ahead (builder.build_team)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     everyweek = sorted(results, key=lambda r: r.week)
     to_week = opts.weeks if to_week is None else min(to_week, opts.weeks)
-    results = everyweek[from_week:to_week]
+    results = everyweek[from_week:to_week + 1]
     jobs = []
     if states is None:
         states = adviser_states(getattr(scenario, "roster_state", None), t0)
@@ -417,26 +419,19 @@ def _week_gap(scenario, opts, r, req, by_team: dict) -> bool:
     return _adopt(scenario, opts, r, req[req["week"] == r.week], mine) is None
 
 
-CARRY_WINDOW = 2  # weeks rostered again at a time after a week is planned again
-
-
-def _carry(scenario, opts, req, results: list, by_team: dict, deadline):
-    """Weeks in order: a week whose rosters leave a gap while its plan asks of a group's first
-    days more than the rosters before it allow (carry.shortfall on the group's advisers:
-    daily rest after the previous Sunday, days in a row, Sundays) is planned again under those
-    limits, per group, the in-house shifts of the teams sharing a plateau with a short group
-    included (carry.replan_week), and those teams rostered again for CARRY_WINDOW weeks from
-    it; a team's later weeks are rostered again, CARRY_WINDOW weeks at a time, as the loop
-    reaches them, until its advisers' states at a window's end are those the earlier rosters
-    had there (each week is then rostered again at most once per pass: linear in the
-    horizon). by_team: the rosters per team (`team_rosters`), updated in place. Returns
-    (results, the rosters table)."""
+def _carry(scenario, opts, req, results: list, deadline):
+    """Weeks in order, each rostered from its advisers' states at its start (carry.states_at on
+    the rosters before it and the pre-horizon state), with the next week's plan as its
+    look-ahead. A week whose rosters leave a gap while its plan asks of a group's first days
+    more than those states allow (carry.shortfall: daily rest after the previous Sunday, days
+    in a row, Sundays) is planned again under those limits, per group, the in-house shifts of
+    the teams sharing a plateau with a short group included (carry.replan_week), and those
+    teams are rostered again for that week. Each week is rostered once, and a re-planned
+    week's teams once more: linear in the horizon. Returns (results, the rosters table)."""
     from ..allocation.options import Deadline
     from . import carry
 
     deadline = deadline or Deadline()
-    if not by_team:
-        return results, _joined(by_team)
     rules = scenario.rules or WorkingRules()
     results = sorted(results, key=lambda r: r.week)
     t0 = pd.Timestamp(opts.start)
@@ -445,87 +440,52 @@ def _carry(scenario, opts, req, results: list, by_team: dict, deadline):
     groups = contract_groups(scenario)
     ids = {g.key: group_ids(g, results) for g in groups}
     team_of = {g.key: g.team for g in groups}
-    stale: dict = {}  # team -> first week whose rosters are out of date
+    weekly: dict = {}  # team -> its rosters, one frame per week rostered
     for i, r in enumerate(results):
-        due = {k for k, w in stale.items() if w <= r.week}
-        if due:
-            _reroster(scenario, opts, results, by_team, ids, team_of, due, r.week, before,
-                      stale)
-        if r.week == 0 and not before:
-            continue  # nothing before the horizon to carry
-        if not _week_gap(scenario, opts, r, req, by_team):
-            continue
-        every = _states(by_team, ids, team_of, t0, r.week, before)
-        states = {k: {x: every[x] for x in a} for k, a in ids.items()}
-        w0 = t0 + pd.Timedelta(days=7 * r.week)
-        short = {k for k, st in states.items()
-                 if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
-        if not short:
-            continue  # the gap is not the previous week's doing: refit (outsourced) below
-        free = carry.sharing(scenario, short)  # teams
-        mine = {k for k, team in team_of.items() if team in free}
-        new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
-                                {k: states[k] for k in mine}, deadline, free)
-        if new is None:
-            r.status = "time_limit"
-            continue
-        results[i] = new
-        _reroster(scenario, opts, results, by_team, ids, team_of, free, r.week, before, stale)
+        every = _week_states(weekly, ids, team_of, t0, r.week, before)
+        lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1)
+        if (r.week > 0 or before) and _week_gap(scenario, opts, r, req, lines):
+            states = {k: {x: every[x] for x in a} for k, a in ids.items()}
+            w0 = t0 + pd.Timedelta(days=7 * r.week)
+            short = {k for k, st in states.items()
+                     if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
+            # none short: the gap is not the previous week's doing (refit, outsourced, below)
+            free = carry.sharing(scenario, short) if short else set()
+            mine = {k for k, team in team_of.items() if team in free}
+            new = (carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
+                                     {k: states[k] for k in mine}, deadline, free)
+                   if free else r)
+            if new is None:
+                r.status = "time_limit"
+            elif free:
+                results[i] = new
+                for team in free:
+                    lines.pop(team, None)
+                lines.update(team_rosters(scenario, opts, results, r.week, every, teams=free,
+                                          to_week=r.week + 1))
+        for team, frame in lines.items():
+            weekly.setdefault(team, []).append(frame)
+    by_team = {t: pd.concat(fs, ignore_index=True).sort_values(["adviser", "date"],
+                                                                 ignore_index=True)
+               for t, fs in weekly.items()}
     return results, _joined(by_team)
 
 
-def _states(by_team: dict, ids: dict, team_of: dict, t0, week: int, before,
-            teams=None) -> dict:
-    """carry.states_at of every adviser of the groups `ids` (key -> adviser ids; of `teams`
-    only, if given) at week `week`'s start, each team's read from its own rosters."""
+def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) -> dict:
+    """carry.states_at of every adviser of the groups `ids` (key -> adviser ids) at week
+    `week`'s start, each team's read from its last four weeks of rosters (`weekly`: team ->
+    one frame per week)."""
     from . import carry
 
     mine: dict = {}
     for k, a in ids.items():
-        if teams is None or team_of[k] in teams:
-            mine.setdefault(team_of[k], []).extend(a)
+        mine.setdefault(team_of[k], []).extend(a)
     out = {}
     for team, advisers in mine.items():
-        lines = by_team.get(team)
-        out.update(carry.states_at(lines if lines is not None else pd.DataFrame(), advisers,
-                                   t0, week, before))
+        recent = weekly.get(team, [])[-(carry.LOOKBACK_DAYS // 7):]
+        lines = pd.concat(recent, ignore_index=True) if recent else pd.DataFrame()
+        out.update(carry.states_at(lines, advisers, t0, week, before))
     return out
-
-
-def _reroster(scenario, opts, results, by_team: dict, ids, team_of, teams: set, week: int,
-              before, stale: dict) -> None:
-    """`teams` rostered again for weeks week .. week + CARRY_WINDOW - 1 from their advisers'
-    states at `week` (`by_team`, the rosters per team, updated in place); `stale` (team ->
-    first week out of date) updated: a team whose advisers' states at the window's end equal
-    those its earlier rosters gave there keeps its later rosters (they follow from those
-    states and the unchanged plans), else it is stale from the window's end."""
-    t0 = pd.Timestamp(opts.start)
-    to = min(week + CARRY_WINDOW, opts.weeks)
-    flat = _states(by_team, ids, team_of, t0, week, before, teams)
-    later = team_rosters(scenario, opts, results, week, flat, teams=teams, to_week=to)
-    lo, hi = (t0 + pd.Timedelta(days=7 * week)).to_datetime64(), (
-        t0 + pd.Timedelta(days=7 * to)).to_datetime64()
-    old = {t: by_team[t] for t in teams if t in by_team}
-    for team in teams:
-        keep = old.get(team)
-        if keep is not None:
-            date = keep["date"].to_numpy()
-            keep = keep[(date < lo) | (date >= hi)]
-        parts = [p for p in (keep, later.get(team)) if p is not None and len(p)]
-        if parts:
-            by_team[team] = pd.concat(parts, ignore_index=True).sort_values(
-                ["adviser", "date"], ignore_index=True)
-        else:
-            by_team.pop(team, None)
-    if to < opts.weeks:
-        was = _states(old, ids, team_of, t0, to, before, teams)
-        now = _states(by_team, ids, team_of, t0, to, before, teams)
-    for team in teams:
-        stale.pop(team, None)
-        if to >= opts.weeks:
-            continue
-        if any(was[x] != now[x] for k, a in ids.items() if team_of[k] == team for x in a):
-            stale[team] = to
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
@@ -535,8 +495,7 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     re-solved)."""
     from .rebalance import rebalance
 
-    results, rosters = _carry(scenario, opts, req, results,
-                              team_rosters(scenario, opts, results), deadline)
+    results, rosters = _carry(scenario, opts, req, results, deadline)
     results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
