@@ -21,6 +21,7 @@ Two engines behind the same `run_jobs`:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -36,6 +37,7 @@ CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 _scheduler: str | None = None
+_kept: list = []  # [(pool, workers)] while a `kept_pool` block runs
 
 
 def set_scheduler(address: str | None) -> None:
@@ -108,8 +110,31 @@ def _shutdown(pool: ProcessPoolExecutor, abort: bool) -> None:
         p.join(timeout=5)
 
 
+@contextlib.contextmanager
+def kept_pool(workers: int):
+    """Within the block, `run_jobs` calls of up to `workers` processes share one pool instead
+    of starting and ending their own each time (many small rounds of jobs, such as a horizon
+    rostered week by week). A failing job or an interrupt ends the pool's workers as without
+    it; the block's later calls then start their own pools."""
+    workers = max(1, int(workers or 1))
+    if _scheduler is not None or workers == 1 or _kept:
+        yield
+        return
+    pool = _pool(workers)
+    _kept.append((pool, workers))
+    abort = True
+    try:
+        yield
+        abort = False
+    finally:
+        if _kept and _kept[-1][0] is pool:
+            _kept.pop()
+        _shutdown(pool, abort)
+
+
 def imap_unordered(func: Callable, jobs: Iterable, workers: int) -> Iterator[tuple[int, object]]:
-    """(index, func(job)) for every job, as each finishes; in processes when workers > 1.
+    """(index, func(job)) for every job, as each finishes; in processes when workers > 1 (the
+    `kept_pool` when one is open and large enough).
 
     `func` and the jobs must pickle. An exception raised by a job, or an interrupt in the
     parent, cancels the rest and ends the workers before it propagates.
@@ -123,7 +148,8 @@ def imap_unordered(func: Callable, jobs: Iterable, workers: int) -> Iterator[tup
         for i, job in enumerate(jobs):
             yield i, func(job)
         return
-    pool = _pool(workers)
+    kept = _kept[-1][0] if _kept and _kept[-1][1] >= workers else None
+    pool = kept or _pool(workers)
     abort = True
     try:
         pending = {pool.submit(func, job): i for i, job in enumerate(jobs)}
@@ -134,7 +160,11 @@ def imap_unordered(func: Callable, jobs: Iterable, workers: int) -> Iterator[tup
                 yield i, fut.result()
         abort = False
     finally:
-        _shutdown(pool, abort)
+        if pool is not kept:
+            _shutdown(pool, abort)
+        elif abort:  # its workers may still run a job of this call: end them, and the pool
+            _kept.pop()
+            _shutdown(pool, True)
 
 
 def _connect(address: str):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from staffing.parallel import run_jobs
+from staffing import parallel
+from staffing.parallel import kept_pool, run_jobs
 
 
 def _square(x):
@@ -44,6 +45,37 @@ def test_results_come_back_in_job_order(workers):
 def test_a_failing_job_propagates(workers):
     with pytest.raises(ValueError, match="job 3 failed"):
         run_jobs(_boom, list(range(6)), workers)
+
+
+def _pid(x):
+    time.sleep(0.02)
+    return os.getpid()
+
+
+def test_a_kept_pool_serves_every_call_of_its_block_with_the_same_workers():
+    with kept_pool(2):
+        first = set(run_jobs(_pid, range(6), 2))
+        second = set(run_jobs(_pid, range(6), 2))
+        assert run_jobs(_square, list(range(5)), 2) == [0, 1, 4, 9, 16]
+    assert os.getpid() not in first and len(first) <= 2 and second <= first
+    third = set(run_jobs(_pid, range(6), 2))  # after the block: a pool of its own
+    assert not third & first
+    pids = list(first)
+    time.sleep(0.2)
+    assert not any(_alive(p) for p in pids)  # the kept pool's workers ended with its block
+
+
+def test_a_failing_job_in_a_kept_pool_ends_its_workers_and_later_calls_still_run():
+    with kept_pool(2):
+        before = set(run_jobs(_pid, range(4), 2))
+        with pytest.raises(ValueError, match="job 3 failed"):
+            run_jobs(_boom, list(range(6)), 2)
+        assert not parallel._kept  # the broken pool is no longer offered
+        after = set(run_jobs(_pid, range(4), 2))
+        assert run_jobs(_square, [2, 3], 2) == [4, 9]
+    assert not before & after
+    time.sleep(0.2)
+    assert not any(_alive(p) for p in before | after)
 
 
 def _alive(pid: int) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .. import allocation as alloc
+from .. import allocation as alloc, parallel
 from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
@@ -113,7 +113,9 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
         jobs.append((g.team, group_ids(g, everyweek), g.contract, weeks, rules, start.date(),
                      _open_days(scenario, start, to_week - from_week, g.contract.weekdays),
                      int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
-    jobs.sort(key=lambda j: len(j[1]))  # small groups first: they may need the adviser-level model
+    # groups small enough for the adviser-level model first (it may run to its limit), then
+    # the largest first (the shortest makespan of a week's jobs)
+    jobs.sort(key=lambda j: (len(j[1]) > builder.EXACT_MAX_ADVISERS, -len(j[1])))
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
@@ -429,10 +431,8 @@ def _carry(scenario, opts, req, results: list, deadline):
     teams are rostered again for that week. Each week is rostered once, and a re-planned
     week's teams once more: linear in the horizon. Returns (results, the rosters table)."""
     from ..allocation.options import Deadline
-    from . import carry
 
     deadline = deadline or Deadline()
-    rules = scenario.rules or WorkingRules()
     results = sorted(results, key=lambda r: r.week)
     t0 = pd.Timestamp(opts.start)
     before = adviser_states(getattr(scenario, "roster_state", None), t0)
@@ -441,6 +441,22 @@ def _carry(scenario, opts, req, results: list, deadline):
     ids = {g.key: group_ids(g, results) for g in groups}
     team_of = {g.key: g.team for g in groups}
     weekly: dict = {}  # team -> its rosters, one frame per week rostered
+    with parallel.kept_pool(opts.workers or 2):
+        _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of, before)
+    by_team = {t: pd.concat(fs, ignore_index=True).sort_values(["adviser", "date"],
+                                                                 ignore_index=True)
+               for t, fs in weekly.items()}
+    return results, _joined(by_team)
+
+
+def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, ids: dict,
+                  team_of: dict, before: dict) -> None:
+    """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
+    week) updated in place."""
+    from . import carry
+
+    rules = scenario.rules or WorkingRules()
+    t0 = pd.Timestamp(opts.start)
     for i, r in enumerate(results):
         every = _week_states(weekly, ids, team_of, t0, r.week, before)
         lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1)
@@ -465,10 +481,6 @@ def _carry(scenario, opts, req, results: list, deadline):
                                           to_week=r.week + 1))
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
-    by_team = {t: pd.concat(fs, ignore_index=True).sort_values(["adviser", "date"],
-                                                                 ignore_index=True)
-               for t, fs in weekly.items()}
-    return results, _joined(by_team)
 
 
 def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) -> dict:
