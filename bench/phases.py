@@ -3,7 +3,9 @@
 `instrumented()` patches the pipeline's stage functions (by name, so nothing in `staffing`
 changes) with timers. CPU seconds are this process's plus its finished children's (the week,
 team and re-solve processes: a pool ends with its `run_jobs` call, so its workers' CPU falls in
-the phase that ran it). Nested phases are exclusive: a phase's figures exclude the phases it
+the phase that ran it). Jobs run in a pool kept across calls (`parallel.kept_pool`) count
+their own CPU in the phase that ran them until the pool ends; the pool's closing phase then
+keeps only what the workers spent outside the jobs. Nested phases are exclusive: a phase's figures exclude the phases it
 calls. Inside the worker processes, the jobs report their own CPU split: a solved week its
 `cpu_s` (build, inside HiGHS, rounding and the rest of the solve, tables), a team's rosters the
 CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS.
@@ -42,17 +44,21 @@ class Phases:
         self.jobs: dict = {}  # phase -> {split name: CPU s summed over that phase's jobs}
         self.rss: dict = {}  # phase -> peak resident MB of this process at the phase's end
         self.highs_in_jobs = 0.0  # CPU in HiGHS of jobs that ran in this process (counted there)
+        self.pending = 0.0  # CPU of jobs done in a kept pool whose workers are not reaped yet
         self._stack: list = []
+
+    def cpu_now(self) -> float:
+        return cpu() + self.pending
 
     def wrap(self, name: str, func):
         def timed(*args, **kwargs):
-            frame = [time.perf_counter(), cpu(), 0.0, 0.0]  # start wall, cpu, nested wall, cpu
+            frame = [time.perf_counter(), self.cpu_now(), 0.0, 0.0]  # start wall, cpu, nested
             self._stack.append(frame)
             try:
                 return func(*args, **kwargs)
             finally:
                 self._stack.pop()
-                dw, dc = time.perf_counter() - frame[0], cpu() - frame[1]
+                dw, dc = time.perf_counter() - frame[0], self.cpu_now() - frame[1]
                 self.wall[name] = self.wall.get(name, 0.0) + dw - frame[2]
                 self.cpu[name] = self.cpu.get(name, 0.0) + dc - frame[3]
                 self.calls[name] = self.calls.get(name, 0) + 1
@@ -141,16 +147,29 @@ def instrumented(ph: Phases):
 
     def recorded(func, jobs, workers, progress=None, on_result=None):
         h0 = highs.RUN_CPU_S[0]
+        jobs = list(jobs)
+        kept = bool(parallel._kept) and min(workers or 1, len(jobs)) > 1
         out = run_jobs(func, jobs, workers, progress, on_result)
         ph.highs_in_jobs += highs.RUN_CPU_S[0] - h0  # jobs run here (one job, one worker)
         for r in out:
             split = getattr(r, "cpu_s", None)
+            attrs = getattr(r, "attrs", None)
             if split and hasattr(r, "week"):
                 ph.add_job("re-solves" if func is _timed_refit_job else "weeks", split)
-            attrs = getattr(r, "attrs", None)
-            if attrs and "bench_cpu_s" in attrs:
-                ph.add_job("rosters", attrs.pop("bench_cpu_s"))
+            elif attrs and "bench_cpu_s" in attrs:
+                split = attrs.pop("bench_cpu_s")
+                ph.add_job("rosters", split)
+            if kept and split:
+                ph.pending += sum(split.values())
         return out
+
+    kept_pool = getattr(parallel, "kept_pool", None)
+
+    @contextlib.contextmanager
+    def counted_pool(workers):
+        with kept_pool(workers):
+            yield
+        ph.pending = 0.0  # its workers are reaped: their CPU is in the children's count now
 
     with contextlib.ExitStack() as stack:
         for mod, attr, name in STAGES:
@@ -161,4 +180,6 @@ def instrumented(ph: Phases):
         stack.enter_context(mock.patch.object(plan, "_team_job", _timed_team_job))
         stack.enter_context(mock.patch.object(plan, "_refit_job", _timed_refit_job))
         stack.enter_context(mock.patch.object(allocation, "run_jobs", recorded))
+        if kept_pool is not None:  # (trees before it ran a pool per call)
+            stack.enter_context(mock.patch.object(parallel, "kept_pool", counted_pool))
         yield ph
