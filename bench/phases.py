@@ -117,7 +117,8 @@ STAGES = [
     ("staffing.allocation", "_run_weeks", "weeks"),
     ("staffing.rosters.plan", "team_rosters", "rosters"),
     ("staffing.rosters.plan", "build_rosters", "rosters"),  # (trees before team_rosters)
-    ("staffing.rosters.plan", "_carry", "carry re-plans"),
+    ("staffing.rosters.plan", "_carry", "rosters"),  # the week-by-week pass around the two
+    ("staffing.rosters.carry", "replan_week", "carry re-plans"),
     ("staffing.rosters.plan", "_refit_changed", "re-solves"),
     ("staffing.rosters.rebalance", "rebalance", "rebalance"),
     ("staffing.allocation", "_tables", "tables"),
