@@ -149,7 +149,7 @@ def instrumented(ph: Phases):
     def recorded(func, jobs, workers, progress=None, on_result=None):
         h0 = highs.RUN_CPU_S[0]
         jobs = list(jobs)
-        kept = bool(parallel._kept) and min(workers or 1, len(jobs)) > 1
+        kept = bool(getattr(parallel, "_kept", None)) and min(workers or 1, len(jobs)) > 1
         out = run_jobs(func, jobs, workers, progress, on_result)
         ph.highs_in_jobs += highs.RUN_CPU_S[0] - h0  # jobs run here (one job, one worker)
         for r in out:
