@@ -389,3 +389,24 @@ def test_states_at_matches_a_line_by_line_reading():
         assert got == _states_by_lines(r, advisers, t0, week, before), week
     assert got["a00"].run == 28 and got["nobody"] == AdviserState(
         0, carry.NO_PAST, (False, False, False))
+
+
+def test_team_rosters_record_each_groups_cost_and_order_by_it_without_changing_them(tmp_path):
+    """team_rosters keeps each group's last job CPU (its next call starts the dearest first);
+    the order the jobs run in changes no roster."""
+    from staffing.rosters.contracts import groups
+
+    sc = scenario.load(_boundary_model(tmp_path / "m"))
+    opts = allocation.Options(rosters=True, workers=2).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    results = allocation._solve_weeks(sc, opts, [req[req["week"] == w] for w in range(3)],
+                                      Deadline.after(600), None)
+    cost: dict = {}
+    first = roster_plan.team_rosters(sc, opts, results, cost=cost)
+    assert set(cost) == {g.key for g in groups(sc)} and all(c > 0 for c in cost.values())
+    cost = {k: (100.0 if i else 0.001) for i, k in enumerate(sorted(cost))}  # reversed order
+    again = roster_plan.team_rosters(sc, opts, results, cost=cost)
+    assert sorted(first) == sorted(again)
+    for team in first:
+        pd.testing.assert_frame_equal(first[team], again[team])
+        assert "job_cpu_s" not in again[team].attrs

@@ -29,10 +29,14 @@ from .state import adviser_states
 
 
 def _team_job(args):
+    """builder.build_team of one group; its CPU seconds in the result's attrs["job_cpu_s"]."""
     team, ids, contract, weeks, rules, start, open_days, brk, state, week_days, leave = args
-    return builder.build_team(team, ids, contract, weeks, rules, start,
-                              lambda w: open_days[w], brk, state, week_days=week_days,
-                              leave=leave, build=len(week_days))
+    c0 = time.process_time()
+    out = builder.build_team(team, ids, contract, weeks, rules, start,
+                             lambda w: open_days[w], brk, state, week_days=week_days,
+                             leave=leave, build=len(week_days))
+    out.attrs["job_cpu_s"] = time.process_time() - c0
+    return out
 
 
 def _open_days(scenario, start: pd.Timestamp, weeks: int, weekdays=tuple(range(7))) -> list:
@@ -81,7 +85,7 @@ def _lines_between(by_team: dict, lo, hi) -> pd.DataFrame:
 
 def team_rosters(scenario, opts, results, from_week: int = 0,
                  states: dict | None = None, teams=None,
-                 to_week: int | None = None) -> dict:
+                 to_week: int | None = None, cost: dict | None = None) -> dict:
     """Rosters per team (team -> its lines in adviser and date order) for the plan's week
     results: one CP-SAT job per group (a team's advisers on one contract,
     rosters.contracts.groups), with that contract's days each week (cycle and paid days off),
@@ -89,13 +93,14 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
     at that week's start, see carry.states_at; default the pre-horizon state); of the groups
     of the in-house `teams` (team ids or group keys; default all); up to week `to_week`
     (excluded; default the horizon's end), with the plan of week `to_week` as the last week's
-    look-ahead (builder.build_team)."""
+    look-ahead (builder.build_team). cost: group key -> CPU seconds of its last job, updated
+    here; the jobs start dearest first (groups not yet measured before them)."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     everyweek = sorted(results, key=lambda r: r.week)
     to_week = opts.weeks if to_week is None else min(to_week, opts.weeks)
     results = everyweek[from_week:to_week + 1]
-    jobs = []
+    jobs, keys = [], []
     if states is None:
         states = adviser_states(getattr(scenario, "roster_state", None), t0)
     start = t0 + pd.Timedelta(days=7 * from_week)
@@ -113,13 +118,23 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
         jobs.append((g.team, group_ids(g, everyweek), g.contract, weeks, rules, start.date(),
                      _open_days(scenario, start, to_week - from_week, g.contract.weekdays),
                      int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
-    # groups small enough for the adviser-level model first (it may run to its limit), then
-    # the largest first (the shortest makespan of a week's jobs)
-    jobs.sort(key=lambda j: (len(j[1]) > builder.EXACT_MAX_ADVISERS, -len(j[1])))
+        keys.append(g.key)
+    # the dearest first (the shortest makespan of a week's jobs on a few processes): by their
+    # last job's CPU; groups not measured yet before them, those small enough for the
+    # adviser-level model first (it may run to its limit), then the largest
+    cost = {} if cost is None else cost
+    order = sorted(range(len(jobs)), key=lambda i: (
+        (1, -cost[keys[i]]) if keys[i] in cost
+        else (0, len(jobs[i][1]) > builder.EXACT_MAX_ADVISERS, -len(jobs[i][1]))))
+    jobs, keys = [jobs[i] for i in order], [keys[i] for i in order]
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
         raise SolverError(f"rosters: {exc}") from None
+    for k, p in zip(keys, parts):
+        spent = p.attrs.pop("job_cpu_s", None)
+        if spent is not None:
+            cost[k] = spent
     by_team: dict = {}
     for p in parts:
         if len(p):
@@ -457,9 +472,11 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
 
     rules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
+    cost: dict = {}  # group key -> CPU seconds of its last job (team_rosters orders by it)
     for i, r in enumerate(results):
         every = _week_states(weekly, ids, team_of, t0, r.week, before)
-        lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1)
+        lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
+                             cost=cost)
         if (r.week > 0 or before) and _week_gap(scenario, opts, r, req, lines):
             states = {k: {x: every[x] for x in a} for k, a in ids.items()}
             w0 = t0 + pd.Timedelta(days=7 * r.week)
@@ -478,7 +495,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                 for team in free:
                     lines.pop(team, None)
                 lines.update(team_rosters(scenario, opts, results, r.week, every, teams=free,
-                                          to_week=r.week + 1))
+                                          to_week=r.week + 1, cost=cost))
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
 
