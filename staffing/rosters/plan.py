@@ -458,9 +458,10 @@ def _carry(scenario, opts, req, results: list, deadline):
     weekly: dict = {}  # team -> its rosters, one frame per week rostered
     with parallel.kept_pool(opts.workers or 2):
         _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of, before)
-    by_team = {t: pd.concat(fs, ignore_index=True).sort_values(["adviser", "date"],
-                                                                 ignore_index=True)
-               for t, fs in weekly.items()}
+    by_team = {}
+    for t in sorted(weekly):  # each team's weekly frames freed as its table is made
+        by_team[t] = pd.concat(weekly.pop(t), ignore_index=True).sort_values(
+            ["adviser", "date"], ignore_index=True)
     return results, _joined(by_team)
 
 
