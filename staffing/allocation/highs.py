@@ -152,6 +152,18 @@ def sync_bounds(prob, variables) -> None:
     h.changeColsBounds(len(idx), idx, lo, hi)
 
 
+def first_solve(prob, opts, deadline) -> None:
+    """The LP of a built problem solved by PuLP, its variable list walked once and kept
+    (prob._staffing_vars) for the later re-solves (`_read`, `_start`): PuLP's variables()
+    walks every constraint and sorts, and its solve asks for it three times."""
+    prob._staffing_vars = cached = prob.variables()
+    prob.variables = lambda: cached
+    try:
+        prob.solve(solver(opts, deadline, mip=False))
+    finally:
+        del prob.variables
+
+
 def _read(prob, h) -> None:
     values_ = h.getSolution().col_value
     cached = getattr(prob, "_staffing_vars", None)

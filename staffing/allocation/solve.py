@@ -55,13 +55,7 @@ def solve_model(m: Model, scenario, opts, deadline, week: int) -> Solved:
     """Solve a built week in place (values left in the variables)."""
     t1 = time.perf_counter()
     prob = m.prob
-    # PuLP's variables() walks every constraint and sorts; its solve asks three times: once
-    prob._staffing_vars = cached = prob.variables()
-    prob.variables = lambda: cached
-    try:
-        prob.solve(highs.solver(opts, deadline, mip=False))
-    finally:
-        del prob.variables
+    highs.first_solve(prob, opts, deadline)
     check_status(prob, opts, week, need_optimal=True)
     bound = float(pulp.value(prob.objective))
     limited = False

@@ -209,11 +209,10 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
             h.lowBound = h.upBound = h.varValue = float(sum(
                 c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
     prob = m.prob
-    prob.solve(highs.solver(opts, deadline, mip=False))
+    highs.first_solve(prob, opts, deadline)
     if deadline.passed() and pulp.LpStatus[prob.status] != "Optimal":
         return None
     solve_mod.check_status(prob, opts, week, need_optimal=True)
-    prob._staffing_vars = prob.variables()
     status = "optimal"
     if not opts.relax:
         rounding.round_agents(m, scenario, opts)
