@@ -482,20 +482,19 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
             w0 = t0 + pd.Timedelta(days=7 * r.week)
             short = {k for k, st in states.items()
                      if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
-            # none short: the gap is not the previous week's doing (refit, outsourced, below)
-            free = carry.sharing(scenario, short) if short else set()
-            mine = {k for k, team in team_of.items() if team in free}
-            new = (carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
-                                     {k: states[k] for k in mine}, deadline, free)
-                   if free else r)
-            if new is None:
-                r.status = "time_limit"
-            elif free:
-                results[i] = new
-                for team in free:
-                    lines.pop(team, None)
-                lines.update(team_rosters(scenario, opts, results, r.week, every, teams=free,
-                                          to_week=r.week + 1, cost=cost))
+            if short:  # (else the gap is not the previous week's doing: refit, outsourced)
+                free = carry.sharing(scenario, short)
+                mine = {k for k, team in team_of.items() if team in free}
+                new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
+                                        {k: states[k] for k in mine}, deadline, free)
+                if new is None:
+                    r.status = "time_limit"
+                else:
+                    results[i] = new
+                    for team in free:
+                        lines.pop(team, None)
+                    lines.update(team_rosters(scenario, opts, results, r.week, every,
+                                              teams=free, to_week=r.week + 1, cost=cost))
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
 
