@@ -132,6 +132,15 @@ def kept_pool(workers: int):
         _shutdown(pool, abort)
 
 
+def submit(func: Callable, job):
+    """func(job) started now in the open `kept_pool` (a concurrent.futures.Future, whose
+    result() raises what the job raised), or None when no pool is kept (outside a block, one
+    worker, a Dask cluster): the caller then runs the job with `run_jobs`. Inside the block,
+    the pool's workers take jobs in the order they were given, these and `run_jobs`' alike; a
+    job still running when the block ends is waited for (or, on an exception, ended)."""
+    return _kept[-1][0].submit(func, job) if _kept else None
+
+
 def imap_unordered(func: Callable, jobs: Iterable, workers: int) -> Iterator[tuple[int, object]]:
     """(index, func(job)) for every job, as each finishes; in processes when workers > 1 (the
     `kept_pool` when one is open and large enough).

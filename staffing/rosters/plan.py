@@ -265,23 +265,57 @@ def _refit_key(job, start) -> tuple:
             tuple(np.argsort(names)))
 
 
-def _run_refits(jobs: list, opts) -> list:
-    """The re-solves `jobs` (in order), each distinct one solved once: a week whose key
+class _Refits:
+    """Re-solves (`refit_week` jobs), each distinct one solved once: a week whose key
     (`_refit_key`) equals an earlier job's gets that result moved by whole weeks
-    (allocation.reuse.moved), as identical weeks of the plan do."""
-    from ..allocation import reuse
+    (allocation.reuse.moved), as identical weeks of the plan do. `start_one` starts the next
+    distinct job in the open `parallel.kept_pool` (one at a time) while this process has other
+    work; `results` solves the rest and returns every job's result in order."""
 
-    start = pd.Timestamp(opts.start)
-    first = reuse.distinct([_refit_key(j, start) for j in jobs])
-    solve = [i for i in range(len(jobs)) if first[i] == i]
-    got = dict(zip(solve, alloc.run_jobs(_refit_job, [jobs[i] for i in solve],
-                                         opts.workers or 2)))
-    out = []
-    for i, job in enumerate(jobs):
-        src = got.get(first[i])
-        out.append(src if first[i] == i or src is None else
-                   reuse.moved(src, job[3], 7 * (job[3] - jobs[first[i]][3])))
-    return out
+    def __init__(self, opts):
+        self.start = pd.Timestamp(opts.start)
+        self.jobs: list = []
+        self.first: list = []  # per job: the index of the first job with its key
+        self._index: dict = {}  # key -> its first job
+        self._started: dict = {}  # job index -> Future
+        self._next = 0
+
+    def add(self, job) -> None:
+        i = len(self.jobs)
+        self.jobs.append(job)
+        self.first.append(self._index.setdefault(_refit_key(job, self.start), i))
+
+    def start_one(self) -> None:
+        if any(not f.done() for f in self._started.values()):
+            return  # (the pass's own jobs come first: one core for the re-solves at most)
+        while self._next < len(self.jobs) and self.first[self._next] != self._next:
+            self._next += 1
+        if self._next < len(self.jobs):
+            f = parallel.submit(_refit_job, self.jobs[self._next])
+            if f is not None:
+                self._started[self._next] = f
+                self._next += 1
+
+    def results(self, workers: int) -> list:
+        from ..allocation import reuse
+
+        rest = [i for i, f in enumerate(self.first) if f == i and i not in self._started]
+        got = dict(zip(rest, alloc.run_jobs(_refit_job, [self.jobs[i] for i in rest], workers)))
+        got.update({i: f.result() for i, f in self._started.items()})
+        out = []
+        for i, job in enumerate(self.jobs):
+            src = got[self.first[i]]
+            out.append(src if self.first[i] == i or src is None else
+                       reuse.moved(src, job[3], 7 * (job[3] - self.jobs[self.first[i]][3])))
+        return out
+
+
+def _run_refits(jobs: list, opts) -> list:
+    """The re-solves `jobs` (in order), each distinct one solved once (`_Refits`)."""
+    lane = _Refits(opts)
+    for job in jobs:
+        lane.add(job)
+    return lane.results(opts.workers or 2)
 
 
 def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
@@ -364,43 +398,60 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
     return new
 
 
+def _refit_need(scenario, opts, req, r, week_lines: pd.DataFrame, carried: pd.DataFrame,
+                deadline=None):
+    """What week r needs once rostered (`week_lines`: its roster lines; `carried`: earlier
+    lines crossing midnight into it, `carried_in`): None when its rostered shifts are its
+    plan's and none are carried in; the week with the rostered shifts when they leave no gap
+    (`_adopt`); else the re-solve's job (a tuple of `refit_week`'s arguments)."""
+    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+    plan = _key_frame(r.x)
+    mine = (shift_counts(week_lines, scenario).drop(columns=["provider", "contract"])
+            if len(week_lines) else plan.iloc[:0])
+    if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
+        return None
+    both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
+    if not ((both["advisers_plan"] != both["advisers_roster"]).any() or len(carried)):
+        return None
+    week_req = req[req["week"] == r.week]
+    # with shifts carried in, the week's model never counted them: re-solve the outsourced
+    # agents against the rosters (its first morning may need fewer)
+    if not len(carried):
+        adopted = _adopt(scenario, opts, r, week_req, week_lines)
+        if adopted is not None:
+            return adopted
+    counts = {tuple(row[:-1]): float(row[-1])
+              for row in mine[keys + ["advisers"]].itertuples(index=False)}
+    carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
+             if len(carried) else None)
+    return (scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry)
+
+
 def _refit_changed(scenario, opts, req, results, rosters, weeks=None,
                    deadline=None) -> tuple[list, list]:
     """Re-solve the weeks (all, or those in `weeks`) whose rostered shifts differ from the
     week's shifts and leave a gap, with the rostered ones; weeks without a gap take the
     rostered shifts as they are (`_adopt`). Returns (results, weeks re-solved)."""
-    have = (shift_counts(rosters, scenario).drop(
-        columns=["provider", "contract"]) if len(rosters) else None)
-    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
     start = pd.Timestamp(opts.start)
     jobs, kept = [], []
     for r in results:
         if weeks is not None and r.week not in weeks:
             continue
-        plan = _key_frame(r.x)
-        mine = (have[(have["date"] >= start + pd.Timedelta(days=7 * r.week))
-                     & (have["date"] < start + pd.Timedelta(days=7 * r.week + 7))]
-                if have is not None else plan.iloc[:0])
-        if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
-            continue
-        both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
         w0 = start + pd.Timedelta(days=7 * r.week)
-        carried = carried_in(rosters, w0)  # last week's shifts crossing midnight into this one
-        if (both["advisers_plan"] != both["advisers_roster"]).any() or len(carried):
-            week_req = req[req["week"] == r.week]
-            # with shifts carried in, the week's model never counted them: re-solve the
-            # outsourced agents against the rosters (its first morning may need fewer)
-            adopted = None if len(carried) else _adopt(
-                scenario, opts, r, week_req, _dated(rosters, w0, w0 + pd.Timedelta(days=7)))
-            if adopted is not None:
-                kept.append(adopted)
-                continue
-            counts = {tuple(row[:-1]): float(row[-1])
-                      for row in mine[keys + ["advisers"]].itertuples(index=False)}
-            carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
-                     if len(carried) else None)
-            jobs.append((scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry))
+        need = _refit_need(scenario, opts, req, r, _dated(rosters, w0, w0 + pd.Timedelta(days=7)),
+                           carried_in(rosters, w0), deadline)
+        if need is not None:
+            (jobs if isinstance(need, tuple) else kept).append(need)
     refits = _run_refits(jobs, opts) if jobs else []
+    return _with_refits(scenario, opts, results, rosters, kept, jobs, refits)
+
+
+def _with_refits(scenario, opts, results, rosters, kept: list, jobs: list,
+                 refits: list) -> tuple[list, list]:
+    """results with the weeks `kept` (rostered shifts adopted) and the re-solves of `jobs`
+    (`refits`, their results in order; None where the deadline passed: the rosters with the
+    week's outsourced plan, status time_limit). Returns (results, weeks re-solved)."""
+    start = pd.Timestamp(opts.start)
     by_week = {r.week: r for r in results}
     for new in kept:
         by_week[new.week] = new
