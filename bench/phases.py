@@ -8,7 +8,9 @@ their own CPU in the phase that ran them until the pool ends; the pool's closing
 keeps only what the workers spent outside the jobs. Nested phases are exclusive: a phase's figures exclude the phases it
 calls. Inside the worker processes, the jobs report their own CPU split: a solved week its
 `cpu_s` (build, inside HiGHS, rounding and the rest of the solve, tables), a team's rosters the
-CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS.
+CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS. Weeks
+re-solved in a worker while the rosters pass goes on (`parallel.submit`) count their wall and
+CPU in the rosters phase, and their CPU split among the re-solves' jobs.
 
 Used by bench/allocation.py --year (run in a fresh interpreter per measured run).
 """
@@ -165,12 +167,25 @@ def instrumented(ph: Phases):
         return out
 
     kept_pool = getattr(parallel, "kept_pool", None)
+    submit = getattr(parallel, "submit", None)
+    started: list = []  # futures of jobs started one by one in the kept pool (re-solves)
+
+    def recorded_submit(func, job):
+        f = submit(func, job)
+        if f is not None:
+            started.append(f)
+        return f
 
     @contextlib.contextmanager
     def counted_pool(workers):
         with kept_pool(workers):
             yield
         ph.pending = 0.0  # its workers are reaped: their CPU is in the children's count now
+        for f in started:  # their splits (their CPU fell in the phase that ended the pool)
+            r = f.result() if f.done() and not f.cancelled() and not f.exception() else None
+            if getattr(r, "cpu_s", None) and hasattr(r, "week"):
+                ph.add_job("re-solves", r.cpu_s)
+        started.clear()
 
     with contextlib.ExitStack() as stack:
         for mod, attr, name in STAGES:
@@ -183,4 +198,6 @@ def instrumented(ph: Phases):
         stack.enter_context(mock.patch.object(allocation, "run_jobs", recorded))
         if kept_pool is not None:  # (trees before it ran a pool per call)
             stack.enter_context(mock.patch.object(parallel, "kept_pool", counted_pool))
+        if submit is not None:
+            stack.enter_context(mock.patch.object(parallel, "submit", recorded_submit))
         yield ph

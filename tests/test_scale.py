@@ -166,3 +166,42 @@ def test_identical_re_solves_are_solved_once_with_the_same_result(default_week_p
         pd.testing.assert_frame_equal(got.x.reset_index(drop=True), want.x.reset_index(drop=True))
         pd.testing.assert_frame_equal(got.z.reset_index(drop=True), want.z.reset_index(drop=True))
     assert fast[1].objective != fast[2].objective
+
+
+def test_re_solves_started_in_the_kept_pool_give_what_they_give_at_the_end(default_week_plan):
+    """The rosters pass starts re-solves one at a time while it re-plans (`_Refits.start_one`):
+    the same results as solving them all at the end, a repeated one still solved once."""
+    from staffing import parallel
+
+    sc, opts, req, results = default_week_plan
+    x0 = results[0].x
+    jobs = [(sc, opts, req[req["week"] == w], w, _counts(x0, 7 * w, drop=d),
+             results[w].lp_bound, None) for w, d in ((0, 40), (1, 60), (1, 40))]
+    at_end = roster_plan._run_refits(jobs, opts)
+    started = []
+    submit = parallel.submit
+
+    def counted(func, job):
+        f = submit(func, job)
+        started.append((job[3], f))
+        return f
+
+    from unittest import mock
+
+    lane = roster_plan._Refits(opts)
+    with parallel.kept_pool(2), mock.patch.object(parallel, "submit", counted):
+        lane.add(jobs[0])
+        lane.start_one()
+        lane.start_one()  # the first still runs: nothing more starts
+        lane.add(jobs[1])
+        lane.add(jobs[2])  # week 0's moved: never started
+        started[0][1].result()
+        lane.start_one()
+        lane.start_one()
+        got = lane.results(2)
+    assert [w for w, _ in started] == [0, 1]
+    assert all(f is not None for _, f in started)
+    for a, b in zip(got, at_end):
+        assert a.week == b.week and a.objective == b.objective
+        pd.testing.assert_frame_equal(a.x.reset_index(drop=True), b.x.reset_index(drop=True))
+        pd.testing.assert_frame_equal(a.z.reset_index(drop=True), b.z.reset_index(drop=True))

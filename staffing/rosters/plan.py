@@ -494,7 +494,10 @@ def _carry(scenario, opts, req, results: list, deadline):
     in a row, Sundays) is planned again under those limits, per group, the in-house shifts of
     the teams sharing a plateau with a short group included (carry.replan_week), and those
     teams are rostered again for that week. Each week is rostered once, and a re-planned
-    week's teams once more: linear in the horizon. Returns (results, the rosters table)."""
+    week's teams once more: linear in the horizon. Once a week is rostered, what it needs
+    (`_refit_need`) is known: its re-solve starts in a worker while this process re-plans a
+    later week (`_Refits.start_one`), the rest at the end of the pass. Returns (results, the
+    rosters table, (weeks adopted, re-solve jobs, their results)) for `_with_refits`."""
     from ..allocation.options import Deadline
 
     deadline = deadline or Deadline()
@@ -506,24 +509,29 @@ def _carry(scenario, opts, req, results: list, deadline):
     ids = {g.key: group_ids(g, results) for g in groups}
     team_of = {g.key: g.team for g in groups}
     weekly: dict = {}  # team -> its rosters, one frame per week rostered
+    refits = _Refits(opts)
     with parallel.kept_pool(opts.workers or 2):
-        _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of, before)
+        kept = _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of,
+                             before, refits)
+        solved = refits.results(opts.workers or 2)
     by_team = {}
     for t in sorted(weekly):  # each team's weekly frames freed as its table is made
         by_team[t] = pd.concat(weekly.pop(t), ignore_index=True).sort_values(
             ["adviser", "date"], ignore_index=True)
-    return results, _joined(by_team)
+    return results, _joined(by_team), (kept, refits.jobs, solved)
 
 
 def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, ids: dict,
-                  team_of: dict, before: dict) -> None:
+                  team_of: dict, before: dict, refits: "_Refits") -> list:
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
-    week) updated in place."""
+    week) updated in place, each week's re-solve added to `refits`. Returns the weeks that
+    take their rostered shifts as they are (`_adopt`)."""
     from . import carry
 
     rules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     cost: dict = {}  # group key -> CPU seconds of its last job (team_rosters orders by it)
+    kept, previous = [], pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     for i, r in enumerate(results):
         every = _week_states(weekly, ids, team_of, t0, r.week, before)
         lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
@@ -536,6 +544,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
             if short:  # (else the gap is not the previous week's doing: refit, outsourced)
                 free = carry.sharing(scenario, short)
                 mine = {k for k, team in team_of.items() if team in free}
+                refits.start_one()  # a worker would wait for this process otherwise
                 new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
                                         {k: states[k] for k in mine}, deadline, free)
                 if new is None:
@@ -548,6 +557,16 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                                               teams=free, to_week=r.week + 1, cost=cost))
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
+        w0 = t0 + pd.Timedelta(days=7 * r.week)
+        mine = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
+        need = _refit_need(scenario, opts, req, results[i], mine,
+                           carried_in(previous, w0), deadline)
+        if isinstance(need, tuple):
+            refits.add(need)
+        elif need is not None:
+            kept.append(need)
+        previous = mine
+    return kept
 
 
 def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) -> dict:
@@ -574,8 +593,8 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     re-solved)."""
     from .rebalance import rebalance
 
-    results, rosters = _carry(scenario, opts, req, results, deadline)
-    results, refit = _refit_changed(scenario, opts, req, results, rosters, deadline=deadline)
+    results, rosters, (kept, jobs, solved) = _carry(scenario, opts, req, results, deadline)
+    results, refit = _with_refits(scenario, opts, results, rosters, kept, jobs, solved)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
         if moved:
