@@ -205,3 +205,33 @@ def test_re_solves_started_in_the_kept_pool_give_what_they_give_at_the_end(defau
         assert a.week == b.week and a.objective == b.objective
         pd.testing.assert_frame_equal(a.x.reset_index(drop=True), b.x.reset_index(drop=True))
         pd.testing.assert_frame_equal(a.z.reset_index(drop=True), b.z.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("mip", [False, True])
+def test_the_problem_reaches_highs_as_pulps_own_interface_passes_it(default_week_plan, mip):
+    """highs._TimedHiGHS passes a problem in three array calls: the same columns, costs,
+    bounds, integrality, rows and coefficients as PuLP's HiGHS.buildSolverModel, in order."""
+    import highspy
+    import pulp
+
+    from staffing.allocation import highs, model as model_mod
+
+    sc, opts, req, _ = default_week_plan
+    m = model_mod.build(sc, opts, req[req["week"] == 0].reset_index(drop=True), 0)
+    m.prob += (pulp.lpSum(v for *_, v in m.x[:3]) >= 0, "zero_coefficient_row")
+    lps = []
+    for cls in (pulp.HiGHS, highs._TimedHiGHS):
+        m.prob.solverModel = highspy.Highs()
+        cls(mip=mip, msg=False).buildSolverModel(m.prob)
+        lp = m.prob.solverModel.getLp()
+        lps.append((lp, [v.index for v in m.prob.variables()],
+                    [c.index for c in m.prob._constraints.values()]))
+    (a, ai, ac), (b, bi, bc) = lps
+    assert ai == bi == list(range(len(ai))) and ac == bc == list(range(len(ac)))
+    assert a.num_col_ == b.num_col_ > 1000 and a.num_row_ == b.num_row_ > 1000
+    for f in ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_"):
+        assert list(getattr(a, f)) == list(getattr(b, f)), f
+    assert list(a.integrality_) == list(b.integrality_)
+    assert (highspy.HighsVarType.kInteger in list(b.integrality_)) == mip
+    for f in ("start_", "index_", "value_"):
+        assert list(getattr(a.a_matrix_, f)) == list(getattr(b.a_matrix_, f)), f

@@ -64,7 +64,56 @@ def run(h) -> None:
 
 
 class _TimedHiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface, its solver time counted in RUN_CPU_S."""
+    """PuLP's HiGHS interface, its solver time counted in RUN_CPU_S, the problem passed to
+    HiGHS in three calls (columns, integrality, rows) rather than one per column and row."""
+
+    def buildSolverModel(self, lp):
+        """The same model as PuLP's HiGHS.buildSolverModel (columns in lp.variables() order,
+        then rows in constraint order; var.index and constraint.index set alike), as arrays."""
+        import highspy
+
+        inf = highspy.kHighsInf
+        h = lp.solverModel
+        cols = lp.variables()
+        sense = -1.0 if lp.sense == pulp.const.LpMaximize else 1.0
+        obj = lp.objective
+        n = len(cols)
+        lo = np.empty(n)
+        hi = np.empty(n)
+        cost = np.empty(n)
+        ints = []
+        for i, v in enumerate(cols):
+            v.index = i
+            lo[i] = -inf if v.lowBound is None else v.lowBound
+            hi[i] = inf if v.upBound is None else v.upBound
+            cost[i] = sense * obj.get(v, 0.0)
+            if v.cat == pulp.const.LpInteger and self.mip:
+                ints.append(i)
+        h.addCols(n, cost, lo, hi, 0, np.zeros(n, dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+        if ints:
+            h.changeColsIntegrality(len(ints), np.array(ints, dtype=np.int32),
+                                    np.full(len(ints), highspy.HighsVarType.kInteger))
+        rows = list(lp._constraints.values())
+        starts = np.empty(len(rows), dtype=np.int32)
+        rlo = np.empty(len(rows))
+        rhi = np.empty(len(rows))
+        index: list = []
+        value: list = []
+        for r, c in enumerate(rows):
+            c.index = r
+            starts[r] = len(index)
+            for v, a in c.items():
+                if a != 0:
+                    index.append(v.index)
+                    value.append(a)
+            b = c.getLb()
+            rlo[r] = -inf if b is None else b
+            b = c.getUb()
+            rhi[r] = inf if b is None else b
+        if rows:
+            h.addRows(len(rows), rlo, rhi, len(index), starts,
+                      np.array(index, dtype=np.int32), np.array(value, dtype=float))
 
     def callSolver(self, lp):
         run(lp.solverModel)
