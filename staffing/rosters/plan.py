@@ -621,7 +621,8 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     wide = _week_grid(groups.ngroup().to_numpy(), date.dt.day_of_week.to_numpy(),
                       _cells_text(r), groups.size().index, WEEKDAYS)
     extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
-                          "plateau": _plateaux_joined(r, keys)})
+                          "plateau": _plateaux_joined(groups.ngroup().to_numpy(),
+                                                      groups.size().index, r["plateau"])})
     wide = wide.join(extra).reset_index()
     lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
              .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
@@ -641,7 +642,7 @@ def _cells_text(r: pd.DataFrame) -> np.ndarray:
     def minute(c):
         t = r[c].to_numpy("datetime64[m]")
         return (t - t.astype("datetime64[D]")).astype(np.int64)
-    code, plats = pd.factorize(r["plateau"].to_numpy(object))
+    code, plats = pd.factorize(r["plateau"])  # (no text object per line)
     key = (minute("shift_start") * 1440 + minute("shift_end")) * (len(plats) + 1) + code + 1
     uniq, inverse = np.unique(key, return_inverse=True)
     p = uniq % (len(plats) + 1) - 1
@@ -651,24 +652,34 @@ def _cells_text(r: pd.DataFrame) -> np.ndarray:
     return text[inverse.ravel()]
 
 
+def _object_grid(shape, value) -> np.ndarray:
+    """An object array of `shape`, every cell the one object `value` (np.full would make a
+    new text or float object per cell: 60 MB for a year's 166,400 adviser-weeks)."""
+    out = np.empty(shape, dtype=object)
+    out.fill(value)
+    return out
+
+
 def _week_grid(group, day, cell, index, weekdays) -> pd.DataFrame:
     """Groups down (`index`, group codes `group` of the lines), weekdays across: each day's
     first line's cell, "off" where none."""
-    grid = np.full((len(index), 7), "off", dtype=object)
+    grid = _object_grid((len(index), 7), "off")
     first = ~pd.Series(group * 7 + day).duplicated().to_numpy()
     grid[group[first], day[first]] = cell[first]
     return pd.DataFrame(grid, index=index, columns=pd.Index(list(weekdays), name="wd"))
 
 
-def _plateaux_joined(r: pd.DataFrame, keys: list) -> pd.Series:
-    """Per group of `keys` (sorted): its distinct plateaux, sorted, joined by ";"."""
-    u = r[keys + ["plateau"]].drop_duplicates().sort_values(keys + ["plateau"])
-    first = np.flatnonzero(u.duplicated(keys, keep="first").to_numpy() == False)  # noqa: E712
-    vals = u["plateau"].to_numpy(object)
-    ends = np.r_[first[1:], len(vals)]
-    index = pd.MultiIndex.from_frame(u[keys].iloc[first])
-    return pd.Series([";".join(vals[i:j]) for i, j in zip(first, ends)], index=index,
-                     dtype=object)
+def _plateaux_joined(group: np.ndarray, index: pd.Index, plateau: pd.Series) -> pd.Series:
+    """Per group (`index`, in group code order; `group`: each line's code), the distinct
+    plateaux of its lines, sorted, joined by ";" (from integer codes: no copy of the text)."""
+    code, names = pd.factorize(plateau, sort=True)
+    pair = np.unique(group.astype(np.int64) * (len(names) + 1) + code + 1)
+    g, c = pair // (len(names) + 1), pair % (len(names) + 1) - 1
+    text = np.array([str(n) for n in names] + [""], dtype=object)[c]  # (missing: "")
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    joined = [";".join(x for x in text[i:j] if x) for i, j in zip(starts, ends)]
+    return pd.Series(joined, index=index[g[starts]], dtype=object)
 
 
 def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
@@ -680,7 +691,7 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     day = pd.to_datetime(rosters["date"]).dt.normalize()
     code, days = pd.factorize(day, sort=True)
     group = groups.ngroup().to_numpy()
-    grid = np.full((groups.ngroups, len(days)), np.nan, dtype=object)
+    grid = _object_grid((groups.ngroups, len(days)), np.nan)
     first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
     grid[group[first], code[first]] = _cells_text(rosters)[first]
     names = pd.Index(days.strftime("%Y-%m-%d"), name="day")
