@@ -235,3 +235,33 @@ def test_the_problem_reaches_highs_as_pulps_own_interface_passes_it(default_week
     assert (highspy.HighsVarType.kInteger in list(b.integrality_)) == mip
     for f in ("start_", "index_", "value_"):
         assert list(getattr(a.a_matrix_, f)) == list(getattr(b.a_matrix_, f)), f
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_weekly_rest_excess_is_what_the_longest_rest_of_the_week_lacks(seed):
+    """check._weekly_rest against a reading by hand: per adviser and week, the longest time
+    off (between shifts, unbounded before the first and after the last) that overlaps the
+    week by at least 24 h; short of weekly_rest_hours by the excess reported."""
+    from staffing.rosters import check
+    from staffing.rosters.rules import WorkingRules
+
+    r = _rosters(seed, advisers=30, weeks=3)
+    rules = WorkingRules()
+    v = check.check_rosters(r, rules, START, 3)
+    got = {(x.adviser, (x.date - START).days // 7): round(x.excess, 6)
+           for x in v.itertuples() if x.rule == "weekly_rest"}
+    want = {}
+    minute = pd.Timedelta(minutes=1)
+    for a, g in r.groupby("adviser"):
+        iv = sorted(((s - START) / minute, (e - START) / minute)
+                    for s, e in zip(g["shift_start"], g["shift_end"]))
+        edges = [-1e9] + [x for s, e in iv for x in (s, e)] + [1e9]
+        offs = list(zip(edges[::2], edges[1::2]))
+        for w in range(3):
+            lo, hi = w * 10080, (w + 1) * 10080
+            best = max(((b - e) / 60 for e, b in offs if min(b, hi) - max(e, lo) >= 1440),
+                       default=0.0)
+            if best < rules.weekly_rest_hours - 1e-9:
+                want[(a, w)] = round(rules.weekly_rest_hours - best, 6)
+    assert got == want
+    assert len(want) >= 3

@@ -335,15 +335,20 @@ def _weekly_rest(t, rules, weeks) -> pd.DataFrame:
     a = np.where(first, -far, np.r_[-far, t["e"][:-1]])
     b = t["s"]
     ga, gb, gadv = np.r_[a, t["e"][last]], np.r_[b, np.full(last.sum(), far)], np.r_[adv, adv[last]]
+    # each adviser's gaps side by side, once (not a grouping of the text per week)
+    code, names = pd.factorize(gadv, sort=True)
+    order = np.argsort(code, kind="stable")
+    ga, gb = ga[order], gb[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(code[order]) != 0])
     out = []
     for w in range(weeks):
         w0, w1 = w * 7 * DAY, (w + 1) * 7 * DAY
         inside = np.minimum(gb, w1) - np.maximum(ga, w0)
         length = np.where(inside >= DAY - 1e-9, (gb - ga) / 60, 0.0)
-        best = pd.Series(length).groupby(gadv).max()
+        best = np.maximum.reduceat(length, starts)  # the longest gap of each adviser
         bad = best < rules.weekly_rest_hours - 1e-9
-        out.append(_frame(best.index[bad], float(7 * w), "weekly_rest",
-                          (rules.weekly_rest_hours - best[bad]).to_numpy(float), "hours"))
+        out.append(_frame(names[bad], float(7 * w), "weekly_rest",
+                          (rules.weekly_rest_hours - best[bad]).astype(float), "hours"))
     return pd.concat(out, ignore_index=True)
 
 
