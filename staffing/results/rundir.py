@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import tempfiles
+from .. import memory, tempfiles
 from ..errors import InputError
 from . import files, workbook
 from .files import _UMASK, require_pyarrow, have_pyarrow
@@ -93,8 +93,10 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
                 files.write_table_csv(df, tmp / f"{t}.csv", table=t)
             if "parquet" in formats:
                 files.write_table_parquet(df, tmp / f"{t}.parquet", table=t)
+            memory.release()  # (each file's text and Arrow buffers: not under the next one)
         if "xlsx" in formats:
             workbook.write_workbook(tmp / WORKBOOK_NAME, tables, manifest)
+            memory.release()
         files.write_manifest(manifest, tmp / MANIFEST_NAME)
         _move_into_place(tmp, run_dir, force)
     except BaseException:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .. import allocation as alloc, parallel
+from .. import allocation as alloc, memory, parallel
 from ..errors import SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
@@ -518,7 +518,10 @@ def _carry(scenario, opts, req, results: list, deadline):
     for t in sorted(weekly):  # each team's weekly frames freed as its table is made
         by_team[t] = pd.concat(weekly.pop(t), ignore_index=True).sort_values(
             ["adviser", "date"], ignore_index=True)
-    return results, _joined(by_team), (kept, refits.jobs, solved)
+    rosters = _joined(by_team)
+    del by_team
+    memory.release()  # (the pass's weekly frames and team tables)
+    return results, rosters, (kept, refits.jobs, solved)
 
 
 def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, ids: dict,
@@ -706,6 +709,7 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     """The rosters table, and tours as the rosters' summary, into a plan's tables."""
     name = scenario.name
     t = tours_from_rosters(rosters, opts.start, opts.weeks)
+    memory.release()
     t.insert(0, "scenario", name)
     tables["tours"] = t
     r = rosters.copy(deep=False)  # copy-on-write: the scenario column is r's alone
