@@ -163,9 +163,11 @@ def shift_counts(rosters: pd.DataFrame, scenario=None) -> pd.DataFrame:
     return d.groupby(list(d.columns)).size().rename("advisers").reset_index()
 
 
+SHIFT_KEYS = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
+
+
 def _key_frame(x: pd.DataFrame) -> pd.DataFrame:
-    k = x[["group", "plateau", "date", "start_min", "break_start_min", "paid_hours",
-           "advisers"]].copy()
+    k = x[SHIFT_KEYS + ["advisers"]].copy()
     k["date"] = pd.to_datetime(k["date"])
     k["break_start_min"] = k["break_start_min"].fillna(-1).astype(int)
     k["start_min"] = k["start_min"].astype(int)
@@ -398,20 +400,27 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
     return new
 
 
+def _against_plan(scenario, r, week_lines: pd.DataFrame) -> tuple:
+    """Week r's rostered shift counts (from its roster lines `week_lines`: group, plateau,
+    date, start_min, break_start_min or -1, paid_hours, advisers) and whether they differ from
+    its plan's; (None, False) for a week the calendar closes (neither has a shift)."""
+    plan = _key_frame(r.x)
+    mine = (shift_counts(week_lines, scenario).drop(columns=["provider", "contract"])
+            if len(week_lines) else plan.iloc[:0])
+    if not len(plan) and not len(mine):
+        return None, False
+    both = plan.merge(mine, on=SHIFT_KEYS, how="outer", suffixes=("_plan", "_roster")).fillna(0)
+    return mine, bool((both["advisers_plan"] != both["advisers_roster"]).any())
+
+
 def _refit_need(scenario, opts, req, r, week_lines: pd.DataFrame, carried: pd.DataFrame,
                 deadline=None):
     """What week r needs once rostered (`week_lines`: its roster lines; `carried`: earlier
     lines crossing midnight into it, `carried_in`): None when its rostered shifts are its
     plan's and none are carried in; the week with the rostered shifts when they leave no gap
     (`_adopt`); else the re-solve's job (a tuple of `refit_week`'s arguments)."""
-    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
-    plan = _key_frame(r.x)
-    mine = (shift_counts(week_lines, scenario).drop(columns=["provider", "contract"])
-            if len(week_lines) else plan.iloc[:0])
-    if not len(plan) and not len(mine):  # a week the calendar closes: nothing to compare
-        return None
-    both = plan.merge(mine, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
-    if not ((both["advisers_plan"] != both["advisers_roster"]).any() or len(carried)):
+    mine, differs = _against_plan(scenario, r, week_lines)
+    if mine is None or not (differs or len(carried)):
         return None
     week_req = req[req["week"] == r.week]
     # with shifts carried in, the week's model never counted them: re-solve the outsourced
@@ -421,7 +430,7 @@ def _refit_need(scenario, opts, req, r, week_lines: pd.DataFrame, carried: pd.Da
         if adopted is not None:
             return adopted
     counts = {tuple(row[:-1]): float(row[-1])
-              for row in mine[keys + ["advisers"]].itertuples(index=False)}
+              for row in mine[SHIFT_KEYS + ["advisers"]].itertuples(index=False)}
     carry = (roster_cover(week_req.reset_index(drop=True), carried, scenario.slot_minutes)
              if len(carried) else None)
     return (scenario, opts, week_req, r.week, counts, r.lp_bound, deadline, carry)
@@ -471,19 +480,16 @@ def _with_refits(scenario, opts, results, rosters, kept: list, jobs: list,
     return [by_week[w] for w in sorted(by_week)], done
 
 
-def _week_gap(scenario, opts, r, req, by_team: dict) -> bool:
-    """Whether week r's rostered shifts (`by_team`: rosters per team) differ from its plan and
-    leave a gap (`_adopt`)."""
-    start = pd.Timestamp(opts.start) + pd.Timedelta(days=7 * r.week)
-    mine = _lines_between(by_team, start, start + pd.Timedelta(days=7))
-    plan = _key_frame(r.x)
-    have = (shift_counts(mine, scenario).drop(columns=["provider", "contract"]) if len(mine)
-            else plan.iloc[:0])
-    keys = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
-    both = plan.merge(have, on=keys, how="outer", suffixes=("_plan", "_roster")).fillna(0)
-    if not (both["advisers_plan"] != both["advisers_roster"]).any():
-        return False
-    return _adopt(scenario, opts, r, req[req["week"] == r.week], mine) is None
+def _leaves_gap(scenario, opts, r, req, week_lines: pd.DataFrame, carried: pd.DataFrame,
+                need) -> bool:
+    """Whether week r's rostered shifts (`week_lines`) differ from its plan and leave a gap
+    (`_adopt`), from what `_refit_need` found for the same lines (`need`)."""
+    if not isinstance(need, tuple):
+        return False  # its plan's shifts, or adopted as they are
+    if not len(carried):
+        return True  # _refit_need found them different and `_adopt` refused them
+    return (_against_plan(scenario, r, week_lines)[1]
+            and _adopt(scenario, opts, r, req[req["week"] == r.week], week_lines) is None)
 
 
 def _carry(scenario, opts, req, results: list, deadline):
@@ -536,12 +542,16 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
     cost: dict = {}  # group key -> CPU seconds of its last job (team_rosters orders by it)
     kept, previous = [], pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     for i, r in enumerate(results):
+        w0 = t0 + pd.Timedelta(days=7 * r.week)
         every = _week_states(weekly, ids, team_of, t0, r.week, before)
         lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
                              cost=cost)
-        if (r.week > 0 or before) and _week_gap(scenario, opts, r, req, lines):
+        week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
+        carried = carried_in(previous, w0)
+        need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
+        if (r.week > 0 or before) and _leaves_gap(scenario, opts, r, req, week_lines, carried,
+                                                  need):
             states = {k: {x: every[x] for x in a} for k, a in ids.items()}
-            w0 = t0 + pd.Timedelta(days=7 * r.week)
             short = {k for k, st in states.items()
                      if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
             if short:  # (else the gap is not the previous week's doing: refit, outsourced)
@@ -558,17 +568,15 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                         lines.pop(team, None)
                     lines.update(team_rosters(scenario, opts, results, r.week, every,
                                               teams=free, to_week=r.week + 1, cost=cost))
+                    week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
+                    need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
-        w0 = t0 + pd.Timedelta(days=7 * r.week)
-        mine = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
-        need = _refit_need(scenario, opts, req, results[i], mine,
-                           carried_in(previous, w0), deadline)
         if isinstance(need, tuple):
             refits.add(need)
         elif need is not None:
             kept.append(need)
-        previous = mine
+        previous = week_lines
     return kept
 
 
@@ -621,11 +629,10 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     r["week"] = ((date - start).dt.days // 7 + 1).astype(int)
     keys = ["week", "team", "adviser"]
     groups = r.groupby(keys, sort=True)
-    wide = _week_grid(groups.ngroup().to_numpy(), date.dt.day_of_week.to_numpy(),
-                      _cells_text(r), groups.size().index, WEEKDAYS)
+    group, index = groups.ngroup().to_numpy(), groups.size().index
+    wide = _week_grid(group, date.dt.day_of_week.to_numpy(), _cells_text(r), index, WEEKDAYS)
     extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
-                          "plateau": _plateaux_joined(groups.ngroup().to_numpy(),
-                                                      groups.size().index, r["plateau"])})
+                          "plateau": _plateaux_joined(group, index, r["plateau"])})
     wide = wide.join(extra).reset_index()
     lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
              .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
