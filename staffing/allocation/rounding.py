@@ -293,8 +293,8 @@ class _Agents:
         self.up = self.z > np.floor(lp + 1e-7)
         keep = (1 - scenario.providers["shrinkage"]).to_dict()
         self.ans = np.array([keep[k] for k in self.k_of]) * scenario.slot_minutes / 60.0
-        self.offshore = np.array([scenario.providers.at[k, "kind"] == "offshore"
-                                  for k in self.k_of], dtype=bool)
+        offshore = (scenario.providers["kind"] == "offshore").to_dict()
+        self.offshore = np.array([offshore[k] for k in self.k_of], dtype=bool)
         self.inhouse_h = sum(keep[g.team] * (hours * value(h) if lv is None else lv["hours"])
                              for g, h, (hours, _), lv in _groups(m, scenario.shifts).values())
 
@@ -356,7 +356,8 @@ def fill_gaps(m, scenario, opts, ag: _Agents) -> None:
     if not (deficit > 1e-6).any():
         return
     eff = ((1 - prov["shrinkage"]) / prov["aht_factor"]).to_dict()
-    price = np.array([prov.at[k, "cost_eur_per_hour"] / eff[k] for k in ag.k_of])
+    cost = prov["cost_eur_per_hour"].to_dict()
+    price = np.array([cost[k] / eff[k] for k in ag.k_of])
     seats, max_h = prov["seats"].to_dict(), prov["max_weekly_hours"].to_dict()
     load: dict = {}
     for j, (k, i) in enumerate(zip(ag.k_of, ag.rows)):
