@@ -10,7 +10,8 @@ calls. Inside the worker processes, the jobs report their own CPU split: a solve
 `cpu_s` (build, inside HiGHS, rounding and the rest of the solve, tables), a team's rosters the
 CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS. Weeks
 re-solved in a worker while the rosters pass goes on (`parallel.submit`) count their wall and
-CPU in the rosters phase, and their CPU split among the re-solves' jobs.
+CPU in the rosters phase, and their CPU split among the re-solves' jobs; so do the groups'
+roster jobs started one by one in the pass (`plan._rostered`).
 
 Used by bench/allocation.py --year (run in a fresh interpreter per measured run).
 """
@@ -168,7 +169,8 @@ def instrumented(ph: Phases):
 
     kept_pool = getattr(parallel, "kept_pool", None)
     submit = getattr(parallel, "submit", None)
-    started: list = []  # futures of jobs started one by one in the kept pool (re-solves)
+    started: list = []  # futures of jobs started one by one in the kept pool (re-solves, the
+    # groups' rosters of a week)
 
     def recorded_submit(func, job):
         f = submit(func, job)
@@ -183,8 +185,11 @@ def instrumented(ph: Phases):
         ph.pending = 0.0  # its workers are reaped: their CPU is in the children's count now
         for f in started:  # their splits (their CPU fell in the phase that ended the pool)
             r = f.result() if f.done() and not f.cancelled() and not f.exception() else None
+            attrs = getattr(r, "attrs", None)
             if getattr(r, "cpu_s", None) and hasattr(r, "week"):
                 ph.add_job("re-solves", r.cpu_s)
+            elif attrs and "bench_cpu_s" in attrs:  # a group's rosters started one by one
+                ph.add_job("rosters", attrs.pop("bench_cpu_s"))
         started.clear()
 
     with contextlib.ExitStack() as stack:

@@ -132,6 +132,11 @@ def kept_pool(workers: int):
         _shutdown(pool, abort)
 
 
+def pool_open() -> bool:
+    """Whether a `kept_pool` is open here (so `submit` starts jobs in it)."""
+    return bool(_kept)
+
+
 def submit(func: Callable, job):
     """func(job) started now in the open `kept_pool` (a concurrent.futures.Future, whose
     result() raises what the job raised), or None when no pool is kept (outside a block, one

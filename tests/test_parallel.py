@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from staffing import parallel
-from staffing.parallel import kept_pool, run_jobs, submit
+from staffing.parallel import kept_pool, pool_open, run_jobs, submit
 
 
 def _square(x):
@@ -80,7 +80,11 @@ def test_a_failing_job_in_a_kept_pool_ends_its_workers_and_later_calls_still_run
 
 def test_submit_starts_a_job_in_the_kept_pool_beside_run_jobs_and_none_without_one():
     assert submit(_square, 3) is None  # no kept pool: the caller runs the job itself
+    assert not pool_open()
+    with kept_pool(1):  # one worker keeps no pool
+        assert not pool_open() and submit(_square, 3) is None
     with kept_pool(2):
+        assert pool_open()
         f = submit(_pid, 0)
         pids = set(run_jobs(_pid, range(4), 2)) | {f.result()}
         assert os.getpid() not in pids and len(pids) <= 2  # the kept pool's two workers
@@ -88,6 +92,7 @@ def test_submit_starts_a_job_in_the_kept_pool_beside_run_jobs_and_none_without_o
         g = submit(_boom, 3)
         with pytest.raises(ValueError, match="job 3 failed"):
             g.result()
+    assert not pool_open()
     time.sleep(0.2)
     assert not any(_alive(p) for p in pids)
 

@@ -410,3 +410,68 @@ def test_team_rosters_record_each_groups_cost_and_order_by_it_without_changing_t
     for team in first:
         pd.testing.assert_frame_equal(first[team], again[team])
         assert "job_cpu_s" not in again[team].attrs
+
+
+def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_nothing(
+        monkeypatch):
+    """In the rosters pass a group's next week starts as soon as its own job of the week ends
+    when no group of the week is short, or once a re-planned week is rostered again
+    (`plan._rostered`): never while a week may still be re-planned, and the rosters and plans
+    are those of the pass run one week at a time (one worker). The default scenario's first
+    eight weeks: weeks 1-6 without a short group, weeks 7 and 8 with (re-planned)."""
+    from staffing import parallel
+    from staffing.rosters import carry
+
+    sc = scenario.load()
+    weeks = 8
+    got = {}
+    for workers in (1, 2):
+        opts = allocation.Options(rosters=True, workers=workers, weeks=weeks).resolved(sc)
+        _, req = allocation._weekly_requirements(sc, opts)
+        results = allocation._solve_weeks(sc, opts, [req[req["week"] == w]
+                                                     for w in range(weeks)],
+                                          Deadline.after(6000), None)
+        short_weeks, early, submit = set(), [], parallel.submit
+        shortfall, rostered, replan = carry.shortfall, roster_plan._rostered, carry.replan_week
+        week_now, replanned = [None], []
+
+        def counted_shortfall(x, states, rules, week_start):
+            n = shortfall(x, states, rules, week_start)
+            if n:
+                short_weeks.add((pd.Timestamp(week_start) - pd.Timestamp(opts.start)).days // 7)
+            return n
+
+        def watched(scenario_, opts_, results_, week, *a, **k):
+            week_now[0] = week
+            return rostered(scenario_, opts_, results_, week, *a, **k)
+
+        def recorded(func, job):
+            if func is roster_plan._team_job and week_now[0] is not None:
+                w = (pd.Timestamp(job[5]) - pd.Timestamp(opts.start)).days // 7
+                if w > week_now[0]:
+                    early.append((week_now[0], w, job[0]))
+            return submit(func, job)
+
+        def counted_replan(scenario_, opts_, req_, r, *a, **k):
+            replanned.append(r.week)
+            return replan(scenario_, opts_, req_, r, *a, **k)
+
+        with monkeypatch.context() as m:
+            m.setattr(carry, "shortfall", counted_shortfall)
+            m.setattr(carry, "replan_week", counted_replan)
+            m.setattr(roster_plan, "_rostered", watched)
+            m.setattr(parallel, "submit", recorded)
+            rosters, out, refit = roster_plan.attach(sc, opts, req, results,
+                                                     Deadline.after(6000))
+        got[workers] = (rosters, out, refit, short_weeks, early, replanned)
+    (r1, o1, f1, short, e1, p1), (r2, o2, f2, short2, e2, p2) = got[1], got[2]
+    assert short == short2 == {6, 7} and p1 == p2 == [6, 7]
+    assert e1 == []  # one worker: nothing started early
+    assert sorted(e2) == sorted((w, w + 1, f"fr-{t}") for w in range(7)
+                                for t in ("lille", "lyon", "bordeaux", "rennes", "nancy",
+                                          "montigny"))
+    pd.testing.assert_frame_equal(r1, r2)
+    assert f1 == f2
+    for a, b in zip(o1, o2):
+        pd.testing.assert_frame_equal(a.x, b.x)
+        pd.testing.assert_frame_equal(a.z, b.z)

@@ -95,6 +95,19 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
     (excluded; default the horizon's end), with the plan of week `to_week` as the last week's
     look-ahead (builder.build_team). cost: group key -> CPU seconds of its last job, updated
     here; the jobs start dearest first (groups not yet measured before them)."""
+    cost = {} if cost is None else cost
+    keys, jobs = _group_jobs(scenario, opts, results, from_week, states, teams, to_week, cost)
+    try:
+        parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
+    except ValueError as exc:
+        raise SolverError(f"rosters: {exc}") from None
+    return _by_team(dict(zip(keys, parts)), cost)
+
+
+def _group_jobs(scenario, opts, results, from_week: int, states: dict | None, teams,
+                to_week: int | None, cost: dict, only: list | None = None) -> tuple[list, list]:
+    """(group keys, `_team_job` arguments) of `team_rosters`, dearest first by `cost`; of the
+    groups `only` when given. Each job carries the states of its own advisers only."""
     rules: WorkingRules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
     everyweek = sorted(results, key=lambda r: r.week)
@@ -107,36 +120,99 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
     for g in contract_groups(scenario):
         if teams is not None and g.team not in teams and g.key not in teams:
             continue
+        if only is not None and g.key not in only:
+            continue
         weeks = []
         for r in results:
-            x = r.x[r.x["group"] == g.key] if "group" in r.x else r.x[r.x["provider"] == g.team]
+            x = _group_plan(r.x, g.key, g.team)
             weeks.append(x[["date", "plateau", "start_min", "end_min", "break_start_min",
                             "paid_hours", "advisers"]].reset_index(drop=True))
         week_days = [week_terms(g.contract, scenario, t0.date(), w)[1]
                      for w in range(from_week, to_week)]
         leave = {a: {(d - start.date()).days for d in lv} for a, lv in zip(g.members, g.leave)}
-        jobs.append((g.team, group_ids(g, everyweek), g.contract, weeks, rules, start.date(),
+        ids = group_ids(g, everyweek)
+        mine = {a: states[a] for a in ids if a in states}
+        jobs.append((g.team, ids, g.contract, weeks, rules, start.date(),
                      _open_days(scenario, start, to_week - from_week, g.contract.weekdays),
-                     int(scenario.shifts.unpaid_break_minutes), states, week_days, leave))
+                     int(scenario.shifts.unpaid_break_minutes), mine, week_days, leave))
         keys.append(g.key)
     # the dearest first (the shortest makespan of a week's jobs on a few processes): by their
     # last job's CPU; groups not measured yet before them, those small enough for the
     # adviser-level model first (it may run to its limit), then the largest
-    cost = {} if cost is None else cost
     order = sorted(range(len(jobs)), key=lambda i: (
         (1, -cost[keys[i]]) if keys[i] in cost
         else (0, len(jobs[i][1]) > builder.EXACT_MAX_ADVISERS, -len(jobs[i][1]))))
-    jobs, keys = [jobs[i] for i in order], [keys[i] for i in order]
+    return [keys[i] for i in order], [jobs[i] for i in order]
+
+
+def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
+    """The plan's in-house shifts `x` of group `key` (of `team`)."""
+    return x[x["group"] == key] if "group" in x else x[x["provider"] == team]
+
+
+def _rostered(scenario, opts, results, week: int, states: dict, cost: dict, started: dict,
+              ahead: dict, final, teams=None, done: dict | None = None) -> dict:
+    """team_rosters of week `week` (from `states`) for the groups of `teams` (default all),
+    those already started taken from `started` (group key -> Future). When the week's
+    rosters are final once built (`final`: `_week_states`'s arguments (weekly, ids, team_of,
+    t0, before); None otherwise), each group's next-week job starts in `ahead` as soon as its
+    own job of this week ends (`_start_next`), and those of the groups `done` (key -> their
+    final lines of the week) once this week's jobs are started: the pool never waits for
+    the week's slowest group or for this process between weeks. Without a kept pool (one
+    worker, a Dask cluster): the week's jobs run together, as team_rosters."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    if not parallel.pool_open():  # one worker, a Dask cluster: the week's jobs together
+        return team_rosters(scenario, opts, results, week, states, teams=teams,
+                            to_week=week + 1, cost=cost)
+    started = dict(started)
+    missing = [g.key for g in contract_groups(scenario) if g.key not in started
+               and (teams is None or g.team in teams or g.key in teams)]
+    if missing:
+        keys, jobs = _group_jobs(scenario, opts, results, week, states, None, week + 1, cost,
+                                 missing)
+        started.update((k, parallel.submit(_team_job, job)) for k, job in zip(keys, jobs))
+    for k, lines in (done or {}).items() if final else ():
+        _start_next(scenario, opts, results, week, k, lines, final, ahead)
+    parts: dict = {}
+    pending = {f: k for k, f in started.items()}
     try:
-        parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
+        while pending:
+            ended, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in ended:
+                k = pending.pop(f)
+                parts[k] = f.result()
+                if final:
+                    _start_next(scenario, opts, results, week, k, parts[k], final, ahead)
     except ValueError as exc:
         raise SolverError(f"rosters: {exc}") from None
-    for k, p in zip(keys, parts):
+    return _by_team(parts, cost)
+
+
+def _start_next(scenario, opts, results, week: int, key: str, lines: pd.DataFrame, final,
+                ahead: dict) -> None:
+    """Group `key`'s job of week `week + 1` started in the kept pool (`ahead[key]`), from its
+    advisers' states after its final roster lines of week `week` (`lines`: at least the
+    group's) and the weeks before it (`final`, as `_rostered`)."""
+    from . import carry
+
+    weekly, ids, team_of, t0, before = final
+    recent = weekly.get(team_of[key], [])[-(carry.LOOKBACK_DAYS // 7 - 1):]
+    st = carry.states_at(pd.concat(recent + [lines], ignore_index=True), ids[key], t0,
+                         week + 1, before)
+    _, job = _group_jobs(scenario, opts, results, week + 1, st, None, week + 2, {}, [key])
+    ahead[key] = parallel.submit(_team_job, job[0])
+
+
+def _by_team(parts: dict, cost: dict) -> dict:
+    """Team -> its lines in adviser and date order, from the groups' jobs' results (parts:
+    group key -> frame); each group's job CPU recorded in `cost`."""
+    by_team: dict = {}
+    for k in sorted(parts):
+        p = parts[k]
         spent = p.attrs.pop("job_cpu_s", None)
         if spent is not None:
             cost[k] = spent
-    by_team: dict = {}
-    for p in parts:
         if len(p):
             by_team.setdefault(p["team"].iloc[0], []).append(p)
     del parts
@@ -541,35 +617,46 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
     t0 = pd.Timestamp(opts.start)
     cost: dict = {}  # group key -> CPU seconds of its last job (team_rosters orders by it)
     kept, previous = [], pd.DataFrame(columns=builder.ROSTER_COLUMNS)
+    ahead: dict = {}  # group key -> its next week's job, started while this week ran
     for i, r in enumerate(results):
+        started, ahead = ahead, {}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
         every = _week_states(weekly, ids, team_of, t0, r.week, before)
-        lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
-                             cost=cost)
+        states = {k: {x: every[x] for x in a} for k, a in ids.items()}
+        # groups whose plan asks more of the first days than their states allow: only then
+        # can the week be planned again and its rosters change once built
+        short = {k for k, st in states.items()
+                 if carry.shortfall(_group_plan(r.x, k, team_of[k]), st, rules, w0)
+                 } if (r.week > 0 or before) else set()
+        nxt = ((weekly, ids, team_of, t0, before) if i + 1 < len(results)
+               and results[i + 1].week == r.week + 1 else None)
+        # its rosters are final when built: next week's jobs may start as each group ends
+        lines = _rostered(scenario, opts, results, r.week, every, cost, started, ahead,
+                          None if short else nxt)
         week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
         carried = carried_in(previous, w0)
         need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
-        if (r.week > 0 or before) and _leaves_gap(scenario, opts, r, req, week_lines, carried,
-                                                  need):
-            states = {k: {x: every[x] for x in a} for k, a in ids.items()}
-            short = {k for k, st in states.items()
-                     if carry.shortfall(r.x[r.x["group"] == k], st, rules, w0)}
-            if short:  # (else the gap is not the previous week's doing: refit, outsourced)
-                free = carry.sharing(scenario, short)
-                mine = {k for k, team in team_of.items() if team in free}
-                refits.start_one()  # a worker would wait for this process otherwise
-                new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
-                                        {k: states[k] for k in mine}, deadline, free)
-                if new is None:
-                    r.status = "time_limit"
-                else:
-                    results[i] = new
-                    for team in free:
-                        lines.pop(team, None)
-                    lines.update(team_rosters(scenario, opts, results, r.week, every,
-                                              teams=free, to_week=r.week + 1, cost=cost))
-                    week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
-                    need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
+        # (without a short group a gap is not the previous week's doing: re-solve, outsourced)
+        if short and _leaves_gap(scenario, opts, r, req, week_lines, carried, need):
+            free = carry.sharing(scenario, short)
+            mine = {k for k, team in team_of.items() if team in free}
+            refits.start_one()  # a worker would wait for this process otherwise
+            new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
+                                    {k: states[k] for k in mine}, deadline, free)
+            if new is None:
+                r.status = "time_limit"
+            else:
+                results[i] = new
+                for team in free:
+                    lines.pop(team, None)
+                # final once rostered again: each team's next week starts as its job ends,
+                # the other teams' at once
+                kept_lines = {g.key: lines[g.team] for g in contract_groups(scenario)
+                              if g.team not in free and g.team in lines}
+                lines.update(_rostered(scenario, opts, results, r.week, every, cost, {}, ahead,
+                                       nxt, teams=free, done=kept_lines))
+                week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
+                need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
         for team, frame in lines.items():
             weekly.setdefault(team, []).append(frame)
         if isinstance(need, tuple):
