@@ -109,6 +109,28 @@ def test_roster_sheet_cells_are_the_lines_text():
     worked = r.groupby("adviser")["date"].nunique()
     days = sheet.drop(columns=["team", "contract"])
     assert ((days != "").sum(axis=1).reindex(worked.index) == worked).all()
+    # the day columns share one categorical dtype: a small code per cell, not a text each
+    dtypes = set(days.dtypes)
+    assert len(dtypes) == 1 and isinstance(dtypes.pop(), pd.CategoricalDtype)
+    heads = r[["adviser", "team", "contract"]].drop_duplicates().sort_values(
+        ["adviser", "team", "contract"], ignore_index=True)
+    pd.testing.assert_frame_equal(sheet.reset_index()[["adviser", "team", "contract"]], heads,
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_group_codes_are_groupbys_sorted_groups(seed):
+    """_group_codes (integer codes per column) numbers the rows' key combinations as
+    groupby(keys, sort=True).ngroup() does, with the same keys in the same order."""
+    rng = np.random.default_rng(seed)
+    n = 5000
+    f = pd.DataFrame({"a": rng.choice([f"x{i:03d}" for i in range(80)], n),
+                      "b": rng.choice(["t1", "t2", "t10"], n),
+                      "c": rng.choice(["full-time", "part-time"], n)}).astype("str")
+    group, heads = roster_plan._group_codes(f, ["a", "b", "c"])
+    g = f.groupby(["a", "b", "c"], sort=True)
+    assert (group == g.ngroup().to_numpy()).all()
+    pd.testing.assert_frame_equal(heads, g.size().index.to_frame(index=False))
 
 
 @pytest.fixture(scope="module")

@@ -227,7 +227,7 @@ def conditional_formats(ws, fm: Formats, table: str, cols: list[str], n: int):
 class Rows:
     """Data rows of one sheet, serialised straight to SpreadsheetML a column at a time."""
 
-    CHUNK_CELLS = 200_000  # cells serialised at a time (the roster sheet: 365 columns a row)
+    CHUNK_CELLS = 100_000  # cells serialised at a time (~30 MB of text; roster sheet: 365 a row)
 
     def __init__(self, ws, df, kinds, fmts, table: str | None = None):
         self.ws, self.df, self.kinds, self.table = ws, df, kinds, table
@@ -236,6 +236,7 @@ class Rows:
         from xlsxwriter.utility import xl_col_to_name
         self.letters = [xl_col_to_name(j) for j in range(ncol)]
         self.ref = f"A1:{self.letters[-1] if ncol else 'A'}{len(df) + 1}"
+        self.texts: dict = {}  # categorical columns' texts serialised once (`_cells_xml`)
         self.table_ref = f"A1:{self.letters[-1] if ncol else 'A'}{max(len(df), 1) + 1}"
 
     def chunks(self):
@@ -244,7 +245,7 @@ class Rows:
         for a in range(0, n, step):
             b = min(a + step, n)
             rows = range(a + 2, b + 2)
-            cols = [_cells_xml(self.df.iloc[a:b, j], k, self.letters[j], s, rows)
+            cols = [_cells_xml(self.df.iloc[a:b, j], k, self.letters[j], s, rows, self.texts)
                     for j, (k, s) in enumerate(zip(self.kinds, self.styles))]
             yield "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, *cells in zip(rows, *cols))
 
@@ -258,13 +259,22 @@ def _text_xml(v: str) -> str:
     return f"<is><t{space}>{v}</t></is>"
 
 
-def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range) -> list[str]:
-    """`<c>` elements of one column: numbers and dates as numbers, text inline, inf as #NUM!."""
+def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range,
+               texts: dict | None = None) -> list[str]:
+    """`<c>` elements of one column: numbers and dates as numbers, text inline, inf as #NUM!.
+    texts: a cache of the serialised categories of categorical columns, by dtype and style
+    (columns sharing one dtype, such as the roster sheet's days, serialise them once)."""
     st = f' s="{style}"' if style is not None else ""
     if kind == _S:  # each distinct text serialised once; missing (code -1) is no cell
         cat = pd.Categorical(s)
-        tail = np.asarray([f'{st} t="inlineStr">{_text_xml(str(v))}</c>' for v in cat.categories] + [None],
-                          dtype=object)[cat.codes]
+        key = (s.dtype, st) if isinstance(s.dtype, pd.CategoricalDtype) else None
+        tail = (texts or {}).get(key) if key is not None else None
+        if tail is None:
+            tail = np.asarray([f'{st} t="inlineStr">{_text_xml(str(v))}</c>' for v in cat.categories]
+                              + [None], dtype=object)
+            if key is not None and texts is not None:
+                texts[key] = tail
+        tail = tail[cat.codes]
         return [f'<c r="{letter}{r}"{x}' if x is not None else "" for r, x in zip(rows, tail.tolist())]
     if kind == "bool":
         return [f'<c r="{letter}{r}"{st} t="b"><v>{int(bool(v))}</v></c>' for r, v in zip(rows, s.tolist())]

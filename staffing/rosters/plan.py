@@ -717,7 +717,7 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
     keys = ["week", "team", "adviser"]
     groups = r.groupby(keys, sort=True)
     group, index = groups.ngroup().to_numpy(), groups.size().index
-    wide = _week_grid(group, date.dt.day_of_week.to_numpy(), _cells_text(r), index, WEEKDAYS)
+    wide = _week_grid(group, date.dt.day_of_week.to_numpy(), np.take(*_cells_text(r)), index, WEEKDAYS)
     extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
                           "plateau": _plateaux_joined(group, index, r["plateau"])})
     wide = wide.join(extra).reset_index()
@@ -733,9 +733,9 @@ def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=object)
 
 
-def _cells_text(r: pd.DataFrame) -> np.ndarray:
-    """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock): strftime's
-    text, each distinct one made once (the lines share it); an object array."""
+def _cells_text(r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock), as (the
+    distinct texts, each line's code into them): strftime's text, each made once."""
     def minute(c):
         t = r[c].to_numpy("datetime64[m]")
         return (t - t.astype("datetime64[D]")).astype(np.int64)
@@ -746,7 +746,7 @@ def _cells_text(r: pd.DataFrame) -> np.ndarray:
     se = uniq // (len(plats) + 1)
     text = np.array([f"{_HHMM[a // 1440]}-{_HHMM[a % 1440]} {plats[i] if i >= 0 else np.nan}"
                      for a, i in zip(se.tolist(), p.tolist())], dtype=object)
-    return text[inverse.ravel()]
+    return text, inverse.ravel()
 
 
 def _object_grid(shape, value) -> np.ndarray:
@@ -780,23 +780,42 @@ def _plateaux_joined(group: np.ndarray, index: pd.Index, plateau: pd.Series) -> 
 
 
 def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
-    """Advisers down, dates across: "HH:MM-HH:MM plateau" or empty (off)."""
+    """Advisers down, dates across: "HH:MM-HH:MM plateau" or "" (off). The day columns are
+    categorical, one set of texts for all (a year's 1.2 million cells hold small codes, not
+    a text each)."""
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
     keys = ["adviser", "team", "contract"]
-    groups = rosters.groupby(keys, sort=True)
-    day = pd.to_datetime(rosters["date"]).dt.normalize()
-    code, days = pd.factorize(day, sort=True)
-    group = groups.ngroup().to_numpy()
-    grid = _object_grid((groups.ngroups, len(days)), np.nan)
+    # (adviser, team, contract) in sorted order from integer codes: no text grouped per line
+    group, heads = _group_codes(rosters, keys)
+    days, code = np.unique(rosters["date"].to_numpy("datetime64[D]"), return_inverse=True)
+    text, which = _cells_text(rosters)
+    cells = pd.CategoricalDtype(pd.Index([""] + text.tolist(), dtype=rosters["plateau"].dtype))
+    small = np.int8 if len(text) < 127 else np.int16 if len(text) < 32767 else np.int32
+    grid = np.zeros((len(heads), len(days)), dtype=small)  # code 0: ""
     first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
-    grid[group[first], code[first]] = _cells_text(rosters)[first]
-    names = pd.Index(days.strftime("%Y-%m-%d"), name="day")
-    wide = pd.DataFrame({n: pd.Series(grid[:, j], dtype=rosters["plateau"].dtype)
+    grid[group[first], code[first]] = which[first] + 1
+    names = pd.Index(pd.DatetimeIndex(days).strftime("%Y-%m-%d"), name="day")
+    wide = pd.DataFrame({n: pd.Categorical.from_codes(grid[:, j], dtype=cells)
                          for j, n in enumerate(names)})
     wide.columns = names
-    wide.index = groups.size().index
-    return wide.fillna("").reset_index()
+    return pd.concat([heads, wide], axis=1)
+
+
+def _group_codes(frame: pd.DataFrame, keys: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """(each row's group code, the groups' key values in code order): groupby(keys,
+    sort=True).ngroup() and its keys, from each column's sorted integer codes (missing
+    values sort last, as groupby's dropna=False)."""
+    codes, uniques = [], []
+    for k in keys:
+        c, u = pd.factorize(frame[k], sort=True, use_na_sentinel=False)
+        codes.append(c.astype(np.int64))
+        uniques.append(u)
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c, u in zip(codes, uniques):
+        key = key * len(u) + c
+    first, group = np.unique(key, return_index=True, return_inverse=True)[1:]
+    return group.ravel(), frame[keys].iloc[first].reset_index(drop=True)
 
 
 def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
