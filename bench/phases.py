@@ -169,13 +169,22 @@ def instrumented(ph: Phases):
 
     kept_pool = getattr(parallel, "kept_pool", None)
     submit = getattr(parallel, "submit", None)
-    started: list = []  # futures of jobs started one by one in the kept pool (re-solves, the
-    # groups' rosters of a week)
+    splits: list = []  # (phase, CPU split) of jobs started one by one in the kept pool
+    # (re-solves, the groups' rosters of a week), read as each ends: keeping their futures
+    # would keep every result (a year of roster lines) until the pool ends
+
+    def split_of(f):
+        r = f.result() if not f.cancelled() and not f.exception() else None
+        attrs = getattr(r, "attrs", None)
+        if getattr(r, "cpu_s", None) and hasattr(r, "week"):
+            splits.append(("re-solves", r.cpu_s))
+        elif attrs and "bench_cpu_s" in attrs:
+            splits.append(("rosters", attrs.pop("bench_cpu_s")))
 
     def recorded_submit(func, job):
         f = submit(func, job)
         if f is not None:
-            started.append(f)
+            f.add_done_callback(split_of)
         return f
 
     @contextlib.contextmanager
@@ -183,14 +192,9 @@ def instrumented(ph: Phases):
         with kept_pool(workers):
             yield
         ph.pending = 0.0  # its workers are reaped: their CPU is in the children's count now
-        for f in started:  # their splits (their CPU fell in the phase that ended the pool)
-            r = f.result() if f.done() and not f.cancelled() and not f.exception() else None
-            attrs = getattr(r, "attrs", None)
-            if getattr(r, "cpu_s", None) and hasattr(r, "week"):
-                ph.add_job("re-solves", r.cpu_s)
-            elif attrs and "bench_cpu_s" in attrs:  # a group's rosters started one by one
-                ph.add_job("rosters", attrs.pop("bench_cpu_s"))
-        started.clear()
+        for phase, split in splits:  # (their CPU fell in the phase that ended the pool)
+            ph.add_job(phase, split)
+        splits.clear()
 
     with contextlib.ExitStack() as stack:
         for mod, attr, name in STAGES:

@@ -661,3 +661,27 @@ def test_data_rows_serialised_in_blocks_of_cells_are_the_same_sheets(week1, tmp_
         with zipfile.ZipFile(path) as z:
             sheets[cells] = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
     assert sheets[7] == sheets[10 ** 9] and len(sheets[7]) >= 10
+
+
+def test_missing_and_infinite_values_are_empty_and_num_error_cells(tmp_path):
+    """Numbers, dates and times as numbers; a missing value is no cell, an infinite one
+    #NUM! (an unstable queue's ASA), in every kind of numeric column and at any row."""
+    df = pd.DataFrame({
+        "asa_s": [1.5, np.inf, np.nan, -np.inf, 2.0],
+        "calls": pd.array([3, None, 5, 6, 7], dtype="Int64"),
+        "slot_start": pd.to_datetime(["2009-03-02 08:00", None, "2009-03-02 09:00",
+                                      "2009-03-02 09:30", "2009-03-02 10:00"]),
+        "agents": [1.0, 2.0, 3.0, 4.0, np.nan]})
+    path = results.write_workbook(tmp_path / "plan.xlsx", {"odd": df}, {})
+    ws = load_workbook(path)["odd"]
+    head = [c.value for c in ws[1]]
+    got = {h: [ws.cell(r, j + 1).value for r in range(2, 7)] for j, h in enumerate(head)}
+    assert got["asa_s"] == [1.5, "#NUM!", None, "#NUM!", 2.0]
+    assert got["calls"] == [3, None, 5, 6, 7]
+    assert got["slot_start"][1] is None and got["slot_start"][0] == dt.datetime(2009, 3, 2, 8)
+    assert got["slot_start"][4] == dt.datetime(2009, 3, 2, 10)
+    assert got["agents"] == [1.0, 2.0, 3.0, 4.0, None]
+    with zipfile.ZipFile(path) as z:
+        xml = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+                   and b"#NUM!" in z.read(n))
+    assert xml.count('t="e"><v>#NUM!</v>') == 2 and '<c r="A4"' not in xml

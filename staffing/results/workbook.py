@@ -279,27 +279,21 @@ def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range,
     if kind == "bool":
         return [f'<c r="{letter}{r}"{st} t="b"><v>{int(bool(v))}</v></c>' for r, v in zip(rows, s.tolist())]
     if kind == "time":
-        vals = [None if t is None else (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
-                for t in s.tolist()]
+        f = np.array([np.nan if t is None else
+                      (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
+                      for t in s.tolist()], dtype="float64")
     elif kind in (_DT, "date"):
-        vals = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).tolist()
+        f = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
     elif kind == _I and pd.api.types.is_integer_dtype(s):
         return [f'<c r="{letter}{r}"{st}><v>{v}</v></c>' for r, v in zip(rows, s.tolist())]
     elif pd.api.types.is_numeric_dtype(s):
-        f = s.to_numpy(dtype="float64")
-        vals = f.tolist()
-        if np.isfinite(f).all():  # the common case: every value a plain number
-            return [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, vals)]
+        f = s.to_numpy(dtype="float64", na_value=np.nan)
     else:  # a column that holds mixed values: let each value say what it is
         return [_any_cell_xml(f"{letter}{r}", st, v) for r, v in zip(rows, s.tolist())]
-    out = []
-    for r, v in zip(rows, vals):
-        if v is None or v != v:
-            out.append("")
-        elif v in (math.inf, -math.inf):
-            out.append(f'<c r="{letter}{r}"{st} t="e"><v>#NUM!</v></c>')
-        else:
-            out.append(f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>')
+    # every value as a number, then the few missing (no cell) and infinite (#NUM!) ones
+    out = [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, f.tolist())]
+    for i in np.flatnonzero(~np.isfinite(f)).tolist():
+        out[i] = "" if np.isnan(f[i]) else f'<c r="{letter}{rows[i]}"{st} t="e"><v>#NUM!</v></c>'
     return out
 
 
@@ -337,14 +331,28 @@ def inject_rows(path: Path, pending: dict[str, Rows]) -> None:
                 head, tail = xml.split("</sheetData>", 1)
                 with zout.open(info.filename, "w", force_zip64=True) as f:
                     f.write(head.encode("utf-8"))
-                    for chunk in rows.chunks():
-                        f.write(chunk.encode("utf-8"))
+                    _write_behind(f, (chunk.encode("utf-8") for chunk in rows.chunks()))
                     f.write(("</sheetData>" + tail).encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _write_behind(f, chunks) -> None:
+    """f.write(chunk) for each chunk, in a thread while the next chunk is made: zlib's deflate
+    and crc32 release the GIL, so compressing a sheet overlaps serialising its next rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        writing = None
+        for chunk in chunks:
+            if writing is not None:
+                writing.result()  # (at most one chunk waits: memory stays one chunk)
+            writing = pool.submit(f.write, chunk)
+        if writing is not None:
+            writing.result()
 
 
 def _table_ref(xml: str, refs: dict[str, str]) -> str:
