@@ -339,3 +339,31 @@ def test_csv_written_in_blocks_is_the_table_written_at_once(tmp_path, monkeypatc
     monkeypatch.setattr(files, "ROWS_PER_BLOCK", 4)
     files.write_table_csv(df.iloc[:-1], tmp_path / "plain.csv", table="t")
     assert '"' not in (tmp_path / "plain.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_csv_datetimes_are_strftimes_text(tz, tmp_path):
+    """The CSV's datetimes and dates are what strftime gives (wall clock for a zoned column,
+    missing empty), from numpy's formatter: seconds and fractions cut, years before 1970 and
+    after 2262 (past nanoseconds) included."""
+    from staffing.results.files import _iso_text
+
+    rng = np.random.default_rng(3)
+    us = rng.integers(-2 * 10 ** 16, 4 * 10 ** 16, 2000)  # 1336 .. 3237
+    s = pd.Series(us.astype("datetime64[us]"))
+    s[rng.random(len(s)) < 0.1] = pd.NaT
+    if tz:
+        s = s[(s > pd.Timestamp("1900-01-01")) & (s < pd.Timestamp("2200-01-01"))
+              | s.isna()].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    for unit, fmt in (("s", "%Y-%m-%dT%H:%M:%S"), ("D", "%Y-%m-%d")):
+        want = s.dt.strftime(fmt)
+        got = _iso_text(s, unit)
+        assert got.isna().equals(want.isna()) and s.isna().any()
+        assert (got[want.notna()] == want[want.notna()]).all()
+    inside = s[(s > pd.Timestamp("1990-01-01", tz=tz)) & (s < pd.Timestamp("2100-01-01", tz=tz))
+               | s.isna()]  # (a table's datetimes are read in nanoseconds)
+    df = pd.DataFrame({"slot_start": inside.iloc[:50].reset_index(drop=True), "calls": 1.0})
+    results.files.write_table_csv(df, tmp_path / "t.csv", table="t")
+    lines = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()[1:]
+    want = df["slot_start"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    assert [x.split(",")[0] for x in lines] == want.tolist()

@@ -51,9 +51,9 @@ def _csv_frame(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     for col, kind in kinds.items():
         s = df[col]
         if kind == _DT:
-            s = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+            s = _iso_text(s, "s")  # 2009-03-02T08:00:00
         elif kind == "date":
-            s = s.dt.strftime("%Y-%m-%d")
+            s = _iso_text(s, "D")  # 2009-03-02
         elif kind == "time":
             s = s.map(lambda t: None if t is None else t.isoformat(timespec="minutes" if not
                                                                     (t.second or t.microsecond) else "auto"))
@@ -61,6 +61,17 @@ def _csv_frame(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
             s = escape_series(s)  # no formula injection (safe_text)
         out[csv_escape(col)] = s
     return pd.DataFrame(out)
+
+
+def _iso_text(s: pd.Series, unit: str) -> pd.Series:
+    """Datetimes as ISO 8601 text to the `unit` (s: 2009-03-02T08:00:00, D: 2009-03-02), wall
+    clock for a zoned column; missing stays missing. What strftime("%Y-%m-%dT%H:%M:%S") or
+    ("%Y-%m-%d") gives, from numpy's formatter (strftime formats each value in Python)."""
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    v = s.to_numpy().astype(f"datetime64[{unit}]")
+    text = pd.Series(np.datetime_as_string(v, unit=unit), index=s.index, dtype="str")
+    return text.mask(np.isnat(v))
 
 
 ROWS_PER_BLOCK = 100_000  # rows converted to text at a time (a year's rosters: 832,000)
