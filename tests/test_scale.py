@@ -69,6 +69,30 @@ def test_rostered_coverage_equals_the_line_by_line_sum(seed, chunk, monkeypatch)
     assert want.sum() > 0 and (want == 0).any()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 6])
+def test_roster_cover_counts_each_worked_slot_on_its_first_requirement_row(seed):
+    """roster_cover: per requirement row and team, the advisers at work in that slot on that
+    plateau (breaks out, slots without a row ignored, a repeated hour on its first row),
+    counted line by line."""
+    r = _rosters(seed)
+    req = _req()
+    first: dict = {}
+    for i, key in enumerate(zip(req["slot_start"], req["plateau"])):
+        first.setdefault(key, i)
+    want: collections.Counter = collections.Counter()
+    for x in r.itertuples(index=False):
+        t = x.shift_start
+        while t < x.shift_end:
+            off = pd.notna(x.break_start) and x.break_start <= t < x.break_end
+            if not off and (t, x.plateau) in first:
+                want[(first[(t, x.plateau)], x.team)] += 1
+            t += pd.Timedelta(minutes=30)
+    got = roster_plan.roster_cover(req, r, 30)
+    assert {(int(a), b): c for a, b, c in got.itertuples(index=False)} == dict(want)
+    assert got.sort_values(["row", "provider"]).index.equals(got.index)  # in that order
+    assert (got["agents"] > 0).all() and len(want) > 100
+
+
 def _tours_by_hand(r: pd.DataFrame) -> collections.Counter:
     """(week, team, day cells..., plateaux, paid hours) -> advisers, line by line."""
     per: dict = {}

@@ -398,8 +398,8 @@ def _run_refits(jobs: list, opts) -> list:
 
 def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
     """In-house advisers at work per requirement row and team, from the roster lines:
-    rows (row, provider, agents), `row` indexing req (one shift per slot it works, its break
-    excluded)."""
+    rows (row, provider, agents) in row and provider order, `row` indexing req (one shift per
+    slot it works, its break excluded; a slot of a repeated hour counts on its first row)."""
     if not len(rosters):
         return pd.DataFrame(columns=["row", "provider", "agents"])
     step = pd.Timedelta(minutes=slot_minutes)
@@ -409,12 +409,25 @@ def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) ->
     t = rosters["shift_start"].to_numpy()[idx] + k * step.to_timedelta64()
     bs, be = rosters["break_start"].to_numpy()[idx], rosters["break_end"].to_numpy()[idx]
     work = ~((t >= bs) & (t < be))
-    cells = pd.DataFrame({"slot_start": t[work], "plateau": rosters["plateau"].to_numpy()[idx][work],
-                          "provider": rosters["team"].to_numpy()[idx][work]})
-    keys = req[["slot_start", "plateau"]].reset_index(drop=True)
-    keys = keys[~keys.duplicated()].assign(row=lambda f: f.index)  # fold 0 of a repeated hour
-    got = cells.merge(keys, on=["slot_start", "plateau"], how="inner")
-    return got.groupby(["row", "provider"]).size().rename("agents").astype(float).reset_index()
+    idx, t = idx[work], t[work]
+    # (slot start in minutes, plateau code) of each cell and of each requirement row's first
+    # occurrence, matched as integers (no text merge)
+    plats = pd.Index(pd.unique(req["plateau"]))
+    cell_p = plats.get_indexer(rosters["plateau"])[idx]  # (codes per line, then per cell)
+    cell = t.astype("datetime64[m]").astype(np.int64) * (len(plats) + 1) + cell_p
+    req_key = (req["slot_start"].to_numpy().astype("datetime64[m]").astype(np.int64)
+               * (len(plats) + 1) + plats.get_indexer(req["plateau"].to_numpy()))
+    keys, first = np.unique(req_key, return_index=True)
+    at = np.searchsorted(keys, cell).clip(max=len(keys) - 1)
+    hit = (keys[at] == cell) & (cell_p >= 0)
+    team, teams = pd.factorize(rosters["team"], sort=True)
+    pair, agents = np.unique(first[at[hit]].astype(np.int64) * len(teams) + team[idx[hit]],
+                             return_counts=True)
+    return pd.DataFrame({"row": pair // max(len(teams), 1),
+                         "provider": pd.Series(np.asarray(teams, dtype=object)
+                                               [pair % max(len(teams), 1)],
+                                               dtype=rosters["team"].dtype),
+                         "agents": agents.astype(float)})
 
 
 def carried_in(rosters: pd.DataFrame, w0) -> pd.DataFrame:
