@@ -261,13 +261,15 @@ def year(args) -> None:
 def _solver_cpu(x: dict) -> float:
     j = x["jobs"]
     return (j.get("weeks", {}).get("highs", 0.0) + j.get("re-solves", {}).get("highs", 0.0)
+            + j.get("carry re-plans", {}).get("highs", 0.0)
             + j.get("rosters", {}).get("cp-sat", 0.0) + j.get("in this process", {}).get("highs", 0))
 
 
 def _phase_table(kind: str, runs: list) -> None:
     """Median wall and CPU seconds per phase, the command's peak resident memory by the
     phase's end, and the jobs' own CPU splits."""
-    names = list(dict.fromkeys(n for x in runs for n in x["phases_wall"]))
+    names = list(dict.fromkeys([n for x in runs for n in x["phases_wall"]]
+                               + [n for x in runs for n in x["jobs"] if n != "in this process"]))
     med = lambda f, n: statistics.median(x[f].get(n, 0.0) for x in runs)  # noqa: E731
     print(f"  {kind}: phases (exclusive; CPU includes the phase's worker processes)")
     for n in names:

@@ -11,7 +11,9 @@ calls. Inside the worker processes, the jobs report their own CPU split: a solve
 CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS. Weeks
 re-solved in a worker while the rosters pass goes on (`parallel.submit`) count their wall and
 CPU in the rosters phase, and their CPU split among the re-solves' jobs; so do the groups'
-roster jobs started one by one in the pass (`plan._rostered`).
+roster jobs started one by one in the pass (`plan._rostered`), and the weeks re-planned in a
+worker (`plan._replan_job`: their wall time in the rosters phase, their CPU split among the
+carry re-plans' jobs).
 
 Used by bench/allocation.py --year (run in a fresh interpreter per measured run).
 """
@@ -113,6 +115,20 @@ def _timed_refit_job(args):
     return r
 
 
+def _timed_replan_job(args):
+    """plan._replan_job with the CPU inside HiGHS counted (runs in a worker of the pass)."""
+    from staffing.allocation import highs
+    from staffing.rosters import plan
+
+    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
+    r = plan._REPLAN_JOB(args)
+    if r is not None:
+        h = highs.RUN_CPU_S[0] - h0
+        r.cpu_s = {"highs": h, "rest": time.process_time() - c0 - h}
+        r.bench_phase = "carry re-plans"
+    return r
+
+
 # (module, attribute, phase): stage functions timed by name
 STAGES = [
     ("staffing.allocation", "_weekly_requirements", "requirements"),
@@ -177,7 +193,7 @@ def instrumented(ph: Phases):
         r = f.result() if not f.cancelled() and not f.exception() else None
         attrs = getattr(r, "attrs", None)
         if getattr(r, "cpu_s", None) and hasattr(r, "week"):
-            splits.append(("re-solves", r.cpu_s))
+            splits.append((getattr(r, "bench_phase", "re-solves"), r.cpu_s))
         elif attrs and "bench_cpu_s" in attrs:
             splits.append(("rosters", attrs.pop("bench_cpu_s")))
 
@@ -202,6 +218,9 @@ def instrumented(ph: Phases):
             if hasattr(m, attr):
                 stack.enter_context(mock.patch.object(m, attr, ph.wrap(name, getattr(m, attr))))
         plan._TEAM_JOB, plan._REFIT_JOB = plan._team_job, plan._refit_job
+        plan._REPLAN_JOB = getattr(plan, "_replan_job", None)
+        if plan._REPLAN_JOB is not None:  # (trees before it re-planned in this process)
+            stack.enter_context(mock.patch.object(plan, "_replan_job", _timed_replan_job))
         stack.enter_context(mock.patch.object(plan, "_team_job", _timed_team_job))
         stack.enter_context(mock.patch.object(plan, "_refit_job", _timed_refit_job))
         stack.enter_context(mock.patch.object(allocation, "run_jobs", recorded))

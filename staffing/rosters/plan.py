@@ -321,6 +321,13 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     return r
 
 
+def _replan_job(args):
+    """carry.replan_week(*args) in a worker."""
+    from . import carry
+
+    return carry.replan_week(*args)
+
+
 def _refit_job(args):
     return refit_week(*args)
 
@@ -591,8 +598,11 @@ def _carry(scenario, opts, req, results: list, deadline):
     teams are rostered again for that week. Each week is rostered once, and a re-planned
     week's teams once more: linear in the horizon. Once a week is rostered, what it needs
     (`_refit_need`) is known: its re-solve starts in a worker while this process re-plans a
-    later week (`_Refits.start_one`), the rest at the end of the pass. Returns (results, the
-    rosters table, (weeks adopted, re-solve jobs, their results)) for `_with_refits`."""
+    later week (`_Refits.start_one`), the rest at the end of the pass. A week's re-plan
+    starts in a worker with its rosters, from what is known before them (`_replan_job`),
+    and the groups' next weeks as soon as a week's rosters are final (`_rostered`). Returns
+    (results, the rosters table, (weeks adopted, re-solve jobs, their results)) for
+    `_with_refits`."""
     from ..allocation.options import Deadline
 
     deadline = deadline or Deadline()
@@ -643,6 +653,14 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                  } if (r.week > 0 or before) else set()
         nxt = ((weekly, ids, team_of, t0, before) if i + 1 < len(results)
                and results[i + 1].week == r.week + 1 else None)
+        replan = None
+        if short:  # its re-plan, should the rosters leave a gap: all it reads is known now
+            free = carry.sharing(scenario, short)
+            mine = {k for k, team in team_of.items() if team in free}
+            replan = (scenario, opts, req[req["week"] == r.week], r,
+                      {k: states[k] for k in mine}, deadline, free)
+            # in a worker first, beside the week's rosters (a week with no gap drops it)
+            early = parallel.submit(_replan_job, replan)
         # its rosters are final when built: next week's jobs may start as each group ends
         lines = _rostered(scenario, opts, results, r.week, every, cost, started, ahead,
                           None if short else nxt)
@@ -651,11 +669,8 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
         # (without a short group a gap is not the previous week's doing: re-solve, outsourced)
         if short and _leaves_gap(scenario, opts, r, req, week_lines, carried, need):
-            free = carry.sharing(scenario, short)
-            mine = {k for k, team in team_of.items() if team in free}
             refits.start_one()  # a worker would wait for this process otherwise
-            new = carry.replan_week(scenario, opts, req[req["week"] == r.week], r,
-                                    {k: states[k] for k in mine}, deadline, free)
+            new = early.result() if early is not None else carry.replan_week(*replan)
             if new is None:
                 r.status = "time_limit"
             else:
