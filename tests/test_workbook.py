@@ -685,3 +685,19 @@ def test_missing_and_infinite_values_are_empty_and_num_error_cells(tmp_path):
         xml = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
                    and b"#NUM!" in z.read(n))
     assert xml.count('t="e"><v>#NUM!</v>') == 2 and '<c r="A4"' not in xml
+
+
+@pytest.mark.parametrize("values", [[0.25] * 10 + [-0.0, 0.0], [0.1 * k for k in range(12)],
+                                    [1 / 3] * 6 + [2 / 3] * 5 + [np.nan]])
+def test_repeated_numbers_are_each_values_own_text(values, tmp_path):
+    """A column of repeated values writes each distinct one's text once; every cell is still
+    its own value's shortest exact text (-0.0 stays -0.0 beside 0.0)."""
+    df = pd.DataFrame({"agents": values})
+    path = results.write_workbook(tmp_path / "plan.xlsx", {"odd": df}, {})
+    with zipfile.ZipFile(path) as z:
+        xml = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")
+                   and b'<c r="A12"' in z.read(n))  # the data sheet: 12 rows below its header
+    got = dict(re.findall(r'<c r="A(\d+)"[^>]*><v>([^<]*)</v></c>', xml))
+    del got["1"]  # (the header: a shared string)
+    want = {str(i + 2): repr(float(v)) for i, v in enumerate(values) if v == v}
+    assert got == want

@@ -290,8 +290,15 @@ def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range,
         f = s.to_numpy(dtype="float64", na_value=np.nan)
     else:  # a column that holds mixed values: let each value say what it is
         return [_any_cell_xml(f"{letter}{r}", st, v) for r, v in zip(rows, s.tolist())]
-    # every value as a number, then the few missing (no cell) and infinite (#NUM!) ones
-    out = [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, f.tolist())]
+    # every value as a number, then the few missing (no cell) and infinite (#NUM!) ones; a
+    # column of repeated values (times of day, hours) writes each distinct one once (-0.0
+    # apart from 0.0: each value its own text then)
+    u, which = np.unique(f, return_inverse=True)
+    if 2 * len(u) < len(f) and not np.signbit(u[u == 0]).any():
+        tail = np.asarray([f'{st}><v>{v!r}</v></c>' for v in u.tolist()], dtype=object)
+        out = [f'<c r="{letter}{r}"{x}' for r, x in zip(rows, tail[which.ravel()].tolist())]
+    else:
+        out = [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, f.tolist())]
     for i in np.flatnonzero(~np.isfinite(f)).tolist():
         out[i] = "" if np.isnan(f[i]) else f'<c r="{letter}{rows[i]}"{st} t="e"><v>#NUM!</v></c>'
     return out
