@@ -102,31 +102,33 @@ def _timed_team_job(args):
     return out
 
 
-def _timed_refit_job(args):
-    """plan._refit_job with the CPU inside HiGHS counted (runs in the week's process)."""
+def _highs_split(job, args, phase: str | None = None):
+    """job(args) with the CPU inside HiGHS counted in the result's cpu_s (runs in the week's
+    process); phase: the bench phase its split goes to when it is not a re-solve."""
     from staffing.allocation import highs
-    from staffing.rosters import plan
 
     c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
-    r = plan._REFIT_JOB(args)
+    r = job(args)
     if r is not None:
         h = highs.RUN_CPU_S[0] - h0
         r.cpu_s = {"highs": h, "rest": time.process_time() - c0 - h}
+        if phase:
+            r.bench_phase = phase
     return r
+
+
+def _timed_refit_job(args):
+    """plan._refit_job with the CPU inside HiGHS counted."""
+    from staffing.rosters import plan
+
+    return _highs_split(plan._REFIT_JOB, args)
 
 
 def _timed_replan_job(args):
-    """plan._replan_job with the CPU inside HiGHS counted (runs in a worker of the pass)."""
-    from staffing.allocation import highs
+    """plan._replan_job (a week re-planned in a worker of the pass), the same way."""
     from staffing.rosters import plan
 
-    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
-    r = plan._REPLAN_JOB(args)
-    if r is not None:
-        h = highs.RUN_CPU_S[0] - h0
-        r.cpu_s = {"highs": h, "rest": time.process_time() - c0 - h}
-        r.bench_phase = "carry re-plans"
-    return r
+    return _highs_split(plan._REPLAN_JOB, args, "carry re-plans")
 
 
 # (module, attribute, phase): stage functions timed by name
