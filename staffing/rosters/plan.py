@@ -669,7 +669,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
         # (without a short group a gap is not the previous week's doing: re-solve, outsourced)
         if short and _leaves_gap(scenario, opts, r, req, week_lines, carried, need):
-            refits.start_one()  # a worker would wait for this process otherwise
+            refits.start_one()  # (the other worker would be idle while the re-plan ends)
             new = early.result() if early is not None else carry.replan_week(*replan)
             if new is None:
                 r.status = "time_limit"
