@@ -166,12 +166,10 @@ def _rostered(scenario, opts, results, week: int, states: dict, cost: dict, star
         return team_rosters(scenario, opts, results, week, states, teams=teams,
                             to_week=week + 1, cost=cost)
     started = dict(started)
-    missing = [g.key for g in contract_groups(scenario) if g.key not in started
-               and (teams is None or g.team in teams or g.key in teams)]
-    if missing:
-        keys, jobs = _group_jobs(scenario, opts, results, week, states, None, week + 1, cost,
-                                 missing)
-        started.update((k, parallel.submit(_team_job, job)) for k, job in zip(keys, jobs))
+    missing = [g.key for g in contract_groups(scenario) if g.key not in started]
+    keys, jobs = _group_jobs(scenario, opts, results, week, states, teams, week + 1, cost,
+                             missing)
+    started.update((k, parallel.submit(_team_job, job)) for k, job in zip(keys, jobs))
     for k, lines in (done or {}).items() if final else ():
         _start_next(scenario, opts, results, week, k, lines, final, ahead)
     parts: dict = {}
@@ -197,9 +195,7 @@ def _start_next(scenario, opts, results, week: int, key: str, lines: pd.DataFram
     from . import carry
 
     weekly, ids, team_of, t0, before = final
-    recent = weekly.get(team_of[key], [])[-(carry.LOOKBACK_DAYS // 7 - 1):]
-    st = carry.states_at(pd.concat(recent + [lines], ignore_index=True), ids[key], t0,
-                         week + 1, before)
+    st = carry.states_at(_recent(weekly, team_of[key], lines), ids[key], t0, week + 1, before)
     _, job = _group_jobs(scenario, opts, results, week + 1, st, None, week + 2, {}, [key])
     ahead[key] = parallel.submit(_team_job, job[0])
 
@@ -597,8 +593,8 @@ def _carry(scenario, opts, req, results: list, deadline):
     the teams sharing a plateau with a short group included (carry.replan_week), and those
     teams are rostered again for that week. Each week is rostered once, and a re-planned
     week's teams once more: linear in the horizon. Once a week is rostered, what it needs
-    (`_refit_need`) is known: its re-solve starts in a worker while this process re-plans a
-    later week (`_Refits.start_one`), the rest at the end of the pass. A week's re-plan
+    (`_refit_need`) is known: its re-solve starts in a worker while a later week's re-plan
+    ends (`_Refits.start_one`), the rest at the end of the pass. A week's re-plan
     starts in a worker with its rosters, from what is known before them (`_replan_job`),
     and the groups' next weeks as soon as a week's rosters are final (`_rostered`). Returns
     (results, the rosters table, (weeks adopted, re-solve jobs, their results)) for
@@ -653,7 +649,6 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                  } if (r.week > 0 or before) else set()
         nxt = ((weekly, ids, team_of, t0, before) if i + 1 < len(results)
                and results[i + 1].week == r.week + 1 else None)
-        replan = None
         if short:  # its re-plan, should the rosters leave a gap: all it reads is known now
             free = carry.sharing(scenario, short)
             mine = {k for k, team in team_of.items() if team in free}
@@ -706,10 +701,21 @@ def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) 
         mine.setdefault(team_of[k], []).extend(a)
     out = {}
     for team, advisers in mine.items():
-        recent = weekly.get(team, [])[-(carry.LOOKBACK_DAYS // 7):]
-        lines = pd.concat(recent, ignore_index=True) if recent else pd.DataFrame()
-        out.update(carry.states_at(lines, advisers, t0, week, before))
+        out.update(carry.states_at(_recent(weekly, team), advisers, t0, week, before))
     return out
+
+
+def _recent(weekly: dict, team: str, then: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The roster lines the rules read back (carry.LOOKBACK_DAYS) from the end of `team`'s
+    last week in `weekly` (team -> one frame per week rostered), or from the end of `then`,
+    the week after it (lines not yet in `weekly`)."""
+    from . import carry
+
+    frames = weekly.get(team, [])
+    if then is not None:
+        frames = frames[-(carry.LOOKBACK_DAYS // 7 - 1):] + [then]
+    frames = frames[-(carry.LOOKBACK_DAYS // 7):]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
