@@ -55,7 +55,13 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def escape_series(s: pd.Series) -> pd.Series:
-    """`csv_escape` on every cell, tested on the whole column at once."""
+    """`csv_escape` on every cell, tested on the whole column at once (a categorical column's
+    categories: the escape is one-to-one, so they stay distinct)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if cats.dtype == object or pd.api.types.is_string_dtype(cats.dtype):
+            escaped = [csv_escape(c) for c in cats]
+            return s if escaped == list(cats) else s.cat.rename_categories(escaped)
     try:
         lead = s.str.match(_ESCAPED.pattern)
     except AttributeError:  # not a text column (numbers held as objects): cell by cell

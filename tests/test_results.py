@@ -367,3 +367,33 @@ def test_csv_datetimes_are_strftimes_text(tz, tmp_path):
     lines = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()[1:]
     want = df["slot_start"].dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
     assert [x.split(",")[0] for x in lines] == want.tolist()
+
+
+def test_text_held_as_categories_is_written_as_the_same_text(tmp_path):
+    """A table whose text columns are categorical in memory (the rosters table) writes the
+    bytes the same table with plain text writes: CSV (formula-like text escaped), Parquet
+    (text columns, not dictionaries) and the workbook's cells."""
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    text = pd.DataFrame({
+        "scenario": "s", "adviser": ["b-2", "=cmd|' /C calc'!A0", "a-1", None, "b-2"],
+        "team": ["t", "t", "u", "u", "t"], "plateau": ["fixed", "-x", "fixed", "iptv", "+y"],
+        "paid_hours": [7.0, 7.5, 7.0, 6.0, 7.0]})
+    text = text.astype({c: results.tables._STR_DTYPE for c in ("scenario", "adviser", "team",
+                                                                "plateau")})
+    cats = text.astype({c: pd.CategoricalDtype(sorted(text[c].dropna().unique().tolist()))
+                        for c in ("scenario", "adviser", "team", "plateau")})
+    assert isinstance(results.normalise_table("rosters", cats)["adviser"].dtype,
+                      pd.CategoricalDtype)  # (kept: no text copy of a large table)
+    for kind in ("csv", "parquet"):
+        a, b = tmp_path / f"a.{kind}", tmp_path / f"b.{kind}"
+        write = getattr(results.files, f"write_table_{kind}")
+        write(text, a, table="rosters")
+        write(cats, b, table="rosters")
+        assert a.read_bytes() == b.read_bytes(), kind
+    assert "'=cmd" in (tmp_path / "b.csv").read_text()
+    assert str(pq.read_schema(tmp_path / "b.parquet").field("adviser").type) in ("string",
+                                                                                "large_string")
+    back = pd.read_parquet(tmp_path / "b.parquet")
+    assert not any(isinstance(back[c].dtype, pd.CategoricalDtype) for c in back.columns)

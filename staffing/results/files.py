@@ -16,7 +16,7 @@ import pandas as pd
 from .. import tempfiles
 from ..errors import InputError
 from ..safe_text import csv_escape, escape_series
-from .tables import _DT, column_kinds, normalise_table
+from .tables import _DT, _STR_DTYPE, column_kinds, normalise_table
 
 def _umask() -> int:
     mask = os.umask(0o022)
@@ -153,9 +153,28 @@ def write_table_parquet(df: pd.DataFrame, path, *, table: str | None = None) -> 
     require_pyarrow()
     path = Path(path)
     df = normalise_table(table or path.stem, df)
+    cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
     with atomic(path) as tmp:
-        df.to_parquet(tmp, index=False, engine="pyarrow")
+        if cats:  # text as categories in memory (tables.normalise_table): text in the file
+            _write_parquet_text(df, cats, tmp)
+        else:
+            df.to_parquet(tmp, index=False, engine="pyarrow")
     return path
+
+
+def _write_parquet_text(df: pd.DataFrame, cats: list, path) -> None:
+    """What df.to_parquet(path, index=False) writes once the categorical columns `cats` are
+    text: each is cast in Arrow instead of being made text in pandas (a copy of the column)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    as_text = df.head(0).astype({c: _STR_DTYPE for c in cats})  # (its pandas metadata)
+    schema = pa.Table.from_pandas(as_text, preserve_index=False).schema
+    for c in cats:
+        i = table.schema.get_field_index(c)
+        table = table.set_column(i, schema.field(c), table.column(i).cast(schema.field(c).type))
+    pq.write_table(table.replace_schema_metadata(schema.metadata), path)
 
 
 def write_manifest(manifest: dict, path) -> Path:

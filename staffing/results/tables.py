@@ -26,7 +26,8 @@ TABLE_ORDER = ("demand", "requirements", "allocation", "coverage", "shifts", "to
                "regimes", "sweep", "summary", "diagnostics")
 
 # Column kinds: datetime (datetime64[ns]), date (datetime64[ns] at midnight), time
-# (datetime.time objects), int (int64), float (float64), str, bool.
+# (datetime.time objects), int (int64), float (float64), str (text, or categories of text in
+# memory), bool.
 _S, _DT, _I, _F = "str", "datetime", "int", "float"
 _SLOT = {"scenario": _S, "slot_start": _DT, "fold": _I, "weekday": _S, "week": _I, "slot_minutes": _I,
          "plateau": _S}
@@ -178,6 +179,10 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
         return s.map(lambda v: v if isinstance(v, (bool, np.bool_)) else
                      str(v).strip().lower() in ("true", "1")).astype(bool)
     # str: numbers that are ids come back from CSV as int; keep their text form
+    if (isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.categories.dtype != object
+            and pd.api.types.is_string_dtype(s.dtype.categories.dtype)
+            and not (s.dtype.categories == "").any()):
+        return s  # text as categories (a large table's ids, teams, plateaux): kept so
     if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # text or missing already
         s = s.astype(_STR_DTYPE)
         empty = s == ""

@@ -63,6 +63,36 @@ def group_ids(g, results) -> list[str]:
     return [f"{g.team}-{i:04d}" for i in range(g.first, g.first + n)]
 
 
+TEXT_COLUMNS = ("adviser", "team", "contract", "plateau")  # the rosters table's text
+
+
+def text_dtypes(frames) -> dict:
+    """Column -> a CategoricalDtype of the values (sorted) every frame of `frames` (roster
+    lines) has in that text column (TEXT_COLUMNS): one shared dtype, so that tables made
+    with it stay categorical when joined. Raises nothing."""
+    seen: dict = {c: set() for c in TEXT_COLUMNS}
+    for f in frames:
+        for c in TEXT_COLUMNS:
+            if c in f.columns:
+                seen[c].update(f[c].dropna().unique().tolist())
+    return {c: pd.CategoricalDtype(sorted(v)) for c, v in seen.items()}
+
+
+def as_categories(rosters: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """Roster lines with their text columns as `dtypes`' categoricals (`text_dtypes`): an
+    int8/int16 code per line instead of a text each, ~80 MB less for a year's 832,000
+    lines. The values, their order under sort_values and what writers print are unchanged.
+    Raises RuntimeError for a value `dtypes` lacks (it would become missing)."""
+    out = rosters.copy(deep=False)
+    for c, dtype in dtypes.items():
+        if c in out.columns:
+            col = out[c].astype(dtype)
+            if (col.isna() != out[c].isna()).any():
+                raise RuntimeError(f"rosters: a {c} value outside its categories")
+            out[c] = col
+    return out
+
+
 def _joined(by_team: dict) -> pd.DataFrame:
     """Rosters by team (`team_rosters`) as one table in team, adviser and date order (the
     rosters table, without the scenario column)."""
@@ -615,10 +645,10 @@ def _carry(scenario, opts, req, results: list, deadline):
         kept = _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of,
                              before, refits)
         solved = refits.results(opts.workers or 2)
-    by_team = {}
+    by_team, text = {}, text_dtypes(f for fs in weekly.values() for f in fs)
     for t in sorted(weekly):  # each team's weekly frames freed as its table is made
-        by_team[t] = pd.concat(weekly.pop(t), ignore_index=True).sort_values(
-            ["adviser", "date"], ignore_index=True)
+        by_team[t] = as_categories(pd.concat(weekly.pop(t), ignore_index=True).sort_values(
+            ["adviser", "date"], ignore_index=True), text)
     rosters = _joined(by_team)
     del by_team
     memory.release()  # (the pass's weekly frames and team tables)
@@ -824,7 +854,9 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     group, heads = _group_codes(rosters, keys)
     days, code = np.unique(rosters["date"].to_numpy("datetime64[D]"), return_inverse=True)
     text, which = _cells_text(rosters)
-    cells = pd.CategoricalDtype(pd.Index([""] + text.tolist(), dtype=rosters["plateau"].dtype))
+    plateau = rosters["plateau"].dtype  # (the text dtype, that of its categories if any)
+    plateau = getattr(plateau, "categories", pd.Index([], dtype=plateau)).dtype
+    cells = pd.CategoricalDtype(pd.Index([""] + text.tolist(), dtype=plateau))
     small = np.int8 if len(text) < 127 else np.int16 if len(text) < 32767 else np.int32
     grid = np.zeros((len(heads), len(days)), dtype=small)  # code 0: ""
     first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
@@ -860,7 +892,7 @@ def add_tables(tables: dict, rosters: pd.DataFrame, scenario, opts) -> None:
     t.insert(0, "scenario", name)
     tables["tours"] = t
     r = rosters.copy(deep=False)  # copy-on-write: the scenario column is r's alone
-    r.insert(0, "scenario", name)
+    r.insert(0, "scenario", pd.Categorical.from_codes(np.zeros(len(r), np.int8), [name]))
     tables["rosters"] = r.reset_index(drop=True)
 
 
