@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,6 +33,9 @@ def test_default_rosters_keep_every_rule(default_two_weeks):
     sc, plan = default_two_weeks
     r = plan.tables["rosters"]
     assert r["adviser"].nunique() == 3200
+    # text as categories: a code per line (a year's table ~80 MB smaller)
+    assert all(isinstance(r[c].dtype, pd.CategoricalDtype)
+               for c in ("scenario", "adviser", "team", "contract", "plateau"))
     rows = rows_of(r)
     assert violations(rows, sc.start, 2, RULES) == []
     # every adviser works the contract: 5 shifts of 7 paid hours each week
@@ -195,3 +199,42 @@ def test_bad_state_row_is_named(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "state.csv, row 3, field 'adviser'" in err
     assert "unknown adviser 'fr-paris-0001'" in err and "\n" not in err
+
+
+def test_check_by_blocks_of_advisers_finds_what_the_whole_table_check_finds(
+        default_two_weeks, monkeypatch):
+    """A large table is checked by ranges of advisers: the same violations, in the same
+    order, as the whole table at once, across block edges, for advisers without a line,
+    with a pre-horizon state and leave."""
+    sc, plan = default_two_weeks
+    r = plan.tables["rosters"]
+    names = sorted(r["adviser"].unique().tolist())
+    rng = np.random.default_rng(7)
+    hit = rng.choice(len(r), 400, replace=False)
+    bad = r.copy()
+    bad["shift_start"] = bad["shift_start"].astype("datetime64[ns]")
+    late = bad.index[hit[:200]]  # later starts: daily rest, weekly hours, window, spread
+    for c in ("shift_start", "shift_end"):
+        bad.loc[late, c] = bad.loc[late, c] + pd.Timedelta(hours=9)
+    nobreak = bad.index[hit[200:]]  # no break: break rule, daily hours
+    bad.loc[nobreak, ["break_start", "break_end"]] = pd.NaT
+    bad.loc[nobreak, "paid_hours"] = 11.0
+    gone = names[5::400]  # advisers with no line left (contract hours and days of 0)
+    bad = bad[~bad["adviser"].isin(gone)].reset_index(drop=True)
+    t0 = pd.Timestamp(sc.start)
+    state = pd.DataFrame({"adviser": names[::97], "last_shift_end": t0 - pd.Timedelta(hours=2),
+                          "days_in_a_row": 6, "sundays_worked": 3})
+    leave = {a: {"dates": [str((t0 + pd.Timedelta(days=2)).date())], "days_off": [1, 0]}
+             for a in names[3::211]}
+    advisers = {a: "full-time" for a in names}
+    args = (bad, WorkingRules(), t0, 2, {"full-time": 35.0})
+    kw = dict(state=state, leave=leave, advisers=advisers)
+    monkeypatch.setattr(check, "BLOCK_LINES", 10**9)
+    whole = check.check_rosters(*args, **kw)
+    monkeypatch.setattr(check, "BLOCK_LINES", 997)
+    assert len(check._adviser_blocks(bad["adviser"], 997)) > 20
+    split = check.check_rosters(*args, **kw)
+    pd.testing.assert_frame_equal(split, whole)
+    assert {"daily_rest", "days_in_a_row", "break", "daily_hours", "contract_hours",
+            "leave"} <= set(whole["rule"]), set(whole["rule"])
+    assert set(gone) <= set(whole["adviser"]) and whole["adviser"].nunique() > 300

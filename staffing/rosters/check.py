@@ -58,10 +58,55 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     days_in_a_row, optional sundays_worked): the daily rest, the days in a row and the
     Sunday limit continue from it.
     Returns rows (file, adviser, date, rule, excess, unit): `excess` is how far past the
-    limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds."""
-    t0 = pd.Timestamp(start)
+    limit (hours, days, minutes or shifts as `unit` says); empty when every rule holds.
+
+    Every rule reads one adviser's lines only: a large table is checked BLOCK_LINES lines at
+    a time, by ranges of adviser ids (the same rows as at once, in less memory)."""
     if not len(rosters):
         return pd.DataFrame(columns=VIOLATION_COLUMNS)
+    args = (rules, start, weeks, contracts, file)
+    blocks = _adviser_blocks(rosters["adviser"], BLOCK_LINES)
+    if len(blocks) < 2:
+        return _check_block(rosters, *args, state, hours_off, leave, advisers)
+    bounds = np.asarray([b[0] for b in blocks[1:]], dtype=object)
+    block_of = lambda names: np.searchsorted(bounds, np.asarray(names, dtype=object),  # noqa: E731
+                                             side="right")
+    state_block = block_of(state["adviser"].astype(str).tolist()) if state is not None and len(
+        state) else None
+    adviser_block = dict(zip(advisers, block_of(list(advisers)))) if advisers else {}
+    parts = []
+    for i, names in enumerate(blocks):
+        mine = rosters[rosters["adviser"].isin(names)]
+        st = state[state_block == i] if state_block is not None else state
+        adv = {a: c for a, c in (advisers or {}).items() if adviser_block[a] == i}
+        parts.append(_check_block(mine, *args, st, hours_off, leave, adv or None))
+        del mine
+    v = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else parts[0]
+    return v.sort_values(["adviser", "date", "rule"]).reset_index(drop=True)
+
+
+BLOCK_LINES = 200_000  # roster lines checked at a time (a year of the default: 832,000)
+
+
+def _adviser_blocks(adviser: pd.Series, lines: int) -> list[list]:
+    """The distinct adviser ids of a rosters table, sorted, in consecutive blocks of about
+    `lines` roster lines each (an adviser's lines all in one). One block when a line has
+    no adviser."""
+    if adviser.isna().any():
+        return [None]
+    counts = adviser.value_counts(sort=False)
+    counts = counts[counts > 0]
+    names = sorted(counts.index.tolist())
+    n = counts.reindex(names).to_numpy()
+    block = (np.cumsum(n) - n) // max(int(lines), 1)  # by the lines before each adviser
+    return [[names[i] for i in np.flatnonzero(block == b)] for b in np.unique(block)]
+
+
+def _check_block(rosters, rules, start, weeks, contracts, file, state, hours_off, leave,
+                 advisers) -> pd.DataFrame:
+    """check_rosters on a table (or one block of its advisers) at once."""
+    t0 = pd.Timestamp(start)
     used = ["adviser", "shift_start", "shift_end", "break_start", "break_end", "date",
             "paid_hours", "contract"]  # only these are copied in sorting (a year: 832,000 lines)
     r = rosters[used].sort_values(["adviser", "shift_start"]).reset_index(drop=True)
