@@ -369,7 +369,7 @@ def test_csv_datetimes_are_strftimes_text(tz, tmp_path):
     assert [x.split(",")[0] for x in lines] == want.tolist()
 
 
-def test_text_held_as_categories_is_written_as_the_same_text(tmp_path):
+def test_text_held_as_categories_is_written_as_the_same_text(tmp_path, monkeypatch):
     """A table whose text columns are categorical in memory (the rosters table) writes the
     bytes the same table with plain text writes: CSV (formula-like text escaped), Parquet
     (text columns, not dictionaries) and the workbook's cells."""
@@ -397,3 +397,7 @@ def test_text_held_as_categories_is_written_as_the_same_text(tmp_path):
                                                                                 "large_string")
     back = pd.read_parquet(tmp_path / "b.parquet")
     assert not any(isinstance(back[c].dtype, pd.CategoricalDtype) for c in back.columns)
+    monkeypatch.setattr(results.files, "ROWS_PER_BLOCK", 2)  # written 2 rows at a time
+    results.files.write_table_parquet(cats, tmp_path / "c.parquet", table="rosters")
+    assert pq.ParquetFile(tmp_path / "c.parquet").num_row_groups == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "c.parquet"), back)

@@ -164,17 +164,21 @@ def write_table_parquet(df: pd.DataFrame, path, *, table: str | None = None) -> 
 
 def _write_parquet_text(df: pd.DataFrame, cats: list, path) -> None:
     """What df.to_parquet(path, index=False) writes once the categorical columns `cats` are
-    text: each is cast in Arrow instead of being made text in pandas (a copy of the column)."""
+    text: each cast in Arrow, ROWS_PER_BLOCK rows at a time (one row group each), instead of
+    being made text in pandas (a copy of every column's text at once)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
     as_text = df.head(0).astype({c: _STR_DTYPE for c in cats})  # (its pandas metadata)
     schema = pa.Table.from_pandas(as_text, preserve_index=False).schema
-    for c in cats:
-        i = table.schema.get_field_index(c)
-        table = table.set_column(i, schema.field(c), table.column(i).cast(schema.field(c).type))
-    pq.write_table(table.replace_schema_metadata(schema.metadata), path)
+    with pq.ParquetWriter(path, schema) as writer:
+        for a in range(0, max(len(df), 1), ROWS_PER_BLOCK):
+            table = pa.Table.from_pandas(df.iloc[a:a + ROWS_PER_BLOCK], preserve_index=False)
+            for c in cats:
+                i = table.schema.get_field_index(c)
+                table = table.set_column(i, schema.field(c),
+                                         table.column(i).cast(schema.field(c).type))
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
 
 
 def write_manifest(manifest: dict, path) -> Path:

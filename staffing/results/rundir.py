@@ -77,6 +77,7 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
     if run_dir.exists() and not run_dir.is_dir():
         raise InputError("exists and is not a folder", file=str(run_dir))
     check_table_names(tables)
+    memory.release()  # (what the plan's last stages freed: not under the files' text)
     declared = manifest.get("columns") or {}
     tables = {t: normalise_table(t, tables[t], declared.get(t)) for t in ordered(tables)}
     kinds = {t: column_kinds(t, df) for t, df in tables.items()}
