@@ -238,3 +238,24 @@ def test_check_by_blocks_of_advisers_finds_what_the_whole_table_check_finds(
     assert {"daily_rest", "days_in_a_row", "break", "daily_hours", "contract_hours",
             "leave"} <= set(whole["rule"]), set(whole["rule"])
     assert set(gone) <= set(whole["adviser"]) and whole["adviser"].nunique() > 300
+
+
+def test_roster_sheet_by_blocks_of_advisers_is_the_whole_tables_sheet(default_two_weeks,
+                                                                      monkeypatch):
+    from staffing.rosters import plan as roster_plan
+
+    r = default_two_weeks[1].tables["rosters"]
+    monkeypatch.setattr(check, "BLOCK_LINES", 10**9)
+    whole = roster_plan.roster_sheet(r)
+    monkeypatch.setattr(check, "BLOCK_LINES", 997)
+    split = roster_plan.roster_sheet(r)
+    pd.testing.assert_frame_equal(split, whole)
+    assert len(whole) == 3200 and whole["adviser"].is_monotonic_increasing
+    # each day column holds the adviser's shift of that date, "" when off
+    one = r[r["adviser"] == whole["adviser"].iloc[1234]]
+    row = whole.iloc[1234]
+    for d in whole.columns[3:]:
+        mine = one[one["date"] == pd.Timestamp(d)]
+        want = "" if not len(mine) else (f"{mine['shift_start'].iloc[0]:%H:%M}-"
+                                         f"{mine['shift_end'].iloc[0]:%H:%M} {mine['plateau'].iloc[0]}")
+        assert row[d] == want, d

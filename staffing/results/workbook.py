@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__, tempfiles
+from .. import __version__, memory, tempfiles
 from ..errors import InputError
 from .files import atomic, json_default
 from .tables import (_DT, _EXCEL_EPOCH, _I, _S, _TABLE_NAME, EXCEL_MAX_ROWS, SCHEMA_VERSION, add_calendar,
@@ -490,6 +490,7 @@ def write_workbook(path, tables: dict[str, pd.DataFrame], manifest: dict, *, cha
         if "rosters" in tables and len(tables["rosters"]):
             from ..rosters.plan import roster_sheet
 
+            memory.release()  # (the sheets before: not under the roster grid's temporaries)
             grid = roster_sheet(tables["rosters"])
             for sheet, a, b in sheet_parts(ROSTER_SHEET, len(grid)):
                 add(sheet, grid, {c: "str" for c in grid.columns}, a, b)

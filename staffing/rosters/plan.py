@@ -66,16 +66,16 @@ def group_ids(g, results) -> list[str]:
 TEXT_COLUMNS = ("adviser", "team", "contract", "plateau")  # the rosters table's text
 
 
-def text_dtypes(frames) -> dict:
-    """Column -> a CategoricalDtype of the values (sorted) every frame of `frames` (roster
-    lines) has in that text column (TEXT_COLUMNS): one shared dtype, so that tables made
-    with it stay categorical when joined. Raises nothing."""
-    seen: dict = {c: set() for c in TEXT_COLUMNS}
-    for f in frames:
-        for c in TEXT_COLUMNS:
-            if c in f.columns:
-                seen[c].update(f[c].dropna().unique().tolist())
-    return {c: pd.CategoricalDtype(sorted(v)) for c, v in seen.items()}
+def text_dtypes(scenario, ids: dict) -> dict:
+    """Column -> a CategoricalDtype of the values (sorted) a text column of the rosters table
+    (TEXT_COLUMNS) may hold: the adviser ids of the groups (`ids`: group key -> ids), their
+    teams and contracts, the scenario's plateaux. One shared dtype per column, so that
+    frames made with it stay categorical when joined. Raises nothing."""
+    groups = contract_groups(scenario)
+    return {"adviser": pd.CategoricalDtype(sorted({a for v in ids.values() for a in v})),
+            "team": pd.CategoricalDtype(sorted({g.team for g in groups})),
+            "contract": pd.CategoricalDtype(sorted({g.contract.id for g in groups})),
+            "plateau": pd.CategoricalDtype(sorted(scenario.plateaux.index))}
 
 
 def as_categories(rosters: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
@@ -262,7 +262,7 @@ def shift_counts(rosters: pd.DataFrame, scenario=None) -> pd.DataFrame:
         "break_start_min": ((r["break_start"] - r["date"]).dt.total_seconds() // 60),
         "paid_hours": r["paid_hours"].astype(float)})
     d["break_start_min"] = d["break_start_min"].fillna(-1).astype(int)
-    return d.groupby(list(d.columns)).size().rename("advisers").reset_index()
+    return d.groupby(list(d.columns), observed=True).size().rename("advisers").reset_index()
 
 
 SHIFT_KEYS = ["group", "plateau", "date", "start_min", "break_start_min", "paid_hours"]
@@ -643,12 +643,12 @@ def _carry(scenario, opts, req, results: list, deadline):
     refits = _Refits(opts)
     with parallel.kept_pool(opts.workers or 2):
         kept = _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of,
-                             before, refits)
+                             before, refits, text_dtypes(scenario, ids))
         solved = refits.results(opts.workers or 2)
-    by_team, text = {}, text_dtypes(f for fs in weekly.values() for f in fs)
+    by_team = {}
     for t in sorted(weekly):  # each team's weekly frames freed as its table is made
-        by_team[t] = as_categories(pd.concat(weekly.pop(t), ignore_index=True).sort_values(
-            ["adviser", "date"], ignore_index=True), text)
+        by_team[t] = pd.concat(weekly.pop(t), ignore_index=True).sort_values(
+            ["adviser", "date"], ignore_index=True)
     rosters = _joined(by_team)
     del by_team
     memory.release()  # (the pass's weekly frames and team tables)
@@ -656,10 +656,11 @@ def _carry(scenario, opts, req, results: list, deadline):
 
 
 def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, ids: dict,
-                  team_of: dict, before: dict, refits: "_Refits") -> list:
+                  team_of: dict, before: dict, refits: "_Refits", text: dict) -> list:
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
-    week) updated in place, each week's re-solve added to `refits`. Returns the weeks that
-    take their rostered shifts as they are (`_adopt`)."""
+    week, its text columns as `text`'s categoricals) updated in place, each week's re-solve
+    added to `refits`. Returns the weeks that take their rostered shifts as they are
+    (`_adopt`)."""
     from . import carry
 
     rules = scenario.rules or WorkingRules()
@@ -710,8 +711,8 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                                        nxt, teams=free, done=kept_lines))
                 week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
                 need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
-        for team, frame in lines.items():
-            weekly.setdefault(team, []).append(frame)
+        for team, frame in lines.items():  # (a year's lines: 45 MB, not 130 as text)
+            weekly.setdefault(team, []).append(as_categories(frame, text))
         if isinstance(need, tuple):
             refits.add(need)
         elif need is not None:
@@ -768,30 +769,40 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
 
 def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame:
     """The tours table as a summary of the rosters: per team and week, identical weekly lines
-    (day columns are the real weekdays: "HH:MM-HH:MM plateau" or "off") and their advisers."""
+    (day columns are the real weekdays: "HH:MM-HH:MM plateau" or "off") and their advisers.
+    Made one team at a time (a year's 832,000 lines: a fifth of the temporaries at once)."""
     from .patterns import WEEKDAYS
 
     cols = ["week", "provider", "plateau", "tour", "advisers"] + list(WEEKDAYS) + ["paid_hours"]
     if not len(rosters):
         return pd.DataFrame(columns=cols)
-    r = rosters.copy(deep=False)  # copy-on-write: the columns added here are r's alone
-    start = pd.Timestamp(start)
+    team = rosters["team"]
+    parts = [_team_tours(rosters[team == t], pd.Timestamp(start), WEEKDAYS)
+             for t in sorted(team.dropna().unique().tolist())]
+    lines = pd.concat(parts, ignore_index=True).rename(columns={"team": "provider"})
+    lines = lines.sort_values(["week", "provider", "advisers"], ascending=[True, True, False],
+                              kind="stable").reset_index(drop=True)
+    lines["tour"] = lines.groupby(["week", "provider"], observed=True).cumcount().map(
+        lambda i: f"T{i + 1:04d}")
+    lines["advisers"] = lines["advisers"].astype(float)
+    return lines[cols]
+
+
+def _team_tours(r: pd.DataFrame, start: pd.Timestamp, weekdays) -> pd.DataFrame:
+    """One team's lines of the tours table, in (week, day cells, plateau, paid hours) order,
+    before numbering (tours_from_rosters)."""
+    r = r.copy(deep=False)  # copy-on-write: the columns added here are r's alone
     date = pd.to_datetime(r["date"])
     r["week"] = ((date - start).dt.days // 7 + 1).astype(int)
-    keys = ["week", "team", "adviser"]
-    groups = r.groupby(keys, sort=True)
+    groups = r.groupby(["week", "team", "adviser"], sort=True, observed=True)  # (categorical)
     group, index = groups.ngroup().to_numpy(), groups.size().index
-    wide = _week_grid(group, date.dt.day_of_week.to_numpy(), np.take(*_cells_text(r)), index, WEEKDAYS)
+    wide = _week_grid(group, date.dt.day_of_week.to_numpy(), np.take(*_cells_text(r)), index,
+                      weekdays)
     extra = pd.DataFrame({"paid_hours": groups["paid_hours"].sum(),
                           "plateau": _plateaux_joined(group, index, r["plateau"])})
     wide = wide.join(extra).reset_index()
-    lines = (wide.groupby(["week", "team"] + list(WEEKDAYS) + ["plateau", "paid_hours"])
-             .size().rename("advisers").reset_index().rename(columns={"team": "provider"}))
-    lines = lines.sort_values(["week", "provider", "advisers"], ascending=[True, True, False],
-                              kind="stable").reset_index(drop=True)
-    lines["tour"] = lines.groupby(["week", "provider"]).cumcount().map(lambda i: f"T{i + 1:04d}")
-    lines["advisers"] = lines["advisers"].astype(float)
-    return lines[cols]
+    return (wide.groupby(["week", "team"] + list(weekdays) + ["plateau", "paid_hours"],
+                         observed=True).size().rename("advisers").reset_index())
 
 
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=object)
@@ -800,17 +811,35 @@ _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)], dtype=obj
 def _cells_text(r: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """"HH:MM-HH:MM plateau" per roster line (shift start and end, wall clock), as (the
     distinct texts, each line's code into them): strftime's text, each made once."""
-    def minute(c):
-        t = r[c].to_numpy("datetime64[m]")
-        return (t - t.astype("datetime64[D]")).astype(np.int64)
-    code, plats = pd.factorize(r["plateau"])  # (no text object per line)
-    key = (minute("shift_start") * 1440 + minute("shift_end")) * (len(plats) + 1) + code + 1
+    key, plats = _cell_keys(r)
     uniq, inverse = np.unique(key, return_inverse=True)
+    return _cell_texts(uniq, plats), inverse.ravel()
+
+
+def _cell_keys(r: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Per roster line, an integer naming its cell (shift start and end minute of the day,
+    plateau code into the returned plateaux; `_cell_texts` makes the texts), computed
+    ROWS_AT_A_TIME lines at a time."""
+    code, plats = pd.factorize(r["plateau"])  # (no text object per line)
+    key = np.empty(len(r), dtype=np.int64)
+    for a in range(0, len(r), ROWS_AT_A_TIME):
+        part = slice(a, a + ROWS_AT_A_TIME)
+        s, e = (r[c].iloc[part].to_numpy("datetime64[m]") for c in ("shift_start", "shift_end"))
+        s = (s - s.astype("datetime64[D]")).astype(np.int64)
+        e = (e - e.astype("datetime64[D]")).astype(np.int64)
+        key[part] = (s * 1440 + e) * (len(plats) + 1) + code[part] + 1
+    return key, plats
+
+
+ROWS_AT_A_TIME = 200_000
+
+
+def _cell_texts(uniq: np.ndarray, plats: pd.Index) -> np.ndarray:
+    """The texts of the distinct cell keys `uniq` (`_cell_keys`), as an object array."""
     p = uniq % (len(plats) + 1) - 1
     se = uniq // (len(plats) + 1)
-    text = np.array([f"{_HHMM[a // 1440]}-{_HHMM[a % 1440]} {plats[i] if i >= 0 else np.nan}"
+    return np.array([f"{_HHMM[a // 1440]}-{_HHMM[a % 1440]} {plats[i] if i >= 0 else np.nan}"
                      for a, i in zip(se.tolist(), p.tolist())], dtype=object)
-    return text, inverse.ravel()
 
 
 def _object_grid(shape, value) -> np.ndarray:
@@ -846,26 +875,42 @@ def _plateaux_joined(group: np.ndarray, index: pd.Index, plateau: pd.Series) -> 
 def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or "" (off). The day columns are
     categorical, one set of texts for all (a year's 1.2 million cells hold small codes, not
-    a text each)."""
+    a text each); rows made by ranges of advisers (check.BLOCK_LINES lines at a time)."""
+    from .check import BLOCK_LINES, _adviser_blocks
+
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
     keys = ["adviser", "team", "contract"]
-    # (adviser, team, contract) in sorted order from integer codes: no text grouped per line
-    group, heads = _group_codes(rosters, keys)
-    days, code = np.unique(rosters["date"].to_numpy("datetime64[D]"), return_inverse=True)
-    text, which = _cells_text(rosters)
+    dates = rosters["date"].to_numpy("datetime64[D]")
+    n = dates.view(np.int64)
+    lo = int(n.min())
+    days = (np.flatnonzero(np.bincount(n - lo)) + lo).astype("datetime64[D]")
+    cell, plats = _cell_keys(rosters)
+    uniq = np.unique(cell)
+    text = _cell_texts(uniq, plats)
     plateau = rosters["plateau"].dtype  # (the text dtype, that of its categories if any)
     plateau = getattr(plateau, "categories", pd.Index([], dtype=plateau)).dtype
     cells = pd.CategoricalDtype(pd.Index([""] + text.tolist(), dtype=plateau))
     small = np.int8 if len(text) < 127 else np.int16 if len(text) < 32767 else np.int32
-    grid = np.zeros((len(heads), len(days)), dtype=small)  # code 0: ""
-    first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
-    grid[group[first], code[first]] = which[first] + 1
+    grids, heads = [], []
+    for names in _adviser_blocks(rosters["adviser"], BLOCK_LINES):
+        mine = (slice(None) if names is None else
+                np.flatnonzero(rosters["adviser"].isin(names).to_numpy()))
+        # (adviser, team, contract) in sorted order from integer codes: no text per line
+        group, head = _group_codes(rosters.iloc[mine][keys], keys)
+        code = np.searchsorted(days, dates[mine])
+        grid = np.zeros((len(head), len(days)), dtype=small)  # code 0: ""
+        first = ~pd.Series(group * len(days) + code).duplicated().to_numpy()
+        grid[group[first], code[first]] = np.searchsorted(uniq, cell[mine][first]) + 1
+        grids.append(grid)
+        heads.append(head)
+    grid = np.concatenate(grids)
+    head = pd.concat(heads, ignore_index=True)
     names = pd.Index(pd.DatetimeIndex(days).strftime("%Y-%m-%d"), name="day")
     wide = pd.DataFrame({n: pd.Categorical.from_codes(grid[:, j], dtype=cells)
                          for j, n in enumerate(names)})
     wide.columns = names
-    return pd.concat([heads, wide], axis=1)
+    return pd.concat([head, wide], axis=1)
 
 
 def _group_codes(frame: pd.DataFrame, keys: list) -> tuple[np.ndarray, pd.DataFrame]:
