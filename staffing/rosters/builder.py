@@ -484,6 +484,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
              for u in shapes}
     m = cp_model.CpModel()
     w, obj, able = {}, [], {}
+    two_off: dict = {}  # adviser -> (its pair literals, Monday..Saturday, and `has`)
     for a in advisers:
         st = states[a]
         off = set((away or {}).get(a, ())) & set(open_days)
@@ -540,6 +541,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
             has = m.NewBoolVar("")
             m.AddBoolOr(pairs).OnlyEnforceIf(has)
             obj.append(1 - has)
+            two_off[a] = (pairs, has)
         for q in (ahead or {}):  # this adviser may work next week's first q days
             if q == "starts":
                 continue
@@ -587,9 +589,24 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
     best = {k: solver.Value(v) for k, v in w.items()}
     if obj:
         m.Add(sum(devs) <= int(solver.ObjectiveValue()))
+        # the first phase's whole solution as the hint, its pair and `has` literals set to
+        # what its shifts give (the first phase leaves them at 0): the second phase starts
+        # from the true count of advisers without two days off in a row, and stops at once
+        # when that is none
+        found = list(solver.ResponseProto().solution)
+        worked: dict = {}
+        for (a, d, _), on in best.items():
+            if on:
+                worked.setdefault(a, set()).add(d)
+        for a, (pairs, has) in two_off.items():
+            days = worked.get(a, set())
+            got = [int(d not in days and d + 1 not in days) for d in range(6)]
+            for y, g in zip(pairs, got):
+                found[y.Index()] = g
+            found[has.Index()] = int(any(got))
         m.ClearHints()
-        for k, v in w.items():
-            m.AddHint(v, best[k])
+        m.Proto().solution_hint.vars.extend(range(len(found)))
+        m.Proto().solution_hint.values.extend(found)
         m.Minimize(sum(obj))
         solver.parameters.max_deterministic_time = EXACT_SECONDS / 2
         if solver.Solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
