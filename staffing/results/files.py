@@ -74,7 +74,7 @@ def _iso_text(s: pd.Series, unit: str) -> pd.Series:
     return text.mask(np.isnat(v))
 
 
-ROWS_PER_BLOCK = 100_000  # rows converted to text at a time (a year's rosters: 832,000)
+ROWS_PER_BLOCK = 50_000  # rows converted to text at a time (a year's rosters: 832,000)
 
 
 def write_csv(frame: pd.DataFrame, path, prepare=None) -> None:
