@@ -160,6 +160,8 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
     if kind == _F:
         return _to_float(s)
     if kind == _I:
+        if s.dtype == np.int64:
+            return s  # (a large table's int column: not copied twice through float)
         f = _to_float(s)
         ok = f.notna().all() and np.isfinite(f).all() and (f == np.round(f)).all()
         return f.astype("int64") if ok else f
@@ -170,7 +172,11 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
         s = s.astype("datetime64[ns]")
-        return s.dt.normalize() if kind == "date" else s
+        if kind == "date":
+            v = s.to_numpy().view(np.int64)  # (dates at midnight already: kept, not copied)
+            at_midnight = (v % (86_400 * 10**9) == 0) | np.isnat(s.to_numpy())
+            return s if at_midnight.all() else s.dt.normalize()
+        return s
     if kind == "time":
         return pd.Series([_to_time(v) for v in s.tolist()], index=s.index, dtype=object)
     if kind == "bool":

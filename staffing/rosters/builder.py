@@ -365,6 +365,10 @@ def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int)
         "break_start": (date + mins("b")).where(has),
         "break_end": (date + mins("b") + pd.Timedelta(minutes=break_minutes)).where(has),
         "plateau": f["plateau"], "paid_hours": f["paid_hours"].astype(float)})
+    # in the tables' unit (pandas 3 makes these microseconds): the writers then take the
+    # columns as they are instead of copying a year's five of them
+    dates = ["date", "shift_start", "shift_end", "break_start", "break_end"]
+    out[dates] = out[dates].astype("datetime64[ns]")
     return out[ROSTER_COLUMNS]
 
 
