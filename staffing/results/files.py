@@ -169,10 +169,14 @@ def _write_parquet_text(df: pd.DataFrame, cats: list, path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    as_text = df.head(0).astype({c: _STR_DTYPE for c in cats})  # (its pandas metadata)
-    schema = pa.Table.from_pandas(as_text, preserve_index=False).schema
+    if not len(df):
+        df.astype({c: _STR_DTYPE for c in cats}).to_parquet(path, index=False, engine="pyarrow")
+        return
+    # the schema and pandas metadata of text columns: from one row with a text in each
+    probe = df.head(1).astype({c: _STR_DTYPE for c in cats}).assign(**{c: "x" for c in cats})
+    schema = pa.Table.from_pandas(probe, preserve_index=False).schema
     with pq.ParquetWriter(path, schema) as writer:
-        for a in range(0, max(len(df), 1), ROWS_PER_BLOCK):
+        for a in range(0, len(df), ROWS_PER_BLOCK):
             table = pa.Table.from_pandas(df.iloc[a:a + ROWS_PER_BLOCK], preserve_index=False)
             for c in cats:
                 i = table.schema.get_field_index(c)

@@ -185,8 +185,7 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
         return s.map(lambda v: v if isinstance(v, (bool, np.bool_)) else
                      str(v).strip().lower() in ("true", "1")).astype(bool)
     # str: numbers that are ids come back from CSV as int; keep their text form
-    if (isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.categories.dtype != object
-            and pd.api.types.is_string_dtype(s.dtype.categories.dtype)
+    if (isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.categories.inferred_type == "string"
             and not (s.dtype.categories == "").any()):
         return s  # text as categories (a large table's ids, teams, plateaux): kept so
     if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # text or missing already
