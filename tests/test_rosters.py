@@ -232,7 +232,7 @@ def test_check_by_blocks_of_advisers_finds_what_the_whole_table_check_finds(
     monkeypatch.setattr(check, "BLOCK_LINES", 10**9)
     whole = check.check_rosters(*args, **kw)
     monkeypatch.setattr(check, "BLOCK_LINES", 997)
-    assert len(check._adviser_blocks(bad["adviser"], 997)) > 20
+    assert len(check.adviser_blocks(bad["adviser"], 997)) > 20
     split = check.check_rosters(*args, **kw)
     pd.testing.assert_frame_equal(split, whole)
     assert {"daily_rest", "days_in_a_row", "break", "daily_hours", "contract_hours",

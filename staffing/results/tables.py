@@ -173,8 +173,8 @@ def _coerce(s: pd.Series, kind: str) -> pd.Series:
             s = s.dt.tz_localize(None)
         s = s.astype("datetime64[ns]")
         if kind == "date":
-            v = s.to_numpy().view(np.int64)  # (dates at midnight already: kept, not copied)
-            at_midnight = (v % (86_400 * 10**9) == 0) | np.isnat(s.to_numpy())
+            v = s.to_numpy()  # (dates at midnight already: kept, not copied)
+            at_midnight = (v.view(np.int64) % (86_400 * 10**9) == 0) | np.isnat(v)
             return s if at_midnight.all() else s.dt.normalize()
         return s
     if kind == "time":

@@ -65,7 +65,7 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
     if not len(rosters):
         return pd.DataFrame(columns=VIOLATION_COLUMNS)
     args = (rules, start, weeks, contracts, file)
-    blocks = _adviser_blocks(rosters["adviser"], BLOCK_LINES)
+    blocks = adviser_blocks(rosters["adviser"], BLOCK_LINES)
     if len(blocks) < 2:
         return _check_block(rosters, *args, state, hours_off, leave, advisers)
     bounds = np.asarray([b[0] for b in blocks[1:]], dtype=object)
@@ -89,7 +89,7 @@ def check_rosters(rosters: pd.DataFrame, rules: WorkingRules, start, weeks: int,
 BLOCK_LINES = 200_000  # roster lines checked at a time (a year of the default: 832,000)
 
 
-def _adviser_blocks(adviser: pd.Series, lines: int) -> list[list]:
+def adviser_blocks(adviser: pd.Series, lines: int) -> list[list]:
     """The distinct adviser ids of a rosters table, sorted, in consecutive blocks of about
     `lines` roster lines each (an adviser's lines all in one). One block when a line has
     no adviser."""

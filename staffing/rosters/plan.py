@@ -876,7 +876,7 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     """Advisers down, dates across: "HH:MM-HH:MM plateau" or "" (off). The day columns are
     categorical, one set of texts for all (a year's 1.2 million cells hold small codes, not
     a text each); rows made by ranges of advisers (check.BLOCK_LINES lines at a time)."""
-    from .check import BLOCK_LINES, _adviser_blocks
+    from .check import BLOCK_LINES, adviser_blocks
 
     if not len(rosters):
         return pd.DataFrame(columns=["adviser", "team", "contract"])
@@ -893,7 +893,7 @@ def roster_sheet(rosters: pd.DataFrame) -> pd.DataFrame:
     cells = pd.CategoricalDtype(pd.Index([""] + text.tolist(), dtype=plateau))
     small = np.int8 if len(text) < 127 else np.int16 if len(text) < 32767 else np.int32
     grids, heads = [], []
-    for names in _adviser_blocks(rosters["adviser"], BLOCK_LINES):
+    for names in adviser_blocks(rosters["adviser"], BLOCK_LINES):
         mine = (slice(None) if names is None else
                 np.flatnonzero(rosters["adviser"].isin(names).to_numpy()))
         # (adviser, team, contract) in sorted order from integer codes: no text per line
