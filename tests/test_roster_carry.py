@@ -384,11 +384,21 @@ def test_states_at_matches_a_line_by_line_reading():
                                         tuple(bool(b) for b in rng.integers(0, 2, 3)))
               for i in range(0, 40, 3)}
     advisers = [f"a{i:02d}" for i in range(40)] + ["nobody"]
+    # as the rosters pass holds them: ids categorical, with categories no line uses and ids
+    # of lines that are none of the advisers asked for
+    held = r.assign(adviser=r["adviser"].astype(pd.CategoricalDtype(
+        ["zz"] + advisers + ["a99"])))
+    held.loc[held.index[::50], "adviser"] = "zz"
     for week in range(7):
         got = carry.states_at(r, advisers, t0, week, before)
         assert got == _states_by_lines(r, advisers, t0, week, before), week
+        expected = _states_by_lines(held.astype({"adviser": str}), advisers, t0, week, before)
+        assert carry.states_at(held, advisers, t0, week, before) == expected, week
+        assert carry.states_at(held, advisers[::-1], t0, week, before) == expected, week
     assert got["a00"].run == 28 and got["nobody"] == AdviserState(
         0, carry.NO_PAST, (False, False, False))
+    assert all(type(s.run) is int and type(s.last_end) is int
+               and all(type(b) is bool for b in s.sundays) for s in got.values())
 
 
 def test_team_rosters_record_each_groups_cost_and_order_by_it_without_changing_them(tmp_path):

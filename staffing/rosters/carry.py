@@ -50,8 +50,7 @@ def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
     if len(rosters) and len(advisers):
         date = rosters["date"].to_numpy()
         near = np.flatnonzero((date < t.to_datetime64()) & (date >= lo.to_datetime64()))
-        # only the window's ids are read (a text column's values are made on reading)
-        who = pd.Index(advisers).get_indexer(rosters["adviser"].iloc[near].to_numpy())
+        who = _positions(rosters["adviser"], near, advisers)
         mine = who >= 0
         who, near = who[mine], near[mine]
         day = ((date[near] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
@@ -59,20 +58,45 @@ def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
                // np.timedelta64(1, "m")).astype(np.int64)
         np.bitwise_or.at(worked, who, np.left_shift(1, day + LOOKBACK_DAYS))
         np.maximum.at(last, who, end)
+    run, end, suns = _rolled(worked, last, [before.get(a) for a in advisers], week)
+    return {a: AdviserState(r, e, s) for a, r, e, s in zip(advisers, run, end, suns)}
+
+
+def _positions(column: pd.Series, rows: np.ndarray, advisers: list) -> np.ndarray:
+    """Position in `advisers` of the adviser of each of the lines `rows` (-1: not one of
+    them); a categorical column is read by its codes, a text one only at `rows`."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        at = np.append(pd.Index(advisers).get_indexer(column.cat.categories), -1)
+        return at[column.cat.codes.to_numpy()[rows]]  # (code -1, missing: the last, -1)
+    return pd.Index(advisers).get_indexer(column.iloc[rows].to_numpy())
+
+
+def _rolled(worked: np.ndarray, last: np.ndarray, past: list, week: int) -> tuple:
+    """(runs, last ends, Sundays) of advisers from their days worked in the lookback window
+    (worked: bit LOOKBACK_DAYS + d set when day d < 0 of the week was worked; last: end of
+    the last shift in it, minutes) and their pre-horizon AdviserState or None (`past`), as
+    Python values in the advisers' order."""
     full = (1 << LOOKBACK_DAYS) - 1
-    out = {}
-    for a, bits, end in zip(advisers, worked.tolist(), last.tolist()):
-        p = before.get(a, AdviserState())
-        idle = ~bits & full  # days not worked; the run is the set bits above the highest idle
-        run = LOOKBACK_DAYS - idle.bit_length() if idle else LOOKBACK_DAYS
-        if run == 7 * week:  # every day since the horizon's start: the run goes on before it
-            run += p.run
-        if not bits:
-            end = NO_PAST if 7 * week > LOOKBACK_DAYS else max(p.last_end - 7 * week * DAY, NO_PAST)
-        suns = tuple(bool(bits >> (LOOKBACK_DAYS - 7 * i + 6) & 1) if week - i >= 0
-                     else p.sundays[3 + week - i] for i in (3, 2, 1))
-        out[a] = AdviserState(run, int(end), suns)
-    return out
+    idle = ~worked & full  # days not worked; the run is the set bits above the highest idle
+    # bit_length of idle (< 2**28: exact in float64)
+    length = np.where(idle > 0, np.floor(np.log2(np.maximum(idle, 1))).astype(np.int64) + 1, 0)
+    run = np.where(idle > 0, LOOKBACK_DAYS - length, LOOKBACK_DAYS)
+    none = AdviserState()
+    past = [none if p is None else p for p in past]
+    p_run = np.array([p.run for p in past], dtype=np.int64)
+    p_end = np.array([p.last_end for p in past], dtype=np.int64)
+    # every day since the horizon's start: the run goes on before it
+    run = np.where(run == 7 * week, run + p_run, run)
+    off = NO_PAST if 7 * week > LOOKBACK_DAYS else np.maximum(p_end - 7 * week * DAY, NO_PAST)
+    end = np.where(worked == 0, off, last)
+    cols = []
+    for i in (3, 2, 1):
+        if week - i >= 0:
+            cols.append((worked >> (LOOKBACK_DAYS - 7 * i + 6)) & 1 == 1)
+        else:
+            cols.append(np.array([p.sundays[3 + week - i] for p in past], dtype=bool))
+    suns = zip(*(c.tolist() for c in cols)) if len(past) else iter(())
+    return run.tolist(), end.tolist(), [tuple(x) for x in suns]
 
 
 def _limits(states: dict, rules) -> tuple:
