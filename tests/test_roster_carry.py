@@ -246,6 +246,7 @@ def test_patterns_and_carried_limits_are_per_group_and_leave_class(tmp_path):
     states = {f"m-{i:03d}": AdviserState(1, -60) for i in range(1, 11)}
     carry.add_limits(m, {expert: states}, WorkingRules(), START, 0)
     mine = {v.name for (_, _, _, _, v), g in zip(m.x, m.x_group) if g == expert}
+    m.prob.materialise()  # (the rows as PuLP constraints, to read them)
     rows = {n: c for n, c in m.prob.constraints.items() if n.startswith("carry_")}
     assert rows
     for c in rows.values():

@@ -255,25 +255,33 @@ def test_re_solves_started_in_the_kept_pool_give_what_they_give_at_the_end(defau
 
 @pytest.mark.parametrize("mip", [False, True])
 def test_the_problem_reaches_highs_as_pulps_own_interface_passes_it(default_week_plan, mip):
-    """highs._TimedHiGHS passes a problem in three array calls: the same columns, costs,
-    bounds, integrality, rows and coefficients as PuLP's HiGHS.buildSolverModel, in order."""
+    """highs._TimedHiGHS passes a problem whose rows are held as arrays (lp.Problem) in
+    three array calls: the same columns, costs, bounds, integrality, rows and coefficients as
+    PuLP's HiGHS.buildSolverModel passes the same week built as PuLP constraints, in order
+    (a row after the build, a variable twice in a row and a zero coefficient included)."""
     import highspy
     import pulp
 
-    from staffing.allocation import highs, model as model_mod
+    from staffing.allocation import highs, lp, model as model_mod
 
     sc, opts, req, _ = default_week_plan
-    m = model_mod.build(sc, opts, req[req["week"] == 0].reset_index(drop=True), 0)
-    m.prob += (pulp.lpSum(v for *_, v in m.x[:3]) >= 0, "zero_coefficient_row")
     lps = []
     for cls in (pulp.HiGHS, highs._TimedHiGHS):
+        m = model_mod.build(sc, opts, req[req["week"] == 0].reset_index(drop=True), 0)
+        v0, v1, v2 = (v for *_, v in m.x[:3])
+        m.prob += (pulp.lpSum(v for *_, v in m.x[:3]) >= 0, "zero_coefficient_row")
+        m.prob.add_row([(v0, 2.0), (v1, 1.0), (v0, -2.0), (v2, 0.5)], lp.LE, 7.0, "twice",
+                       constant=1.5)
+        if cls is pulp.HiGHS:  # the rows as PuLP constraints, as PuLP's interface reads them
+            m.prob.materialise()
+            assert not m.prob._names and len(m.prob._constraints) > 1000
+        else:
+            assert not m.prob._constraints and len(m.prob._names) > 1000
         m.prob.solverModel = highspy.Highs()
         cls(mip=mip, msg=False).buildSolverModel(m.prob)
-        lp = m.prob.solverModel.getLp()
-        lps.append((lp, [v.index for v in m.prob.variables()],
-                    [c.index for c in m.prob._constraints.values()]))
-    (a, ai, ac), (b, bi, bc) = lps
-    assert ai == bi == list(range(len(ai))) and ac == bc == list(range(len(ac)))
+        lps.append((m.prob.solverModel.getLp(), [v.index for v in m.prob.variables()]))
+    (a, ai), (b, bi) = lps
+    assert ai == bi == list(range(len(ai)))
     assert a.num_col_ == b.num_col_ > 1000 and a.num_row_ == b.num_row_ > 1000
     for f in ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_"):
         assert list(getattr(a, f)) == list(getattr(b, f)), f
@@ -281,6 +289,7 @@ def test_the_problem_reaches_highs_as_pulps_own_interface_passes_it(default_week
     assert (highspy.HighsVarType.kInteger in list(b.integrality_)) == mip
     for f in ("start_", "index_", "value_"):
         assert list(getattr(a.a_matrix_, f)) == list(getattr(b.a_matrix_, f)), f
+    assert b.row_upper_[-1] == 5.5 and b.row_lower_[-1] == -highspy.kHighsInf  # 7 - 1.5
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

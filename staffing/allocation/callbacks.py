@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pulp
+
+from .lp import EQ, LE
 
 
 def add(ctx) -> list:
@@ -21,8 +22,8 @@ def add(ctx) -> list:
                 cb[i].upBound = 0
             continue
         cum = np.cumsum(gen[rows])
+        terms = [(cb[i], 1.0) for i in rows]
         for j in range(len(rows) - 1):
-            ctx.prob += (pulp.lpSum(cb[i] for i in rows[: j + 1]) <= float(cum[j]),
-                         f"cbcum_{tag}_{j}")
-        ctx.prob += (pulp.lpSum(cb[i] for i in rows) == total, f"cbday_{tag}")
+            ctx.prob.add_row(terms[: j + 1], LE, float(cum[j]), f"cbcum_{tag}_{j}")
+        ctx.prob.add_row(terms, EQ, total, f"cbday_{tag}")
     return cb

@@ -94,6 +94,10 @@ class _TimedHiGHS(pulp.HiGHS):
         if ints:
             h.changeColsIntegrality(len(ints), np.array(ints, dtype=np.int32),
                                     np.full(len(ints), highspy.HighsVarType.kInteger))
+        if getattr(lp, "_names", None):  # rows held as arrays (lp.Problem)
+            rlo, rhi, starts, index, value = lp.row_arrays(lambda v: v.index)
+            h.addRows(len(rlo), rlo, rhi, len(index), starts, index, value)
+            return
         rows = list(lp._constraints.values())
         starts = np.empty(len(rows), dtype=np.int32)
         rlo = np.empty(len(rows))

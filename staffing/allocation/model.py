@@ -18,6 +18,7 @@ import pulp
 
 from ..calendar import week_contract
 from . import callbacks, inhouse, offshore, outsourced, service
+from .lp import Problem
 
 
 @dataclasses.dataclass
@@ -133,7 +134,7 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None,
     midnight (shape (len(req),); None: none)."""
     t0 = time.perf_counter()
     own = prob is None
-    prob = prob if prob is not None else pulp.LpProblem(f"week{week + 1}", pulp.LpMinimize)
+    prob = prob if prob is not None else Problem(f"week{week + 1}", pulp.LpMinimize)
     ctx = context(scenario, opts, req, prob, week, carry)
     heads = inhouse.headcounts(ctx, heads)
     x_vars, x_matrix, x_group, grp = inhouse.add(ctx, heads)

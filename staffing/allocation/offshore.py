@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pulp
+from .lp import LE
 
 
 def add(ctx) -> None:
@@ -13,4 +13,4 @@ def add(ctx) -> None:
         return
     terms = [(v, c * (1 - cap)) for v, c in ctx.answer_off]
     terms += [(v, -c * cap) for v, c in ctx.answer_out + ctx.answer_in]
-    ctx.prob += (pulp.LpAffineExpression(terms) <= 0, f"{ctx.pre}offshore_cap")
+    ctx.prob.add_row(terms, LE, 0.0, f"{ctx.pre}offshore_cap")

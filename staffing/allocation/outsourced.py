@@ -4,7 +4,8 @@ weekly hours and take-or-pay paid hours (docs/model.md)."""
 from __future__ import annotations
 
 import pandas as pd
-import pulp
+
+from .lp import GE, LE
 
 
 def add(ctx) -> tuple[list, dict]:
@@ -32,13 +33,15 @@ def add(ctx) -> tuple[list, dict]:
         if seats is not None:
             for j, vs in per_slot.items():
                 if len(vs) > 1:
-                    ctx.prob += (pulp.lpSum(vs) <= seats, f"{ctx.pre}seats_{k}_{j}")
-        worked = pulp.LpAffineExpression(hour_terms)
+                    ctx.prob.add_row([(v, 1.0) for v in vs], LE, seats,
+                                     f"{ctx.pre}seats_{k}_{j}")
         if pd.notna(sub["max_weekly_hours"]):
-            ctx.prob += (worked <= float(sub["max_weekly_hours"]), f"{ctx.pre}maxhours_{k}")
+            ctx.prob.add_row(hour_terms, LE, float(sub["max_weekly_hours"]),
+                             f"{ctx.pre}maxhours_{k}")
         min_h = float(sub["min_weekly_hours"]) if pd.notna(sub["min_weekly_hours"]) else 0.0
         pk = ctx.newvar(f"{ctx.pre}P_{k}", min_h, None)
-        ctx.prob += (pk - worked >= 0, f"{ctx.pre}paid_{k}")
+        ctx.prob.add_row([(pk, 1.0)] + [(v, -a) for v, a in hour_terms], GE, 0.0,
+                         f"{ctx.pre}paid_{k}")
         paid[k] = pk
         ctx.objective.append((pk, float(sub["cost_eur_per_hour"])))
     return z_vars, paid

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from .. import queueing
+from .lp import EQ, GE, LE
 
 DAY_SCOPE_FLOOR = 0.5  # day scope: no slot below this share of the SL target
 DAY_SCOPE_POINTS = 10  # sampled staffing levels per slot for the concave SL(n) curve (day scope)
@@ -138,7 +138,8 @@ def _sl_cuts(ctx, i: int, staffed, g: np.ndarray, s: np.ndarray, eps_calls: floa
     q = ctx.newvar(f"{ctx.pre}sl_{i}", None, float(s[-1]))
     for j in range(len(g) - 1):
         slope = (s[j + 1] - s[j]) / (g[j + 1] - g[j])
-        ctx.prob += (q - slope * staffed <= float(s[j] - slope * g[j]), f"{ctx.pre}slcut_{i}_{j}")
+        ctx.prob.add_row([(q, 1.0), (staffed, -slope)], LE, float(s[j] - slope * g[j]),
+                         f"{ctx.pre}slcut_{i}_{j}")
     if eps_calls > 0:
         ctx.objective.append((q, -eps_calls))
         ctx.const += eps_calls
@@ -158,15 +159,17 @@ def add(ctx, cb: list) -> tuple[list, list]:
     u, q = [], {}
     for i in range(ctx.n):
         u.append(_deficit_vars(ctx, i, float(need[i]), weight))
-        expr = pulp.LpAffineExpression(ctx.cover[i] + [(cb[i], -1.0)],
-                                       constant=float(ctx.carry[i]))
+        expr = ctx.cover[i] + [(cb[i], -1.0)]  # answering agents, with ctx.carry[i]
+        carry = float(ctx.carry[i])
         g, s = curve[i]
         if calls[i] <= 0 or (len(g) < 2 and not day):
-            ctx.prob += (expr + pulp.lpSum(u[i]) >= float(need[i]), f"{ctx.pre}cover_{i}")
+            ctx.prob.add_row(expr + [(v, 1.0) for v in u[i]], GE, float(need[i]),
+                             f"{ctx.pre}cover_{i}", carry)
             continue
         staffed = ctx.newvar(f"{ctx.pre}n_{i}", None)
-        ctx.prob += (expr - staffed == 0, f"{ctx.pre}staffed_{i}")
-        ctx.prob += (staffed + pulp.lpSum(u[i]) >= float(need[i]), f"{ctx.pre}cover_{i}")
+        ctx.prob.add_row(expr + [(staffed, -1.0)], EQ, 0.0, f"{ctx.pre}staffed_{i}", carry)
+        ctx.prob.add_row([(staffed, 1.0)] + [(v, 1.0) for v in u[i]], GE, float(need[i]),
+                         f"{ctx.pre}cover_{i}")
         q[i] = _sl_cuts(ctx, i, staffed, g, s, eps * calls[i])
     return u, (_daily_sl(ctx, q, calls, weight) if day else [])
 
@@ -184,6 +187,6 @@ def _daily_sl(ctx, q: dict, calls: np.ndarray, weight: float) -> list:
         short = ctx.newvar(f"{ctx.pre}dayshort_{tag}", 0)
         out.append(short)
         ctx.objective.append((short, weight))
-        ctx.prob += (pulp.LpAffineExpression([(q[i], calls[i]) for i in idx] + [(short, 1.0)])
-                     >= target * float(calls[idx].sum()), f"{ctx.pre}daysl_{tag}")
+        ctx.prob.add_row([(q[i], calls[i]) for i in idx] + [(short, 1.0)], GE,
+                         target * float(calls[idx].sum()), f"{ctx.pre}daysl_{tag}")
     return out

@@ -33,7 +33,7 @@ def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
     each x entry; week_start: the week's first date, so that "two days off in a row" reads
     real days when a group has no shift on some dates); return the objective terms
     [(var, eur)] they bring."""
-    import pulp
+    from ..allocation.lp import EQ, LE, add_row
 
     by_team: dict = {}
     for (k, p, d, pat, v), g in zip(x_vars, x_group):
@@ -59,14 +59,15 @@ def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
                 terms.append(v)
                 if rules.two_days_off_in_a_row and not pair:
                     objective.append((v, NO_PAIR_EUR))
-            prob += (pulp.lpSum(terms) == count, f"tours_{k}_w{week}" + (f"_c{c}" if c else ""))
+            add_row(prob, [(v, 1.0) for v in terms], EQ, count,
+                    f"tours_{k}_w{week}" + (f"_c{c}" if c else ""))
         if not hasattr(prob, "_staffing_tours"):
             prob._staffing_tours = {}  # for rosters/carry.py: per group, (dates worked, var)
         prob._staffing_tours[k] = [(frozenset(dates[i] for i in w), v) for (_, w), v in m.items()]
         for i, d in enumerate(dates):
-            prob += (pulp.lpSum(v for _, v in days[d])
-                     - pulp.lpSum(v for (_, w), v in m.items() if i in w) == 0,
-                     f"tourday_{k}_{d:%m%d}")
+            add_row(prob, [(v, 1.0) for _, v in days[d]]
+                    + [(v, -1.0) for (_, w), v in m.items() if i in w], EQ, 0.0,
+                    f"tourday_{k}_{d:%m%d}")
         for i in range(len(dates) - 1):
             d, e = dates[i], dates[i + 1]
             if (e - d).days != 1:
@@ -79,6 +80,6 @@ def tour_terms(prob, newvar, x_vars: list, x_group: list, groups: dict, rules,
                     continue
                 slack = newvar(f"rest_{k}_{d:%m%d}_{theta}", 0)
                 objective.append((slack, TRANSITION_EUR))
-                prob += (pulp.lpSum(late) + pulp.lpSum(early) + pulp.lpSum(both_off) - slack
-                         <= h, f"rest_{k}_{d:%m%d}_{theta}")
+                add_row(prob, [(v, 1.0) for v in late + early + both_off] + [(slack, -1.0)],
+                        LE, h, f"rest_{k}_{d:%m%d}_{theta}")
     return objective

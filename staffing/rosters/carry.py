@@ -151,6 +151,8 @@ def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
     slacks priced LIMIT_EUR."""
     import pulp
 
+    from ..allocation.lp import LE, add_row
+
     rest = int(round(rules.daily_rest_hours * 60))
     t = pd.Timestamp(week_start)
     tours = getattr(m.prob, "_staffing_tours", {})
@@ -171,7 +173,8 @@ def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
                 return
             make = getattr(m.prob, "add_variable", pulp.LpVariable)  # as model.Context.newvar
             e = make(f"carry_{k}_w{week}_{name}", 0)
-            m.prob += (pulp.lpSum(terms) - e <= bound, f"carry_{k}_w{week}_{name}")
+            add_row(m.prob, [(v, 1.0) for v in terms] + [(e, -1.0)], LE, bound,
+                    f"carry_{k}_w{week}_{name}")
             extra.append((e, LIMIT_EUR))
 
         for d, cells in days.items():
