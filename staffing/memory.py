@@ -1,4 +1,5 @@
-"""Freed memory handed back to the system between the stages of a large run.
+"""Freed memory handed back to the system between the stages of a large run, and the
+garbage collector paused while a model is built (`paused_gc`).
 
 pandas and Arrow free a stage's temporary tables into their allocators (glibc malloc's heap,
 Arrow's memory pool), which keep the pages for later use: the resident size stays where the
@@ -10,8 +11,10 @@ milliseconds, and nothing where neither is there.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import gc
 import sys
 
 _LIBC: list = []  # [the C library, or None where it has no malloc_trim]
@@ -39,3 +42,19 @@ def _libc():
     except OSError:
         return None
     return libc if hasattr(libc, "malloc_trim") else None
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Python's cyclic garbage collector off while a week's model is built and solved (on
+    again after, as it was). A week's model is some 130,000 variable objects and their rows:
+    the collections their allocations set off walk every object alive. They were half of a
+    build's CPU time and a fifth of a re-plan's (bench/allocation.py). What the week leaves
+    is collected later, as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .. import demand as demand_mod
+from .. import demand as demand_mod, memory
 from ..errors import InputError
 from .. import shifts  # noqa: F401  (allocation.shifts: the patterns and tours the plan uses)
 from ..parallel import run_jobs  # also allocation.run_jobs for its callers
@@ -47,9 +47,10 @@ def _week_job(args) -> WeekResult:
     PuLP transfers), tables (values read back, advisers at work, shifts and tours)."""
     scenario, opts, req, week, deadline, heads = args
     c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
-    m, solved = solve_week(scenario, opts, req, week, deadline, heads)
-    c1, h1 = time.process_time(), highs.RUN_CPU_S[0]
-    r = tables_mod.extract(m, week, solved, integer=not opts.relax)
+    with memory.paused_gc():
+        m, solved = solve_week(scenario, opts, req, week, deadline, heads)
+        c1, h1 = time.process_time(), highs.RUN_CPU_S[0]
+        r = tables_mod.extract(m, week, solved, integer=not opts.relax)
     tables_mod.week_parts(scenario, opts, m, r)
     build = min(getattr(m, "build_cpu_s", m.build_s), c1 - c0)
     r.cpu_s = {"build": build, "highs": h1 - h0, "rounding": max(c1 - c0 - build - (h1 - h0), 0.0),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from .. import memory
 from ..calendar import week_contract
 from . import callbacks, inhouse, offshore, outsourced, service
 from .lp import Problem
@@ -132,6 +133,11 @@ def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None,
     variable shared by weeks) instead of the team's own (docs/model.md); carry: answering
     agents per row already at work from the previous week's rostered shifts crossing
     midnight (shape (len(req),); None: none)."""
+    with memory.paused_gc():
+        return _build(scenario, opts, req, week, prob, heads, carry)
+
+
+def _build(scenario, opts, req: pd.DataFrame, week: int, prob, heads, carry) -> Model:
     t0 = time.perf_counter()
     own = prob is None
     prob = prob if prob is not None else Problem(f"week{week + 1}", pulp.LpMinimize)

@@ -351,11 +351,14 @@ def _replan_job(args):
     """carry.replan_week(*args) in a worker."""
     from . import carry
 
-    return carry.replan_week(*args)
+    with memory.paused_gc():  # (a model's objects: see memory.paused_gc)
+        return carry.replan_week(*args)
 
 
 def _refit_job(args):
-    return refit_week(*args)
+    """refit_week(*args) in a worker."""
+    with memory.paused_gc():
+        return refit_week(*args)
 
 
 def _refit_key(job, start) -> tuple:
