@@ -14,6 +14,7 @@ band's shifts, so the plan's shifts are dealt out in start order.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import itertools
@@ -187,13 +188,44 @@ def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRu
     return True
 
 
-def _allowed(ck: tuple, types: list, band_lo: dict, rules: WorkingRules) -> list[int]:
-    """Tour types a class may take: compatible with its past (ck[:3], AdviserState) and, with
-    leave (ck[3]: days away, ck[4]: days to work), of its length and off its days away."""
-    st = AdviserState(*ck[:3])
-    off, n_days = (set(ck[3]), ck[4]) if len(ck) > 3 else (set(), None)
-    return [i for i, t in enumerate(types) if compatible(st, t, band_lo, rules)
-            and (n_days is None or len(t.days) == max(n_days, 0)) and not off & set(t.days)]
+@dataclasses.dataclass
+class _TypeTable:
+    """What `compatible` reads of each tour type, as arrays over the week's types (a type
+    without a working day: first start +inf, no run, no Sunday)."""
+
+    first_start: np.ndarray  # minutes from the week's start: the first shift's earliest start
+    lead: np.ndarray  # days worked from the week's first day on
+    interior: np.ndarray  # a weekly rest inside the week (an off day between two, or a pair)
+    sunday: np.ndarray
+    n_days: np.ndarray
+    days: np.ndarray  # bit d: works day d
+
+
+def _type_table(types: list, band_lo: dict) -> _TypeTable:
+    first, interior = [], []
+    for t in types:
+        off = [d for d in range(7) if d not in t.days]
+        interior.append(any(0 < d < 6 for d in off) or any(b - a == 1 for a, b in zip(off, off[1:])))
+        first.append(t.days[0] * DAY + band_lo[t.bands[0]] if t.days else np.inf)
+    return _TypeTable(np.array(first, dtype=float), np.array([_lead_run(t.days) for t in types]),
+                      np.array(interior, dtype=bool), np.array([6 in t.days for t in types]),
+                      np.array([len(t.days) for t in types]),
+                      np.array([sum(1 << d for d in t.days) for t in types], dtype=np.int64))
+
+
+def _allowed(ck: tuple, table: _TypeTable, rules: WorkingRules) -> list[int]:
+    """Tour types a class may take (indices into the table's types): compatible with its past
+    (ck[:3], AdviserState; the arrays' reading of `compatible`) and, with leave (ck[3]: days
+    away, ck[4]: days to work), of its length and off its days away."""
+    run, last_end, sundays = ck[:3]
+    gap = table.first_start - last_end
+    ok = ((gap >= rules.daily_rest_hours * 60) & (run + table.lead <= rules.max_days_in_a_row)
+          & (table.interior | (gap >= rules.weekly_rest_hours * 60))
+          & ~(table.sunday & (sum(sundays) + 1 > rules.max_sundays_per_4_weeks)))
+    ok |= table.n_days == 0
+    if len(ck) > 3:
+        ok &= (table.n_days == max(ck[4], 0)) & (table.days & sum(1 << d for d in ck[3]) == 0)
+    return np.flatnonzero(ok).tolist()
 
 
 def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules,
@@ -205,15 +237,16 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     from ortools.sat.python import cp_model
 
     band_lo = {b: lo for b, (lo, hi) in enumerate(bands)}
+    table = _type_table(types, band_lo)
     m = cp_model.CpModel()
     f = {}
     for ck, members in classes.items():
-        allowed = _allowed(ck, types, band_lo, rules)
+        allowed = _allowed(ck, table, rules)
         if not allowed:
             raise ValueError(f"no tour type keeps the rules for advisers with past {ck}")
         for i in allowed:
-            f[ck, i] = m.NewIntVar(0, len(members), f"f_{len(f)}")
-        m.Add(sum(f[ck, i] for i in allowed) == len(members))
+            f[ck, i] = m.new_int_var(0, len(members), f"f_{len(f)}")
+        m.add(cp_model.LinearExpr.sum([f[ck, i] for i in allowed]) == len(members))
     obj = []
     on: dict = {}  # (day, band) -> the f at work that day in that band, in f's order
     for (ck, i), v in f.items():
@@ -225,34 +258,25 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
         wb = []
         for b in range(len(bands)):
             terms = on.get((d, b), [])
-            wv = m.NewIntVar(0, heads, f"w_{d}_{b}")
-            m.Add(wv == sum(terms))
+            wv = m.new_int_var(0, heads, f"w_{d}_{b}")
+            m.add(wv == cp_model.LinearExpr.sum(terms))
             wb.append(wv)
-        dev = m.NewIntVar(0, 10 ** 6, f"dev_{d}")
-        m.AddAbsEquality(dev, sum(wb) - len(starts))
+        dev = m.new_int_var(0, 10 ** 6, f"dev_{d}")
+        m.add_abs_equality(dev, sum(wb) - len(starts))
         obj.append(DEVIATION_WEIGHT * dev)
-        distinct = np.unique(starts)
-        for i, s1 in enumerate(distinct):
-            below = np.searchsorted(starts, s1, side="left")
-            for s2 in distinct[i:]:
-                n = int(np.searchsorted(starts, s2, side="right") - below)
-                meet = [wb[b] for b, (lo, hi) in enumerate(bands) if lo <= s2 and hi >= s1]
-                if n == len(starts) and len(meet) == len(bands):
-                    continue  # the day's total, already counted
-                short = m.NewIntVar(0, n, f"h_{d}_{s1}_{s2}")
-                m.Add(short >= n - sum(meet))
-                obj.append(DEVIATION_WEIGHT * short)
+        obj += _hall_terms(m, d, starts, wb, bands)
     if rules.two_days_off_in_a_row:
-        obj += [NO_PAIR_WEIGHT * v for (ck, i), v in f.items() if not types[i].pair]
+        pair = [t.pair for t in types]
+        obj += [NO_PAIR_WEIGHT * v for (ck, i), v in f.items() if not pair[i]]
+    trail = [_trail_run(t.days) for t in types]
     for q, need in (ahead or {}).items():  # who may work next week's first q days
         if q == "starts":
             continue
-        able = [v for (ck, i), v in f.items()
-                if _trail_run(types[i].days) <= rules.max_days_in_a_row - q]
-        short = m.NewIntVar(0, need, f"ahead_{q}")
-        m.Add(sum(able) + short >= need)
+        able = [v for (ck, i), v in f.items() if trail[i] <= rules.max_days_in_a_row - q]
+        short = m.new_int_var(0, need, f"ahead_{q}")
+        m.add(sum(able) + short >= need)
         obj.append(LOOKAHEAD_WEIGHT * short)
-    m.Minimize(sum(obj))
+    m.minimize(cp_model.LinearExpr.sum(obj))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = SOLVE_SECONDS
     solver.parameters.num_workers = 1
@@ -262,14 +286,40 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     return {key: int(solver.Value(v)) for key, v in f.items() if solver.Value(v) > 0}
 
 
+def _hall_terms(m, d: int, starts: np.ndarray, wb: list, bands: list) -> list:
+    """Day d's Hall conditions in model m: every range [s1, s2] of the plan's starts that day
+    (`starts`, sorted) needs as many advisers in the bands meeting it (wb: advisers per band);
+    returns the objective terms of their shortfalls."""
+    from ortools.sat.python.cp_model import LinearExpr
+
+    starts = starts.tolist()
+    obj = []
+    distinct = sorted(set(starts))
+    for i, s1 in enumerate(distinct):
+        below = bisect.bisect_left(starts, s1)
+        for s2 in distinct[i:]:
+            n = bisect.bisect_right(starts, s2) - below
+            meet = [wb[b] for b, (lo, hi) in enumerate(bands) if lo <= s2 and hi >= s1]
+            if n == len(starts) and len(meet) == len(bands):
+                continue  # the day's total, already counted
+            short = m.new_int_var(0, n, f"h_{d}_{s1}_{s2}")
+            m.add(short >= n - LinearExpr.sum(meet))
+            obj.append(DEVIATION_WEIGHT * short)
+    return obj
+
+
 def _deal(units: list, workers: list, spare: list = ()) -> list:
     """Match units (plan shift rows, one per adviser, with start_min) to workers (adviser,
     lo, hi): by start, each unit to a free worker whose window contains it and closes first
     (optimal for points and intervals). Workers left over repeat the unit nearest their
     window's middle among those inside it (or among `spare`, the week's other shifts, when
     none is); units left over are not staffed."""
-    units = sorted(units, key=lambda u: (u.start_min, -1 if pd.isna(u.break_start_min)
-                                          else u.break_start_min, u.plateau))
+    keys: dict = {}  # a unit is one plan row repeated per adviser: its key made once
+    for u in units:
+        if id(u) not in keys:
+            keys[id(u)] = (u.start_min, -1 if pd.isna(u.break_start_min) else u.break_start_min,
+                           u.plateau)
+    units = sorted(units, key=lambda u: keys[id(u)])
     queues: dict = {}
     for a, lo, hi in sorted(workers):
         queues.setdefault((hi, lo), []).append(a)
@@ -650,8 +700,11 @@ def _deal_week(x, chosen: dict, bands) -> list:
         grp = x[x["day"] == d]
         if not len(grp):  # no plan shift that day: the nearest day's shifts
             grp = x[x["day"] == x["day"].iloc[(x["day"] - d).abs().argmin()]]
-        units = [r for r in grp.itertuples(index=False) for _ in range(int(r.advisers))]
-        rows += [_row(a, d, u) for a, u in _deal(units, workers, spare)]
+        recs = list(grp.itertuples(index=False))
+        units = [r for r in recs for _ in range(int(r.advisers))]
+        parts = {id(r): _row(None, d, r)[1:] for r in recs}  # (a row's fields, made once)
+        rows += [(a, *parts[id(u)]) if id(u) in parts else _row(a, d, u)
+                 for a, u in _deal(units, workers, spare)]
     return rows
 
 
