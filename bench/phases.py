@@ -151,6 +151,9 @@ STAGES = [
     ("staffing.results.files", "write_table_csv", "write: csv"),
     ("staffing.results.files", "write_table_parquet", "write: parquet"),
     ("staffing.results.workbook", "write_workbook", "write: xlsx"),
+    # a large run's workbook is written by a forked copy beside the files: the wait for it,
+    # its CPU (the copy's, once reaped) included
+    ("staffing.results.rundir", "_wait", "write: xlsx"),
     ("staffing.report", "write_plan", "write: rest"),
 ]
 

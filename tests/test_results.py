@@ -148,15 +148,58 @@ def test_never_inside_inputs_or_over_an_input_file(tables, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
 
 
-@pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError])
-def test_interrupted_run_leaves_nothing(tables, tmp_path, monkeypatch, exc):
+@pytest.mark.parametrize("beside", [False, True])
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError, InputError])
+def test_interrupted_run_leaves_nothing(tables, tmp_path, monkeypatch, exc, beside):
+    """An error while the workbook is written (in turn, or in its own process beside the
+    files) is the run's error, and leaves no folder."""
+    from staffing.results import rundir
+
     def boom(*a, **k):
         raise exc("interrupted")
 
     monkeypatch.setattr(results.workbook, "write_workbook", boom)
-    with pytest.raises(exc):
+    monkeypatch.setattr(rundir, "BESIDE_ROWS", 0 if beside else 10 ** 9)
+    with pytest.raises(exc, match="interrupted"):
         results.write_run(tmp_path / "run", tables, make_manifest())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_workbook_written_beside_the_files_is_the_one_written_in_turn(tables, tmp_path,
+                                                                     monkeypatch):
+    """A large run's workbook is written by a forked process while this one writes the CSV
+    and Parquet files: the same workbook, part for part (but its creation time), and the
+    same files; a writer that dies without a word fails the run, leaving nothing."""
+    from staffing.results import rundir
+
+    started = []
+    start = rundir._Beside.start.__func__
+
+    def spy(cls, *a, **k):
+        started.append(start(cls, *a, **k))
+        return started[-1]
+
+    monkeypatch.setattr(rundir._Beside, "start", classmethod(spy))
+    runs = {}
+    for beside in (False, True):
+        monkeypatch.setattr(rundir, "BESIDE_ROWS", 0 if beside else 10 ** 9)
+        manifest = dict(make_manifest(), created="2009-03-02T08:00:00")  # (not the clock)
+        runs[beside] = results.write_run(tmp_path / f"run{beside}", tables, manifest)
+    assert started[0] is None and started[1] is not None
+    assert started[1].process.exitcode == 0
+    a, b = (zipfile.ZipFile(runs[x] / "plan.xlsx") for x in (False, True))
+    assert a.namelist() == b.namelist() and len(a.namelist()) > 10
+    for name in a.namelist():
+        if name != "docProps/core.xml":
+            assert a.read(name) == b.read(name), name
+    for f in sorted(p.name for p in runs[False].iterdir()):
+        if f not in ("plan.xlsx", "manifest.json"):
+            assert (runs[False] / f).read_bytes() == (runs[True] / f).read_bytes(), f
+    monkeypatch.setattr(results.workbook, "write_workbook", lambda *a, **k: os._exit(3))
+    with pytest.raises(RuntimeError, match="without a word"):
+        results.write_run(tmp_path / "died", tables, make_manifest())
+    assert not (tmp_path / "died").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runFalse", "runTrue"]
 
 
 def test_interrupted_forced_run_keeps_the_old_folder(tables, tmp_path, monkeypatch):

@@ -87,25 +87,102 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tempfiles.clean_stale(run_dir.parent)
     tmp = Path(tempfile.mkdtemp(prefix=tempfiles.prefix(run_dir.name), dir=run_dir.parent))
+    book = None
     try:
         os.chmod(tmp, 0o777 & ~_UMASK)
+        if "xlsx" in formats:  # the workbook beside the files when it is large
+            book = _Beside.start(workbook.write_workbook, tmp / WORKBOOK_NAME, tables, manifest,
+                                 rows=sum(len(df) for df in tables.values()))
         for t, df in tables.items():
             if "csv" in formats:
                 files.write_table_csv(df, tmp / f"{t}.csv", table=t)
             if "parquet" in formats:
                 files.write_table_parquet(df, tmp / f"{t}.parquet", table=t)
             memory.release()  # (each file's text and Arrow buffers: not under the next one)
-        if "xlsx" in formats:
+        if book is not None:
+            _wait(book)
+        elif "xlsx" in formats:
             workbook.write_workbook(tmp / WORKBOOK_NAME, tables, manifest)
             memory.release()
         files.write_manifest(manifest, tmp / MANIFEST_NAME)
         _move_into_place(tmp, run_dir, force)
     except BaseException:
+        if book is not None:
+            book.stop()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         tempfiles.release(run_dir)
     return run_dir
+
+
+BESIDE_ROWS = 200_000  # tables' rows from which the workbook is written in a process of its own
+
+
+class _Beside:
+    """A writer run in a forked copy of this process while this one writes the other files:
+    the workbook of a large run takes longer than its CSV and Parquet files together, on a
+    core of its own (bench/allocation.py). The copy shares the tables' memory with this
+    process. Only where fork is the system's own (Linux) and the tables have at least
+    BESIDE_ROWS rows; elsewhere `start` returns None and the caller writes in turn. The
+    copy's error, if any, is raised again here by `wait`."""
+
+    def __init__(self, process, receive):
+        self.process, self.receive = process, receive
+
+    @classmethod
+    def start(cls, write, path, tables, manifest, rows: int):
+        import multiprocessing as mp
+        import sys
+
+        if rows < BESIDE_ROWS or not sys.platform.startswith("linux"):
+            return None
+        ctx = mp.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_write_beside, args=(send, os.getpid(), write, path, tables,
+                                                     manifest), daemon=True)
+        p.start()
+        send.close()
+        return cls(p, receive)
+
+    def wait(self) -> None:
+        """Until the copy ends; its error raised here (RuntimeError if it died without one)."""
+        try:
+            error = self.receive.recv()
+        except EOFError:
+            error = RuntimeError("the workbook's writer ended without a word")
+        self.process.join()
+        if error is not None:
+            raise error
+        if self.process.exitcode != 0:
+            raise RuntimeError(f"the workbook's writer exited with code {self.process.exitcode}")
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def _wait(book: _Beside) -> None:
+    """book.wait() (a stage of its own for bench/phases.py: the workbook's writer's time)."""
+    book.wait()
+
+
+def _write_beside(send, parent: int, write, path, tables, manifest) -> None:
+    """In the forked copy: write(path, tables, manifest), then send None or the error."""
+    from .. import parallel
+
+    parallel._die_with_parent(parent)  # (and Ctrl-C is the parent's to handle)
+    try:
+        write(path, tables, manifest)
+        error = None
+    except BaseException as exc:  # noqa: BLE001  (sent whole to the parent, which raises it)
+        error = exc
+    try:
+        send.send(error)
+    except Exception:  # noqa: BLE001  (an error that does not pickle: its text)
+        send.send(RuntimeError(f"{type(error).__name__}: {error}"))
+    send.close()
 
 
 def _move_into_place(tmp: Path, run_dir: Path, force: bool) -> None:
