@@ -10,6 +10,7 @@ the clock) gives the same plan every time.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import time
 
 import numpy as np
@@ -95,7 +96,7 @@ class _TimedHiGHS(pulp.HiGHS):
             h.changeColsIntegrality(len(ints), np.array(ints, dtype=np.int32),
                                     np.full(len(ints), highspy.HighsVarType.kInteger))
         if getattr(lp, "_names", None):  # rows held as arrays (lp.Problem)
-            rlo, rhi, starts, index, value = lp.row_arrays(lambda v: v.index)
+            rlo, rhi, starts, index, value = lp.row_arrays(operator.attrgetter("index"))
             h.addRows(len(rlo), rlo, rhi, len(index), starts, index, value)
             return
         rows = list(lp._constraints.values())

@@ -46,8 +46,9 @@ class Problem(pulp.LpProblem):
 
     def __init__(self, name="NoName", sense=pulp.LpMinimize):
         super().__init__(name, sense)
-        self._terms: list = []  # (variable, coefficient) of every row, row after row
-        self._starts: list = [0]  # where each row's terms start in _terms, and the end
+        self._vars: list = []  # the variable and coefficient of every row's terms, in order
+        self._coefs: list = []
+        self._starts: list = [0]  # where each row's terms start, and the end
         self._lower: list = []  # each row's bounds (None: none)
         self._upper: list = []
         self._names: list = []
@@ -63,9 +64,7 @@ class Problem(pulp.LpProblem):
             super().addConstraint(pulp.LpConstraint(e, sense, rhs=rhs), name)
             return
         bound = -(constant - rhs)  # as LpConstraint.getLb/getUb
-        self._register([v for v, _ in terms])
-        self._terms.extend(terms)
-        self._starts.append(len(self._terms))
+        self._hold(terms)
         self._lower.append(bound if sense in (GE, EQ) else None)
         self._upper.append(bound if sense in (LE, EQ) else None)
         self._names.append(name)
@@ -74,20 +73,23 @@ class Problem(pulp.LpProblem):
         """A PuLP constraint, held as a row (after `materialise`: as PuLP holds it)."""
         if self._constraints or not isinstance(constraint, pulp.LpConstraint):
             return super().addConstraint(constraint, name)
-        self._register(constraint.keys())
-        self._terms.extend(constraint.items())
-        self._starts.append(len(self._terms))
+        self._hold(list(constraint.items()))
         self._lower.append(constraint.getLb())
         self._upper.append(constraint.getUb())
         self._names.append(name or constraint.name)
 
-    def _register(self, variables) -> None:
-        """The variables' columns, in order of first use, as PuLP registers a constraint's."""
+    def _hold(self, terms: list) -> None:
+        """A row's terms appended, its variables' columns registered in order of first use
+        (as PuLP registers a constraint's)."""
+        vs, cs = zip(*terms) if terms else ((), ())
         ids = self._variable_ids
-        for v in variables:
+        for v in vs:
             if v.hash not in ids:
                 self._variables.append(v)
                 ids[v.hash] = v
+        self._vars.extend(vs)
+        self._coefs.extend(cs)
+        self._starts.append(len(self._vars))
 
     def row_arrays(self, index) -> tuple:
         """(lower, upper, starts, column index, coefficient) arrays of the held rows, their
@@ -96,9 +98,9 @@ class Problem(pulp.LpProblem):
         inf = np.inf
         lower = np.array([-inf if b is None else b for b in self._lower], dtype=float)
         upper = np.array([inf if b is None else b for b in self._upper], dtype=float)
-        n = len(self._terms)
-        col = np.fromiter((index(v) for v, _ in self._terms), dtype=np.int64, count=n)
-        val = np.fromiter((a for _, a in self._terms), dtype=float, count=n)
+        n = len(self._vars)
+        col = np.fromiter(map(index, self._vars), dtype=np.int64, count=n)
+        val = np.array(self._coefs, dtype=float).reshape(n)
         row = np.repeat(np.arange(len(self._names)), np.diff(self._starts))
         key = row * (int(col.max()) + 1 if n else 1) + col
         if n and len(np.unique(key)) < n:  # a variable twice in a row: summed, first place kept
@@ -113,11 +115,13 @@ class Problem(pulp.LpProblem):
 
     def materialise(self) -> None:
         """The held rows as PuLP constraints (for CBC, or to read `constraints`)."""
-        terms, starts = self._terms, self._starts
+        vs, cs, starts = self._vars, self._coefs, self._starts
         held = list(zip(self._names, self._lower, self._upper))
-        self._terms, self._starts, self._lower, self._upper, self._names = [], [0], [], [], []
+        self._vars, self._coefs, self._starts = [], [], [0]
+        self._lower, self._upper, self._names = [], [], []
         for r, (name, lo, hi) in enumerate(held):
-            e = expression(terms[starts[r]:starts[r + 1]])
+            a, b = starts[r], starts[r + 1]
+            e = expression(zip(vs[a:b], cs[a:b]))
             if lo is not None and hi is not None:
                 c = pulp.LpConstraint(e, EQ, rhs=lo)
             elif lo is not None:
