@@ -396,6 +396,9 @@ def test_states_at_matches_a_line_by_line_reading():
         expected = _states_by_lines(held.astype({"adviser": str}), advisers, t0, week, before)
         assert carry.states_at(held, advisers, t0, week, before) == expected, week
         assert carry.states_at(held, advisers[::-1], t0, week, before) == expected, week
+        # the same lines as the pass holds them, a frame per week (plan._recent)
+        weeks = [g for _, g in held.groupby((held["date"] - t0).dt.days // 7)]
+        assert carry.states_at(weeks, advisers, t0, week, before) == expected, week
     assert got["a00"].run == 28 and got["nobody"] == AdviserState(
         0, carry.NO_PAST, (False, False, False))
     assert all(type(s.run) is int and type(s.last_end) is int

@@ -33,13 +33,13 @@ LIMIT_EUR = 5000.0  # per adviser the carried limits cannot have: more than any 
 LOOKBACK_DAYS = 28  # the rules reach back at most 3 weeks (Sundays) and a run of days
 
 
-def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
-              before: dict | None = None) -> dict:
+def states_at(rosters, advisers, horizon_start, week: int, before: dict | None = None) -> dict:
     """AdviserState of each adviser at week `week`'s start (minutes from it), from the roster
-    lines before it and, for what reaches before the horizon, the pre-horizon state `before`
-    (rosters.state.adviser_states: minutes from the horizon's start). Same reading as the
-    builder's own rolling (builder._next_states): last shift end, days worked in a row up to
-    the day before, Sundays (day 6 of each planning week) of the last three weeks."""
+    lines before it (a frame, or a list of frames read as one) and, for what reaches before
+    the horizon, the pre-horizon state `before` (rosters.state.adviser_states: minutes from
+    the horizon's start). Same reading as the builder's own rolling (builder._next_states):
+    last shift end, days worked in a row up to the day before, Sundays (day 6 of each
+    planning week) of the last three weeks."""
     t0 = pd.Timestamp(horizon_start)
     t = t0 + pd.Timedelta(days=7 * week)
     before = before or {}
@@ -47,14 +47,16 @@ def states_at(rosters: pd.DataFrame, advisers, horizon_start, week: int,
     lo = t - pd.Timedelta(days=LOOKBACK_DAYS)
     worked = np.zeros(len(advisers), dtype=np.int64)  # bit LOOKBACK_DAYS + d: worked day d < 0
     last = np.full(len(advisers), np.iinfo(np.int64).min, dtype=np.int64)  # minutes from t
-    if len(rosters) and len(advisers):
-        date = rosters["date"].to_numpy()
+    for lines in ([rosters] if isinstance(rosters, pd.DataFrame) else rosters):
+        if not len(lines) or not len(advisers):
+            continue
+        date = lines["date"].to_numpy()
         near = np.flatnonzero((date < t.to_datetime64()) & (date >= lo.to_datetime64()))
-        who = _positions(rosters["adviser"], near, advisers)
+        who = _positions(lines["adviser"], near, advisers)
         mine = who >= 0
         who, near = who[mine], near[mine]
         day = ((date[near] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
-        end = ((rosters["shift_end"].to_numpy()[near] - t.to_datetime64())
+        end = ((lines["shift_end"].to_numpy()[near] - t.to_datetime64())
                // np.timedelta64(1, "m")).astype(np.int64)
         np.bitwise_or.at(worked, who, np.left_shift(1, day + LOOKBACK_DAYS))
         np.maximum.at(last, who, end)

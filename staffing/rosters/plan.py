@@ -739,17 +739,17 @@ def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) 
     return out
 
 
-def _recent(weekly: dict, team: str, then: pd.DataFrame | None = None) -> pd.DataFrame:
+def _recent(weekly: dict, team: str, then: pd.DataFrame | None = None) -> list:
     """The roster lines the rules read back (carry.LOOKBACK_DAYS) from the end of `team`'s
     last week in `weekly` (team -> one frame per week rostered), or from the end of `then`,
-    the week after it (lines not yet in `weekly`)."""
+    the week after it (lines not yet in `weekly`): those weeks' frames, as they are (not
+    joined: carry.states_at reads them in turn)."""
     from . import carry
 
     frames = weekly.get(team, [])
     if then is not None:
         frames = frames[-(carry.LOOKBACK_DAYS // 7 - 1):] + [then]
-    frames = frames[-(carry.LOOKBACK_DAYS // 7):]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return frames[-(carry.LOOKBACK_DAYS // 7):]
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
