@@ -5,9 +5,10 @@ dictionary per expression, more than half of a re-plan's Python (bench/allocatio
 `Problem` is a PuLP problem whose rows are added with `add_row` as (variable, coefficient)
 terms and kept in flat lists; HiGHS receives them as arrays (highs._TimedHiGHS). A row means
 what a PuLP constraint built with lpSum would: a variable repeated in a row has its
-coefficients summed, the bounds are PuLP's (-(constant - rhs)), and the columns are registered
-in the same order, so HiGHS gets the same model, column for column and row for row. For any other solver (CBC), or
-for code that reads `constraints`, the rows become PuLP constraints first (`materialise`).
+coefficients summed, the bounds are PuLP's (-(constant - rhs)), and the columns are
+registered in the same order, so HiGHS gets the same model, column for column and row for
+row. For any other solver (CBC), or for code that reads `constraints`, the rows become PuLP
+constraints first (`materialise`).
 """
 
 from __future__ import annotations

@@ -205,7 +205,8 @@ def _type_table(types: list, band_lo: dict) -> _TypeTable:
     first, interior = [], []
     for t in types:
         off = [d for d in range(7) if d not in t.days]
-        interior.append(any(0 < d < 6 for d in off) or any(b - a == 1 for a, b in zip(off, off[1:])))
+        pair = any(b - a == 1 for a, b in zip(off, off[1:]))
+        interior.append(any(0 < d < 6 for d in off) or pair)
         first.append(t.days[0] * DAY + band_lo[t.bands[0]] if t.days else np.inf)
     return _TypeTable(np.array(first, dtype=float), np.array([_lead_run(t.days) for t in types]),
                       np.array(interior, dtype=bool), np.array([6 in t.days for t in types]),
