@@ -43,7 +43,26 @@ def _metrics(calls, aht_s, opts, agents) -> pd.DataFrame:
     })
 
 
+BATCH_ROWS = 200_000  # rows searched at a time: 1,000,000 at once took 300 MB of temporaries
+
+
 def _required(calls, aht_s, opts) -> np.ndarray:
+    """Required agents per row (arrays of a batch's rows, options scalar or per row), searched
+    BATCH_ROWS rows at a time: each row is its own search, so the result is the whole
+    batch's. An InputError is the whole batch's own (its message reads all the rows)."""
+    n = np.size(calls)
+    if n <= BATCH_ROWS:
+        return _required_rows(calls, aht_s, opts)
+    try:
+        return np.concatenate([
+            _required_rows(calls[i:i + BATCH_ROWS], aht_s[i:i + BATCH_ROWS],
+                           {k: v[i:i + BATCH_ROWS] if np.ndim(v) else v for k, v in opts.items()})
+            for i in range(0, n, BATCH_ROWS)])
+    except InputError:
+        return _required_rows(calls, aht_s, opts)
+
+
+def _required_rows(calls, aht_s, opts) -> np.ndarray:
     return queueing.required_agents(
         calls, aht_s, opts["slot_minutes"], opts["sl_target"], opts["answer_s"],
         asa_target_s=opts.get("asa_s"), max_occupancy=opts.get("max_occupancy"),

@@ -81,6 +81,45 @@ def test_batch_million_rows_is_vectorised(tmp_path, capsys):
     assert unique.loc[2400.0][0] == q.required_agents(2400, 420, 30, 0.8, 20)
 
 
+def test_batch_searched_by_blocks_of_rows_is_the_whole_batchs(tmp_path, capsys, monkeypatch):
+    """A batch longer than BATCH_ROWS is searched a block of rows at a time: the same file as
+    searched whole (per-row targets and patience included), and a row no staffing meets in a
+    later block fails with the whole batch's own message."""
+    from staffing import erlang_report
+
+    rng = np.random.default_rng(5)
+    n = 101
+    df = pd.DataFrame({"calls": rng.uniform(0, 300, n).round(1),
+                       "aht_s": rng.uniform(60, 600, n).round(0),
+                       "sl_target": np.where(rng.random(n) < 0.3, np.nan, 0.9),
+                       "patience_s": np.where(rng.random(n) < 0.5, np.nan, 90.0)})
+    src = tmp_path / "in.csv"
+    df.to_csv(src, index=False)
+    outs = []
+    for block in (10 ** 6, 7):
+        monkeypatch.setattr(erlang_report, "BATCH_ROWS", block)
+        outs.append(tmp_path / f"out{block}.csv")
+        code, _, err = run(capsys, "erlang", "--input", str(src), "--output", str(outs[-1]))
+        assert code == 0, err
+    assert outs[0].read_text() == outs[1].read_text()
+    whole = pd.read_csv(outs[0])
+    erlang_c = whole["patience_s"].isna()
+    assert whole.loc[erlang_c, "agents"].tolist() == q.required_agents(
+        df.loc[erlang_c, "calls"], df.loc[erlang_c, "aht_s"], 30,
+        df.loc[erlang_c, "sl_target"].fillna(0.8), 20).tolist()
+    df.loc[3, "calls"] = 1e9  # beyond any staffing, in the first block
+    df.loc[n - 1, "calls"] = 2e9  # the batch's largest load, in the last block
+    df.to_csv(src, index=False)
+    messages = []
+    for block in (10 ** 6, 7):
+        monkeypatch.setattr(erlang_report, "BATCH_ROWS", block)
+        code, _, err = run(capsys, "erlang", "--input", str(src), "--output",
+                           str(tmp_path / "bad.csv"))
+        assert code == 2
+        messages.append(err)
+    assert messages[0] == messages[1] and "offered load" in messages[0]
+
+
 @pytest.mark.parametrize("args,fragment", [
     (["--calls", "-1", "--aht", "180"], "--calls"),
     (["--calls", "10", "--aht", "0"], "--aht"),
