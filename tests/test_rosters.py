@@ -259,3 +259,56 @@ def test_roster_sheet_by_blocks_of_advisers_is_the_whole_tables_sheet(default_tw
         want = "" if not len(mine) else (f"{mine['shift_start'].iloc[0]:%H:%M}-"
                                          f"{mine['shift_end'].iloc[0]:%H:%M} {mine['plateau'].iloc[0]}")
         assert row[d] == want, d
+
+
+def _compatible(state, t, band_lo: dict, rules) -> bool:
+    """The rules linking a week to the ones before, read for one adviser and one tour type."""
+    from staffing.rosters.builder import DAY
+
+    if not t.days:
+        return True
+    first_start = t.days[0] * DAY + band_lo[t.bands[0]]
+    if first_start - state.last_end < rules.daily_rest_hours * 60:
+        return False
+    lead = 0
+    while lead in t.days:
+        lead += 1
+    if state.run + lead > rules.max_days_in_a_row:
+        return False
+    off = [d for d in range(7) if d not in t.days]
+    interior = any(0 < d < 6 for d in off) or any(b - a == 1 for a, b in zip(off, off[1:]))
+    if not interior and first_start - state.last_end < rules.weekly_rest_hours * 60:
+        return False  # the week's rest is the leading day off: it must reach weekly_rest
+    return not (6 in t.days and sum(state.sundays) + 1 > rules.max_sundays_per_4_weeks)
+
+
+def test_tour_types_a_class_may_take_are_those_each_rule_allows():
+    """builder._allowed (arrays over the week's tour types) against the rules read one type
+    at a time, for classes with every kind of past and with leave."""
+    from staffing.rosters import builder
+
+    rules = WorkingRules()
+    bands = [(360, 600), (540, 780), (720, 960)]
+    band_lo = {b: lo for b, (lo, _) in enumerate(bands)}
+    types = builder.tour_types(range(7), 5, len(bands), rules)
+    types += builder.tour_types([0, 1, 2, 4, 5, 6], 4, len(bands), rules)
+    types.append(builder.TourType((), ()))
+    table = builder._type_table(types, band_lo)
+    rng = np.random.default_rng(11)
+    kept = set()
+    for _ in range(300):
+        st = builder.AdviserState(int(rng.integers(0, 9)),  # (beyond the limit too)
+                                  int(rng.choice([builder.NO_PAST, -int(rng.integers(0, 3000))])),
+                                  tuple(bool(b) for b in rng.integers(0, 2, 3)))
+        ck = st.key()
+        want = [i for i, t in enumerate(types) if _compatible(st, t, band_lo, rules)]
+        if rng.random() < 0.4:  # leave: days away, days to work
+            away = tuple(sorted(set(rng.integers(0, 7, int(rng.integers(1, 3))).tolist())))
+            n_days = int(rng.integers(0, 6))
+            ck += (away, n_days)
+            want = [i for i in want if len(types[i].days) == n_days
+                    and not set(away) & set(types[i].days)]
+        got = builder._allowed(ck, table, rules)
+        assert got == want, ck
+        kept.add(len(got))
+    assert len(kept) > 10 and 0 in kept  # classes allowed many, few and no types

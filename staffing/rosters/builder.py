@@ -168,30 +168,11 @@ def tour_types(open_days, n_days: int, n_bands: int, rules: WorkingRules,
     return out
 
 
-def compatible(state: AdviserState, t: TourType, band_lo: dict, rules: WorkingRules) -> bool:
-    """Whether an adviser with this past may take tour type t this week (the rules that link
-    the week to the ones before)."""
-    if not t.days:
-        return True
-    first = t.days[0]
-    first_start = first * DAY + band_lo[t.bands[0]]
-    if first_start - state.last_end < rules.daily_rest_hours * 60:
-        return False
-    if state.run + _lead_run(t.days) > rules.max_days_in_a_row:
-        return False
-    off = [d for d in range(7) if d not in t.days]
-    interior = any(0 < d < 6 for d in off) or any(b - a == 1 for a, b in zip(off, off[1:]))
-    if not interior and first_start - state.last_end < rules.weekly_rest_hours * 60:
-        return False  # the week's rest is the leading day off: it must reach weekly_rest
-    if 6 in t.days and sum(state.sundays) + 1 > rules.max_sundays_per_4_weeks:
-        return False
-    return True
-
-
 @dataclasses.dataclass
 class _TypeTable:
-    """What `compatible` reads of each tour type, as arrays over the week's types (a type
-    without a working day: first start +inf, no run, no Sunday)."""
+    """What the rules linking a week to the ones before read of each tour type (`_allowed`),
+    as arrays over the week's types (a type without a working day: first start +inf, no
+    run, no Sunday)."""
 
     first_start: np.ndarray  # minutes from the week's start: the first shift's earliest start
     lead: np.ndarray  # days worked from the week's first day on
@@ -216,8 +197,10 @@ def _type_table(types: list, band_lo: dict) -> _TypeTable:
 
 def _allowed(ck: tuple, table: _TypeTable, rules: WorkingRules) -> list[int]:
     """Tour types a class may take (indices into the table's types): compatible with its past
-    (ck[:3], AdviserState; the arrays' reading of `compatible`) and, with leave (ck[3]: days
-    away, ck[4]: days to work), of its length and off its days away."""
+    (ck[:3], AdviserState), that is the daily rest from its last shift to the type's first
+    start, the days in a row, the weekly rest when the type's only rest is a leading day off,
+    and the Sunday limit; and, with leave (ck[3]: days away, ck[4]: days to work), of its
+    length and off its days away. A type without a working day is always compatible."""
     run, last_end, sundays = ck[:3]
     gap = table.first_start - last_end
     ok = ((gap >= rules.daily_rest_hours * 60) & (run + table.lead <= rules.max_days_in_a_row)
