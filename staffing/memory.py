@@ -1,5 +1,5 @@
 """Freed memory handed back to the system between the stages of a large run, and the
-garbage collector paused while a model is built (`paused_gc`).
+garbage collector paused while a week's model is built and solved (`paused_gc`).
 
 pandas and Arrow free a stage's temporary tables into their allocators (glibc malloc's heap,
 Arrow's memory pool), which keep the pages for later use: the resident size stays where the

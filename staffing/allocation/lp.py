@@ -28,15 +28,22 @@ def expression(terms, constant: float = 0.0) -> pulp.LpAffineExpression:
     return e
 
 
+def constraint(terms, sense: int, rhs, constant: float = 0.0) -> pulp.LpConstraint:
+    """The PuLP constraint `sum(terms) + constant <sense> rhs` (rhs a number, a variable or
+    an expression)."""
+    e = expression(terms, constant)
+    if isinstance(rhs, (int, float)):
+        return pulp.LpConstraint(e, sense, rhs=rhs)
+    return pulp.LpConstraint(e - rhs, sense)
+
+
 def add_row(prob, terms: list, sense: int, rhs, name: str, constant: float = 0.0) -> None:
     """`prob.add_row` for a number `rhs`; the same PuLP constraint (held in order as a row by
     a Problem) when `rhs` is a variable or an expression (a headcount `--headcount optimise`
     decides)."""
     if isinstance(rhs, (pulp.LpVariable, pulp.LpAffineExpression)) or not isinstance(
             prob, Problem):
-        e = expression(terms, constant)
-        prob += (pulp.LpConstraint(e - rhs, sense) if not isinstance(rhs, (int, float))
-                 else pulp.LpConstraint(e, sense, rhs=rhs), name)
+        prob += (constraint(terms, sense, rhs, constant), name)
         return
     prob.add_row(terms, sense, rhs, name, constant)
 
@@ -61,8 +68,7 @@ class Problem(pulp.LpProblem):
         if not np.isfinite(rhs):
             raise pulp.PulpError("Cannot set constraint RHS to NaN/inf values")
         if self._constraints:  # after `materialise`: in order after them, as PuLP's
-            e = expression(terms, constant)
-            super().addConstraint(pulp.LpConstraint(e, sense, rhs=rhs), name)
+            super().addConstraint(constraint(terms, sense, rhs, constant), name)
             return
         bound = -(constant - rhs)  # as LpConstraint.getLb/getUb
         self._hold(terms)
@@ -70,14 +76,14 @@ class Problem(pulp.LpProblem):
         self._upper.append(bound if sense in (LE, EQ) else None)
         self._names.append(name)
 
-    def addConstraint(self, constraint, name=None):
+    def addConstraint(self, c, name=None):
         """A PuLP constraint, held as a row (after `materialise`: as PuLP holds it)."""
-        if self._constraints or not isinstance(constraint, pulp.LpConstraint):
-            return super().addConstraint(constraint, name)
-        self._hold(list(constraint.items()))
-        self._lower.append(constraint.getLb())
-        self._upper.append(constraint.getUb())
-        self._names.append(name or constraint.name)
+        if self._constraints or not isinstance(c, pulp.LpConstraint):
+            return super().addConstraint(c, name)
+        self._hold(list(c.items()))
+        self._lower.append(c.getLb())
+        self._upper.append(c.getUb())
+        self._names.append(name or c.name)
 
     def _hold(self, terms: list) -> None:
         """A row's terms appended, its variables' columns registered in order of first use
@@ -121,15 +127,9 @@ class Problem(pulp.LpProblem):
         self._vars, self._coefs, self._starts = [], [], [0]
         self._lower, self._upper, self._names = [], [], []
         for r, (name, lo, hi) in enumerate(held):
-            a, b = starts[r], starts[r + 1]
-            e = expression(zip(vs[a:b], cs[a:b]))
-            if lo is not None and hi is not None:
-                c = pulp.LpConstraint(e, EQ, rhs=lo)
-            elif lo is not None:
-                c = pulp.LpConstraint(e, GE, rhs=lo)
-            else:
-                c = pulp.LpConstraint(e, LE, rhs=hi)
-            super().addConstraint(c, name)
+            sense = EQ if lo is not None and hi is not None else GE if lo is not None else LE
+            terms = zip(vs[starts[r]:starts[r + 1]], cs[starts[r]:starts[r + 1]])
+            super().addConstraint(constraint(terms, sense, hi if lo is None else lo), name)
 
     def solve(self, solver=None, **kwargs):
         """PuLP's solve; rows made PuLP constraints first unless the solver reads the arrays."""
