@@ -282,8 +282,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     """The week again with in-house shifts fixed at `counts` ((group, plateau, date,
     start_min, break_start_min or -1, paid_hours) -> advisers): LP for the outsourced agents,
     rounded as in the plan (`allocation.rounding.round_agents`), a last LP for the rest; where
-    rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux),
-    stopped within half an agent-slot of deficit of its optimum as the plan's repair.
+    rounding left a gap, those days' outsourced agents by MIP (seats are shared by plateaux).
     Within the run's deadline like every phase: None when it has passed before the LPs could
     finish (the caller keeps the week's outsourced plan with the rosters, status
     time_limit); status `time_limit` when it stopped the MIP. carry: in-house advisers at work
@@ -292,7 +291,6 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     from ..allocation import highs, model as model_mod, rounding, solve as solve_mod
     from ..allocation import tables as tables_mod
     from ..allocation.options import Deadline
-    from ..allocation.service import service_weight
 
     deadline = deadline or Deadline()
     if deadline.passed():
@@ -334,9 +332,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
             restore()
             free = [v for k, p, i, v in m.z if m.date_of_row[i] in days]
             keep = highs.fixed([v for k, p, i, v in m.z if m.date_of_row[i] not in days])
-            weight = service_weight(scenario) * scenario.slot_minutes / 60
-            highs.resolve_mip(prob, opts, deadline, zs, free, gap_abs=0.5 * weight,
-                              seconds=solve_mod.REPAIR_SECONDS)
+            highs.resolve_mip(prob, opts, deadline, zs, free, seconds=solve_mod.REPAIR_SECONDS)
             keep()
             if deadline.passed():
                 status = "time_limit"
