@@ -432,7 +432,8 @@ def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_
     when no group of the week is short, or once a re-planned week is rostered again
     (`plan._rostered`): never while a week may still be re-planned, and the rosters and plans
     are those of the pass run one week at a time (one worker). The default scenario's first
-    eight weeks: weeks 1-6 without a short group, weeks 7 and 8 with (re-planned)."""
+    eight weeks: weeks 1-6 and 8 without a short group, week 7 with (re-planned, leaving room
+    for week 8's plan)."""
     from staffing import parallel
     from staffing.rosters import carry
 
@@ -482,9 +483,9 @@ def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_
                                                      Deadline.after(6000))
         got[workers] = (rosters, out, refit, short_weeks, early, replanned)
     (r1, o1, f1, short, e1, p1), (r2, o2, f2, short2, e2, p2) = got[1], got[2]
-    # one worker: re-planned where the rosters leave a gap (both short weeks here); two: each
+    # one worker: re-planned where the rosters leave a gap (the short week here); two: each
     # short week's re-plan starts in a worker beside its rosters, used where they leave one
-    assert short == short2 == {6, 7} and p1 == p2 == [6, 7]
+    assert short == short2 == {6} and p1 == p2 == [6]
     assert e1 == []  # one worker: nothing started early
     assert sorted(e2) == sorted((w, w + 1, f"fr-{t}") for w in range(7)
                                 for t in ("lille", "lyon", "bordeaux", "rennes", "nancy",
@@ -494,3 +495,64 @@ def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_
     for a, b in zip(o1, o2):
         pd.testing.assert_frame_equal(a.x, b.x)
         pd.testing.assert_frame_equal(a.z, b.z)
+
+
+def _trailing_days(dates, week_start) -> int:
+    """Days worked in a row up to the week's Sunday, read as a 7-letter string."""
+    t = pd.Timestamp(week_start)
+    word = "".join("x" if t + pd.Timedelta(days=i) in dates else "." for i in range(7))
+    return len(word) - len(word.rstrip("x"))
+
+
+def test_a_re_plan_leaves_room_for_the_next_weeks_first_days():
+    """carry.add_limits with the next week's demand (`ahead`, builder._lead_need): per run
+    length q, the patterns ending in more than max_days_in_a_row - q days in a row are at most
+    H - L(q); per end time of this Sunday's shifts, those ending at or after it at most H less
+    next Monday's starts within the daily rest of it. The default scenario's first week,
+    planned again with a next week that needs all of fr-lyon's advisers on Monday to
+    Wednesday from 08:00: every row is there, and the plan keeps them at no slack."""
+    from staffing.allocation import model as model_mod, solve as solve_mod
+    from staffing.rosters import builder, carry
+    from staffing.rosters.builder import AdviserState
+
+    sc = scenario.load()
+    opts = allocation.Options(rosters=True, start=START, weeks=1).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    m = model_mod.build(sc, opts, req[req["week"] == 0].reset_index(drop=True), 0)
+    rules = sc.rules or WorkingRules()
+    lyon = next(k for k in m.groups if k.startswith("fr-lyon"))
+    heads = int(round(float(m.groups[lyon][1])))
+    nxt_monday = pd.Timestamp(START) + pd.Timedelta(days=7)
+    nxt = pd.DataFrame({"date": [nxt_monday + pd.Timedelta(days=d) for d in range(3)],
+                        "start_min": [480] * 3, "advisers": [heads] * 3})
+    need = builder._lead_need(nxt, nxt_monday, heads)
+    assert need[1] == need[2] == need[3] == heads and 4 not in need
+    states = {f"a{i}": AdviserState() for i in range(heads)}  # (no limit carried in)
+    carry.add_limits(m, {lyon: states}, rules, START, 0, {lyon: need})
+    tours = dict((v.name, dates) for dates, v in m.prob._staffing_tours[lyon])
+    sunday = {v.name: pat.end_min for (_, _, d, pat, v), g in zip(m.x, m.x_group)
+              if g == lyon and pd.Timestamp(d) == pd.Timestamp(START) + pd.Timedelta(days=6)}
+    m.prob.materialise()
+    rows = {n: c for n, c in m.prob.constraints.items() if n.startswith("ahead_")}
+    k = rules.max_days_in_a_row
+    for q in (1, 2, 3):
+        want = {n for n, ds in tours.items() if _trailing_days(ds, START) > k - q}
+        c = next((c for n, c in rows.items() if n.endswith(f"_w0_run{q}")), None)
+        assert (c is None) == (not want) and bool(want) == (q > 1)  # 5 days: a run of 5 at most
+        if c is not None:
+            assert {v.name for v in c if not v.name.startswith("ahead_")} == want
+            assert -c.constant == heads - need[q]  # (0: no adviser may end so long a run)
+    rest = rules.daily_rest_hours * 60
+    mon = {n: c for n, c in rows.items() if "_mon" in n}
+    assert mon  # (Sunday has shifts ending after 21:00)
+    assert len(mon) == len({e for e in sunday.values() if 480 + 1440 - e < rest})
+    for n, c in mon.items():
+        theta = int(n.rsplit("mon", 1)[1])
+        assert {v.name for v in c if v.name in sunday} == {
+            x for x, e in sunday.items() if e >= theta}
+        assert -c.constant == 0  # every adviser starts at 08:00 next Monday
+    solve_mod.solve_model(m, sc, opts, Deadline.after(600), 0)
+    slack = {v.name: v.varValue for v in m.prob.variables() if v.name.startswith("ahead_")}
+    assert slack and max(slack.values()) < 1e-6
+    ends = [e for x, e in sunday.items() if (m.prob.variablesDict()[x].varValue or 0) > 0.5]
+    assert all(480 + 1440 - e >= rest for e in ends)  # Sunday's shifts all end by 21:00

@@ -18,8 +18,10 @@ on d (and, on the week's first day, whose run of days leaves room for one more);
 length q, sum_{patterns working days 0..q-1} m_j <= R_k(q) + e (advisers with at most
 max_days_in_a_row - q days in a row); and sum_{patterns working Sunday} m_j <= S_k + e
 (advisers below their Sunday limit); m_j are the group's days-off patterns over all its
-leave classes (aggregate.tour_terms), each with the dates it works. e >= 0 is priced at LIMIT_EUR per adviser, so the
-model stays feasible.
+leave classes (aggregate.tour_terms), each with the dates it works. e >= 0 is priced at
+LIMIT_EUR per adviser, so the model stays feasible. The re-plan also leaves room for the next
+week's plan (`_ahead_rows`, slacks priced AHEAD_EUR): without it a re-planned week tends to
+leave the next one short in turn.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ import pandas as pd
 from .builder import DAY, NO_PAST, AdviserState
 
 LIMIT_EUR = 5000.0  # per adviser the carried limits cannot have: more than any shift's cost
+# per adviser the next week's plan asks beyond what this week's re-plan leaves (the
+# look-ahead rows): a tie-breaker, as aggregate.NO_PAIR_EUR (the next week may be planned
+# again instead)
+AHEAD_EUR = 1.0
 LOOKBACK_DAYS = 28  # the rules reach back at most 3 weeks (Sundays) and a run of days
 
 
@@ -146,11 +152,14 @@ def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
     return max(over, 0)
 
 
-def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
+def add_limits(m, states_by_group: dict, rules, week_start, week: int,
+               ahead: dict | None = None) -> None:
     """The limits carried from the rosters before the week (module docstring) into a built
     week model m (allocation.model.Model, built with rosters on), per group key (m.x_group)
     with that group's advisers' states (`states_by_group`: key -> adviser -> AdviserState);
-    slacks priced LIMIT_EUR."""
+    slacks priced LIMIT_EUR. With `ahead` (group key -> the next week's demand on this
+    week's end, builder._lead_need), the look-ahead rows too (`_ahead_rows`), their slacks
+    priced AHEAD_EUR."""
     import pulp
 
     from ..allocation.lp import LE, add_row
@@ -170,14 +179,14 @@ def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
         ends, first, room, sun = _limits(states, rules)
         heads = len(states)
 
-        def limit(name, terms, bound):
+        def limit(name, terms, bound, kind="carry", price=LIMIT_EUR):
             if bound >= heads or not terms:
                 return
             make = getattr(m.prob, "add_variable", pulp.LpVariable)  # as model.Context.newvar
-            e = make(f"carry_{k}_w{week}_{name}", 0)
+            e = make(f"{kind}_{k}_w{week}_{name}", 0)
             add_row(m.prob, [(v, 1.0) for v in terms] + [(e, -1.0)], LE, bound,
-                    f"carry_{k}_w{week}_{name}")
-            extra.append((e, LIMIT_EUR))
+                    f"{kind}_{k}_w{week}_{name}")
+            extra.append((e, price))
 
         for d, cells in days.items():
             for s in sorted({pat.start_min for pat, _ in cells}):
@@ -190,9 +199,45 @@ def add_limits(m, states_by_group: dict, rules, week_start, week: int) -> None:
             limit(f"run{q}", lead, int((room >= q).sum()))
         sunday = t + pd.Timedelta(days=6)
         limit("sun", [v for dates, v in pats if sunday in dates], sun)
+        for name, terms, bound in (_ahead_rows(days.get(6, []), pats, ahead[k], heads, rules, t)
+                                   if (ahead or {}).get(k) else ()):
+            limit(name, terms, bound, "ahead", AHEAD_EUR)
     if extra:
         m.objective = list(m.objective or []) + extra
         m.prob.setObjective(pulp.LpAffineExpression(m.objective, constant=m.const))
+
+
+def _ahead_rows(sunday: list, pats: list, need: dict, heads: int, rules, week_start) -> list:
+    """What the next week's plan asks of this week's end, as rows (name, terms, bound: the
+    terms' sum at most bound): per run length q of the next week's demand L(q) (advisers who
+    must work its first q days), sum_{patterns ending in a run longer than max_days_in_a_row
+    - q} m_j <= H - L(q); per end time theta of this Sunday's shifts,
+    sum_{Sunday's shifts ending at or after theta} x <= H - (next Monday's shifts starting
+    less than the daily rest after theta). sunday: [(pattern, x)] of the group's Sunday;
+    pats: [(dates worked, m_j)]; need: builder._lead_need."""
+    t = pd.Timestamp(week_start)
+    days = [t + pd.Timedelta(days=i) for i in range(7)]
+
+    def trail(dates) -> int:
+        n = 0
+        while n < 7 and days[6 - n] in dates:
+            n += 1
+        return n
+
+    out = []
+    runs = [(v, trail(dates)) for dates, v in pats]
+    for q, n in need.items():
+        if q != "starts":
+            out.append((f"run{q}", [v for v, tr in runs
+                                    if tr > rules.max_days_in_a_row - q], heads - n))
+    starts = np.sort(np.asarray(need.get("starts", []), dtype=int))
+    rest = int(round(rules.daily_rest_hours * 60))
+    for theta in sorted({pat.end_min for pat, _ in sunday}) if len(starts) else ():
+        early = int(np.searchsorted(starts, theta + rest - DAY, side="left"))
+        if early:
+            out.append((f"mon{theta}", [v for pat, v in sunday if pat.end_min >= theta],
+                        heads - early))
+    return out
 
 
 def sharing(scenario, keys: set) -> set:
@@ -214,7 +259,7 @@ def sharing(scenario, keys: set) -> set:
 
 
 def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_group: dict, deadline,
-                free=None):
+                free=None, nxt: dict | None = None):
     """Week `old.week` planned again under the limits carried from the rosters before it
     (`add_limits`, per group key), at the week's headcount, the in-house shifts of the `free`
     teams included (default all; other teams' shifts stay as planned); None when the deadline
@@ -244,7 +289,11 @@ def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_group: di
                     (g, p, pd.Timestamp(d), pat.start_min,
                      -1 if pat.break_start_min is None else pat.break_start_min,
                      float(pat.paid_hours)), 0.0))
-    add_limits(m, states_by_group, rules, start, week)
+    from .builder import _lead_need
+
+    ahead = {k: _lead_need(x, start + pd.Timedelta(days=7), len(states_by_group[k]))
+             for k, x in (nxt or {}).items() if states_by_group.get(k)}
+    add_limits(m, states_by_group, rules, start, week, ahead)
     try:
         solved = solve_mod.solve_model(m, scenario, opts, deadline, week)
     except SolverError:

@@ -686,8 +686,11 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         if short:  # its re-plan, should the rosters leave a gap: all it reads is known now
             free = carry.sharing(scenario, short)
             mine = {k for k, team in team_of.items() if team in free}
+            # (with the next week's plan, so that the re-plan leaves room for it)
+            after = ({k: _group_plan(results[i + 1].x, k, team_of[k]) for k in mine}
+                     if nxt is not None else None)
             replan = (scenario, opts, req[req["week"] == r.week], r,
-                      {k: states[k] for k in mine}, deadline, free)
+                      {k: states[k] for k in mine}, deadline, free, after)
             # in a worker first, beside the week's rosters (a week with no gap drops it)
             early = parallel.submit(_replan_job, replan)
         # its rosters are final when built: next week's jobs may start as each group ends
