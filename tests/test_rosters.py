@@ -312,3 +312,38 @@ def test_tour_types_a_class_may_take_are_those_each_rule_allows():
         assert got == want, ck
         kept.add(len(got))
     assert len(kept) > 10 and 0 in kept  # classes allowed many, few and no types
+
+
+def test_band_model_settings_reach_the_defaults_optimal_values(monkeypatch):
+    """builder.BAND_MODEL_PARAMETERS (no presolve, the whole linear relaxation) are chosen for
+    speed alone: every band model of the default scenario's first two weeks (each in-house
+    group, the rosters pass as it runs) ends OPTIMAL at the objective value CP-SAT's
+    defaults prove optimal for the same model."""
+    from ortools.sat.python import cp_model
+
+    from staffing.allocation.options import Deadline
+    from staffing.rosters import builder, plan as roster_plan
+
+    sc = scenario.load()
+    opts = allocation.Options(rosters=True, workers=1, weeks=2).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    results = allocation._solve_weeks(sc, opts, [req[req["week"] == w] for w in range(2)],
+                                      Deadline.after(6000), None)
+    solved, solve = [], cp_model.CpSolver.Solve
+
+    def recorded(self, m, *a, **k):
+        status = solve(self, m, *a, **k)
+        if not self.parameters.cp_model_presolve:  # (the band model's, not the exact one's)
+            solved.append((m.clone(), status, self.ObjectiveValue()))
+        return status
+
+    monkeypatch.setattr(cp_model.CpSolver, "Solve", recorded)
+    roster_plan.team_rosters(sc, opts, results)
+    monkeypatch.undo()
+    assert len(solved) >= 2 * 6  # every team, both weeks
+    for m, status, value in solved:
+        assert status == cp_model.OPTIMAL
+        default = cp_model.CpSolver()
+        default.parameters.num_workers = 1
+        default.parameters.max_deterministic_time = builder.SOLVE_SECONDS
+        assert default.Solve(m) == cp_model.OPTIMAL and default.ObjectiveValue() == value
