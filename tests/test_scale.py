@@ -320,3 +320,30 @@ def test_weekly_rest_excess_is_what_the_longest_rest_of_the_week_lacks(seed):
                 want[(a, w)] = round(rules.weekly_rest_hours - best, 6)
     assert got == want
     assert len(want) >= 3
+
+
+def test_a_re_solves_repair_mip_stops_within_a_hundredth_of_an_agent_slot_of_its_optimum(
+        default_week_plan, monkeypatch):
+    """refit_week's MIP over the outsourced agents of the days rounding left short stops within
+    REFIT_GAP_SLOTS agent-slots of deficit (its penalty) of its optimum, not at REPAIR_SECONDS
+    of wall time. The path is forced (each row short after rounding) and solved twice: to
+    that gap, and to optimality."""
+    from staffing.allocation import highs, rounding
+    from staffing.allocation.service import service_weight
+
+    sc, opts, req, results = default_week_plan
+    gap = roster_plan.REFIT_GAP_SLOTS * service_weight(sc) * sc.slot_minutes / 60
+    u_values, resolve_mip = rounding.u_values, highs.resolve_mip
+    monkeypatch.setattr(rounding, "u_values", lambda m: u_values(m) + 1.0)
+    job = (sc, opts, req[req["week"] == 0], 0, _counts(results[0].x, 0, drop=60),
+           results[0].lp_bound, None)
+    gaps, got = [], {}
+    for exact in (False, True):
+        def spy(*a, **k):
+            gaps.append(k.get("gap_abs", 0.0))
+            return resolve_mip(*a, **{**k, "gap_abs": 0.0} if exact else k)
+
+        monkeypatch.setattr(highs, "resolve_mip", spy)
+        got[exact] = roster_plan.refit_week(*job).objective
+    assert gaps == [gap, gap]
+    assert got[True] - 1e-6 <= got[False] <= got[True] + gap + 1e-6
