@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -347,3 +348,29 @@ def test_a_re_solves_repair_mip_stops_within_a_hundredth_of_an_agent_slot_of_its
         got[exact] = roster_plan.refit_week(*job).objective
     assert gaps == [gap, gap]
     assert got[True] - 1e-6 <= got[False] <= got[True] + gap + 1e-6
+
+
+def test_a_week_adopting_rosters_that_remove_a_deficit_drops_its_penalty(default_week_plan):
+    """`_adopt` (a week takes its rostered shifts as they are): rows the rosters staff that the
+    week's result had short lose their deficit, and the week's objective the deficit's
+    penalty (the service weight per agent-slot on phi's first piece, 5 % of a row's need),
+    so the manifest's objective and gap do not count a deficit that is not there."""
+    from staffing.allocation.service import service_weight
+
+    sc, opts, req, results = default_week_plan
+    rosters = roster_plan._joined(roster_plan.team_rosters(sc, opts, results, to_week=1))
+    w0 = pd.Timestamp(opts.start)
+    week = roster_plan._dated(rosters, w0, w0 + pd.Timedelta(days=7))
+    req0 = req[req["week"] == 0]
+    r = results[0]
+    kept = roster_plan._adopt(sc, opts, r, req0, week)
+    assert kept is not None and (kept.u == 0).all() and kept.objective == r.objective
+    need = req0["agents"].to_numpy(float)
+    rows = np.flatnonzero(need >= 40)[:3]
+    short = r.u.copy()
+    short[rows] = 0.05 * need[rows]  # phi's first piece: slope 1
+    penalty = service_weight(sc) * sc.slot_minutes / 60 * float(short[rows].sum())
+    had = dataclasses.replace(r, u=short, objective=r.objective + penalty)
+    got = roster_plan._adopt(sc, opts, had, req0, week)
+    assert (got.u == 0).all()
+    assert got.objective == pytest.approx(r.objective, rel=1e-12)

@@ -521,10 +521,18 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
         "group": c["group"], "contract": c["contract"]})
     x.insert(3, "shift", [f"{hhmm(a)}-{hhmm(b)}" + ("" if pd.isna(bb) else f" b{hhmm(bb)}")
                           for a, b, bb in zip(x["start_min"], x["end_min"], x["break_start_min"])])
-    # no row is short of more than before: the week's objective stays an upper bound (forced:
-    # the deficit the rosters leave, the objective then the plan's, understated)
+    # no row is short of more than before: the week's objective, less the penalty of the
+    # deficit the rosters remove (service.deficit_cost), stays an upper bound (forced: the
+    # deficit the rosters leave, the objective then the plan's, understated)
     u = np.maximum(need - staffed, 0.0)
-    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u if force else np.minimum(u, r.u),
+    objective = r.objective
+    if not force:
+        from ..allocation.service import deficit_cost, service_weight
+
+        u = np.minimum(u, r.u)
+        removed = float((deficit_cost(r.u, need) - deficit_cost(u, need)).sum())
+        objective -= service_weight(scenario) * scenario.slot_minutes / 60 * removed
+    new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u, objective=objective,
                               status="time_limit" if force else r.status)
     sh = x.copy()
     sh["start"] = sh["start_min"].map(hhmm)
