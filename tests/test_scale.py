@@ -374,3 +374,25 @@ def test_a_week_adopting_rosters_that_remove_a_deficit_drops_its_penalty(default
     got = roster_plan._adopt(sc, opts, had, req0, week)
     assert (got.u == 0).all()
     assert got.objective == pytest.approx(r.objective, rel=1e-12)
+
+
+def test_plateaux_each_roster_line_may_answer_are_read_once_per_adviser_and_team():
+    """rebalance._able, read per (adviser, team) pair, against a line-by-line reading: named
+    advisers' own skills, others' team plateaux, an id under two teams, categorical and
+    object columns, a shuffled index."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    adviser = rng.choice([f"a{i}" for i in range(40)], n)
+    team = np.where(rng.random(n) < 0.9, np.char.add("t", (np.char.lstrip(adviser, "a")
+                                                          .astype(int) % 3).astype(str)), "t9")
+    skills = {"t0": {"p", "q"}, "t1": {"q"}, "t2": {"p", "r"}, "t9": {"r"}}
+    own = {f"a{i}": {"q", "r"} for i in range(0, 40, 4)}
+    for text in (False, True):
+        rosters = pd.DataFrame({"adviser": adviser, "team": team},
+                               index=rng.permutation(n) + 100)
+        if not text:
+            rosters = rosters.astype("category")
+        got = rebalance._able(rosters, own, skills, ["p", "q", "r", "s"])
+        for p in ("p", "q", "r", "s"):
+            want = [p in own.get(a, skills.get(k, ())) for a, k in zip(adviser, team)]
+            assert got[p].index.equals(rosters.index) and got[p].tolist() == want

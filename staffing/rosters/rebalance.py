@@ -85,6 +85,21 @@ def _rows(sh, slot_minutes: int, row_of: dict, plateau: str) -> list[int]:
     return out
 
 
+def _able(rosters: pd.DataFrame, own: dict, skills: dict, plateaux) -> dict:
+    """Plateau -> whether each roster line's adviser may answer it (a bool Series on the
+    rosters' index): the adviser's own skills (`own`: adviser -> set), else their team's
+    (`skills`: team -> set). Read once per (adviser, team) pair of the lines."""
+    a_code, a_ids = pd.factorize(rosters["adviser"])
+    t_code, t_ids = pd.factorize(rosters["team"])
+    _, at, line_pair = np.unique(a_code.astype(np.int64) * max(len(t_ids), 1) + t_code,
+                                 return_index=True, return_inverse=True)
+    pairs = list(zip(np.asarray(a_ids, dtype=object)[a_code[at]],
+                     np.asarray(t_ids, dtype=object)[t_code[at]]))
+    return {p: pd.Series(np.array([p in own.get(a, skills.get(k, ())) for a, k in pairs],
+                                  dtype=bool)[line_pair], index=rosters.index)
+            for p in plateaux}
+
+
 def rebalance(scenario, opts, req: pd.DataFrame, results, rosters: pd.DataFrame):
     """Move advisers between their team's plateaux where the rosters leave a slot short.
     Returns (rosters, set of weeks changed)."""
@@ -102,9 +117,7 @@ def rebalance(scenario, opts, req: pd.DataFrame, results, rosters: pd.DataFrame)
     own = {} if named is None else {a: set(sk) for a, sk in zip(named["id"], named["skills"])}
     changed = set()
     start = pd.Timestamp(opts.start)
-    able = {p: pd.Series([p in own.get(a, skills.get(k, ())) for a, k in zip(
-        rosters["adviser"], rosters["team"])], index=rosters.index, dtype=bool)
-        for p in scenario.plateaux.index}  # each roster line's adviser may answer p
+    able = _able(rosters, own, skills, scenario.plateaux.index)
     for i in np.flatnonzero(need - staffed > TOL):
         t, p = req.at[i, "slot_start"], req.at[i, "plateau"]
         cand = rosters[(rosters["plateau"] != p) & (rosters["shift_start"] <= t)
