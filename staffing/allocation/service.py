@@ -96,6 +96,11 @@ def service_weight(scenario) -> float:
                SERVICE_WEIGHT_HOURS * max(hour, week / scenario.shifts.weekly_hours))
 
 
+def slot_weight(scenario) -> float:
+    """EUR per agent-slot of deficit on phi's first piece: service_weight over one slot."""
+    return service_weight(scenario) * scenario.slot_minutes / 60
+
+
 def tiebreak_eur_per_call(scenario, need: np.ndarray, calls: np.ndarray) -> float:
     """eps: TIEBREAK_SHARE x (a lower bound on the cost of covering `need`, at the cheapest
     answering agent-hour) / calls, so eps x calls x (1 - SL) never exceeds that share."""

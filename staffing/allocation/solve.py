@@ -26,7 +26,7 @@ import pulp
 from ..errors import InfeasiblePlan, SolverError
 from . import highs, rounding
 from .model import Model, build
-from .service import service_weight
+from .service import slot_weight
 
 OPTIMAL_GAP = 1e-6
 REPAIR_MAX_SHIFT_VARS = 4000  # re-place shifts by MIP only for teams this small...
@@ -180,9 +180,8 @@ def _repair(m, scenario, opts, deadline, ints_x, zs, free, free_z, free_u, resto
     restore_x()  # free everything, then fix again all but the shifts to re-place
     refix = highs.fixed([v for v in ints_x if id(v) not in free_ids])
     fixed_z = highs.fixed([v for v in zs if id(v) not in free_z_ids])
-    weight = service_weight(scenario) * scenario.slot_minutes / 60
     out = highs.resolve_mip(m.prob, opts, deadline, ints_x + zs, free + free_z + free_u,
-                            gap_abs=0.5 * weight, seconds=REPAIR_SECONDS)
+                            gap_abs=0.5 * slot_weight(scenario), seconds=REPAIR_SECONDS)
     refix()
     fixed_z()
     highs.fixed(ints_x)  # back to all shifts fixed at their (new) values, as the caller expects

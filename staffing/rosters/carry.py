@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .builder import DAY, NO_PAST, AdviserState
+from .builder import DAY, NO_PAST, AdviserState, _lead_need, _trail_run
 
 LIMIT_EUR = 5000.0  # per adviser the carried limits cannot have: more than any shift's cost
 # per adviser the next week's plan asks beyond what this week's re-plan leaves (the
@@ -216,16 +216,8 @@ def _ahead_rows(sunday: list, pats: list, need: dict, heads: int, rules, week_st
     less than the daily rest after theta). sunday: [(pattern, x)] of the group's Sunday;
     pats: [(dates worked, m_j)]; need: builder._lead_need."""
     t = pd.Timestamp(week_start)
-    days = [t + pd.Timedelta(days=i) for i in range(7)]
-
-    def trail(dates) -> int:
-        n = 0
-        while n < 7 and days[6 - n] in dates:
-            n += 1
-        return n
-
     out = []
-    runs = [(v, trail(dates)) for dates, v in pats]
+    runs = [(v, _trail_run({(d - t).days for d in dates})) for dates, v in pats]
     for q, n in need.items():
         if q != "starts":
             out.append((f"run{q}", [v for v, tr in runs
@@ -289,8 +281,6 @@ def replan_week(scenario, opts, req_week: pd.DataFrame, old, states_by_group: di
                     (g, p, pd.Timestamp(d), pat.start_min,
                      -1 if pat.break_start_min is None else pat.break_start_min,
                      float(pat.paid_hours)), 0.0))
-    from .builder import _lead_need
-
     ahead = {k: _lead_need(x, start + pd.Timedelta(days=7), len(states_by_group[k]))
              for k, x in (nxt or {}).items() if states_by_group.get(k)}
     add_limits(m, states_by_group, rules, start, week, ahead)

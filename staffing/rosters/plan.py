@@ -295,7 +295,7 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     from ..allocation import highs, model as model_mod, rounding, solve as solve_mod
     from ..allocation import tables as tables_mod
     from ..allocation.options import Deadline
-    from ..allocation.service import service_weight
+    from ..allocation.service import slot_weight
 
     deadline = deadline or Deadline()
     if deadline.passed():
@@ -340,8 +340,8 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
             # to within a hundredth of an agent-slot of deficit of its optimum: no deficit
             # the optimum avoids is kept, and a week whose deficit no agent can close does not
             # prove its last euros to REPAIR_SECONDS (one took 20 s and 1.2 GB to gap 0)
-            weight = service_weight(scenario) * scenario.slot_minutes / 60
-            highs.resolve_mip(prob, opts, deadline, zs, free, gap_abs=REFIT_GAP_SLOTS * weight,
+            highs.resolve_mip(prob, opts, deadline, zs, free,
+                              gap_abs=REFIT_GAP_SLOTS * slot_weight(scenario),
                               seconds=solve_mod.REPAIR_SECONDS)
             keep()
             if deadline.passed():
@@ -527,11 +527,11 @@ def _adopt(scenario, opts, r, req_week: pd.DataFrame, rosters_week: pd.DataFrame
     u = np.maximum(need - staffed, 0.0)
     objective = r.objective
     if not force:
-        from ..allocation.service import deficit_cost, service_weight
+        from ..allocation.service import deficit_cost, slot_weight
 
         u = np.minimum(u, r.u)
         removed = float((deficit_cost(r.u, need) - deficit_cost(u, need)).sum())
-        objective -= service_weight(scenario) * scenario.slot_minutes / 60 * removed
+        objective -= slot_weight(scenario) * removed
     new = dataclasses.replace(r, x=x, inhouse=inhouse, u=u, objective=objective,
                               status="time_limit" if force else r.status)
     sh = x.copy()
