@@ -11,7 +11,7 @@ calls. Inside the worker processes, the jobs report their own CPU split: a solve
 CPU inside CP-SAT against the Python around it, a re-solved week the CPU inside HiGHS. Weeks
 re-solved in a worker while the rosters pass goes on (`parallel.submit`) count their wall and
 CPU in the rosters phase, and their CPU split among the re-solves' jobs; so do the groups'
-roster jobs started one by one in the pass (`plan._rostered`), and the weeks re-planned in a
+roster jobs started one by one in the pass (`plan._Lanes`), and the weeks re-planned in a
 worker (`plan._replan_job`: their wall time in the rosters phase, their CPU split among the
 carry re-plans' jobs).
 

@@ -365,8 +365,10 @@ def _states_by_lines(rosters: pd.DataFrame, advisers, t0, week: int, before: dic
 
 
 def test_states_at_matches_a_line_by_line_reading():
-    """carry.states_at (arrays over the whole table) equals the rules read line by line for
-    advisers with random shifts over six weeks, pre-horizon states included, at every week."""
+    """carry.states_at (arrays over the whole table), and carry.states_from_marks (the
+    weeks' carry.week_marks, as the rosters pass keeps them), equal the rules read line by
+    line for advisers with random shifts over six weeks, pre-horizon states included, at
+    every week."""
     from staffing.rosters import carry
     from staffing.rosters.builder import AdviserState
 
@@ -396,9 +398,15 @@ def test_states_at_matches_a_line_by_line_reading():
         expected = _states_by_lines(held.astype({"adviser": str}), advisers, t0, week, before)
         assert carry.states_at(held, advisers, t0, week, before) == expected, week
         assert carry.states_at(held, advisers[::-1], t0, week, before) == expected, week
-        # the same lines as the pass holds them, a frame per week (plan._recent)
+        # the same lines a frame per week
         weeks = [g for _, g in held.groupby((held["date"] - t0).dt.days // 7)]
         assert carry.states_at(weeks, advisers, t0, week, before) == expected, week
+        # as the rosters pass keeps them: each week's marks (every week before this one,
+        # those beyond the rules' reach included)
+        marks = [(v, carry.week_marks(g, advisers, t0 + pd.Timedelta(days=7 * v)))
+                 for v, g in enumerate(weeks[:week])]
+        assert carry.states_from_marks(marks, advisers, week, before) == expected, week
+        assert carry.states_from_marks(marks[-4:], advisers, week, before) == expected, week
     assert got["a00"].run == 28 and got["nobody"] == AdviserState(
         0, carry.NO_PAST, (False, False, False))
     assert all(type(s.run) is int and type(s.last_end) is int
@@ -426,29 +434,34 @@ def test_team_rosters_record_each_groups_cost_and_order_by_it_without_changing_t
         assert "job_cpu_s" not in again[team].attrs
 
 
-def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_nothing(
-        monkeypatch):
-    """In the rosters pass a group's next week starts as soon as its own job of the week ends
-    when no group of the week is short, or once a re-planned week is rostered again
-    (`plan._rostered`): never while a week may still be re-planned, and the rosters and plans
-    are those of the pass run one week at a time (one worker). The default scenario's first
-    eight weeks: weeks 1-6 and 8 without a short group, week 7 with (re-planned, leaving room
-    for week 8's plan)."""
+def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
+    """In the rosters pass each group's next week starts as soon as its own week ends, up to
+    plan.AHEAD_WEEKS past the week being decided (`plan._Lanes`); a re-planned week's groups
+    rostered again have their later weeks dropped and run again. The rosters, plans and
+    re-solves are those of the pass run one week at a time (one worker). The default
+    scenario's first eight weeks: week index 6 has a short group, is re-planned (leaving room
+    for week 7's plan) and its teams rostered again. Three runs: one worker; two workers; and
+    jobs run at once in this process as they are given to the pool, the lanes made to run
+    past short weeks too (as they do while a related group's states are not known yet): the
+    re-rostered groups' later weeks are then dropped and run again."""
+    from concurrent.futures import Future
+
     from staffing import parallel
     from staffing.rosters import carry
 
     sc = scenario.load()
     weeks = 8
     got = {}
-    for workers in (1, 2):
-        opts = allocation.Options(rosters=True, workers=workers, weeks=weeks).resolved(sc)
+    for run in ("one worker", "two workers", "at once"):
+        opts = allocation.Options(rosters=True, workers=1 if run == "one worker" else 2,
+                                  weeks=weeks).resolved(sc)
         _, req = allocation._weekly_requirements(sc, opts)
         results = allocation._solve_weeks(sc, opts, [req[req["week"] == w]
                                                      for w in range(weeks)],
                                           Deadline.after(6000), None)
-        short_weeks, early, submit = set(), [], parallel.submit
-        shortfall, rostered, replan = carry.shortfall, roster_plan._rostered, carry.replan_week
-        week_now, replanned = [None], []
+        short_weeks, jobs, submit = set(), [], parallel.submit
+        shortfall, replan, begin = carry.shortfall, carry.replan_week, roster_plan._Lanes.begin
+        deciding, replanned = [None], []
 
         def counted_shortfall(x, states, rules, week_start):
             n = shortfall(x, states, rules, week_start)
@@ -456,18 +469,22 @@ def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_
                 short_weeks.add((pd.Timestamp(week_start) - pd.Timestamp(opts.start)).days // 7)
             return n
 
-        def watched(scenario_, opts_, results_, week, *a, **k):
-            week_now[0] = week
-            return rostered(scenario_, opts_, results_, week, *a, **k)
+        def watched_begin(self, week, *a, **k):
+            deciding[0] = week
+            begin(self, week, *a, **k)
+            while run == "at once" and self.running:  # every lane as far ahead as it goes
+                self._step()
 
         def recorded(func, job):
-            if func is roster_plan._team_job and week_now[0] is not None:
-                w = (pd.Timestamp(job[5]) - pd.Timestamp(opts.start)).days // 7
-                if w > week_now[0]:
-                    early.append((week_now[0], w, job[0]))
-            f = submit(func, job)
-            if func is roster_plan._replan_job and f is not None:  # in a worker, early
+            if func is roster_plan._team_job:
+                week = (pd.Timestamp(job[5]) - pd.Timestamp(opts.start)).days // 7
+                jobs.append((deciding[0], week, job[0]))
+            if func is roster_plan._replan_job and run == "two workers":  # (in a worker)
                 replanned.append(job[3].week)
+            if run != "at once":
+                return submit(func, job)
+            f = Future()
+            f.set_result(func(job))
             return f
 
         def counted_replan(scenario_, opts_, req_, r, *a, **k):
@@ -477,24 +494,36 @@ def test_next_weeks_started_early_only_after_weeks_without_a_short_group_change_
         with monkeypatch.context() as m:
             m.setattr(carry, "shortfall", counted_shortfall)
             m.setattr(carry, "replan_week", counted_replan)
-            m.setattr(roster_plan, "_rostered", watched)
+            m.setattr(roster_plan._Lanes, "begin", watched_begin)
             m.setattr(parallel, "submit", recorded)
+            if run == "at once":
+                m.setattr(roster_plan._Lanes, "_is_short", lambda self, k, w: False)
             rosters, out, refit = roster_plan.attach(sc, opts, req, results,
                                                      Deadline.after(6000))
-        got[workers] = (rosters, out, refit, short_weeks, early, replanned)
-    (r1, o1, f1, short, e1, p1), (r2, o2, f2, short2, e2, p2) = got[1], got[2]
-    # one worker: re-planned where the rosters leave a gap (the short week here); two: each
-    # short week's re-plan starts in a worker beside its rosters, used where they leave one
-    assert short == short2 == {6} and p1 == p2 == [6]
-    assert e1 == []  # one worker: nothing started early
-    assert sorted(e2) == sorted((w, w + 1, f"fr-{t}") for w in range(7)
-                                for t in ("lille", "lyon", "bordeaux", "rennes", "nancy",
-                                          "montigny"))
-    pd.testing.assert_frame_equal(r1, r2)
-    assert f1 == f2
-    for a, b in zip(o1, o2):
-        pd.testing.assert_frame_equal(a.x, b.x)
-        pd.testing.assert_frame_equal(a.z, b.z)
+        got[run] = (rosters, out, refit, short_weeks, jobs, replanned)
+    r1, o1, f1, short1, jobs1, p1 = got["one worker"]
+    assert short1 == {6} and p1 == [6] and jobs1 == []  # (no pool: its jobs run together)
+    groups = {f"fr-{t}" for t in ("lille", "lyon", "bordeaux", "rennes", "nancy", "montigny")}
+    for run in ("two workers", "at once"):
+        r2, o2, f2, short2, jobs2, p2 = got[run]
+        # the short week's re-plan starts in a worker beside the week's rosters, used as they
+        # leave a gap (the lanes read ahead which groups are short: `short2` has week 6)
+        assert 6 in short2 and p2 == [6], run
+        assert all(0 <= w - now <= roster_plan.AHEAD_WEEKS for now, w, _ in jobs2), run
+        again = [(w, g) for _, w, g in jobs2]
+        assert {(w, g) for w, g in again} == {(w, g) for w in range(weeks) for g in groups}
+        twice = sorted({x for x in again if again.count(x) > 1})
+        held = sorted(g for (w, g) in twice if w == 6)
+        assert held and all(again.count(x) == 2 for x in twice), run
+        # at once, the held groups had run past week 6: those weeks ran again
+        if run == "at once":
+            assert any(w > 6 for w, _ in twice)
+            assert all(g in held for _, g in twice)
+        pd.testing.assert_frame_equal(r1, r2)
+        assert f1 == f2
+        for a, b in zip(o1, o2):
+            pd.testing.assert_frame_equal(a.x, b.x)
+            pd.testing.assert_frame_equal(a.z, b.z)
 
 
 def _trailing_days(dates, week_start) -> int:

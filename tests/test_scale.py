@@ -216,8 +216,9 @@ def test_identical_re_solves_are_solved_once_with_the_same_result(default_week_p
 
 
 def test_re_solves_started_in_the_kept_pool_give_what_they_give_at_the_end(default_week_plan):
-    """The rosters pass starts re-solves one at a time while it re-plans (`_Refits.start_one`):
-    the same results as solving them all at the end, a repeated one still solved once."""
+    """The rosters pass starts re-solves in the kept pool when a worker has nothing else to
+    do (`_Refits.start_next`): the same results as solving them all at the end, a repeated
+    one still solved once (never started)."""
     from staffing import parallel
 
     sc, opts, req, results = default_week_plan
@@ -238,16 +239,15 @@ def test_re_solves_started_in_the_kept_pool_give_what_they_give_at_the_end(defau
     lane = roster_plan._Refits(opts)
     with parallel.kept_pool(2), mock.patch.object(parallel, "submit", counted):
         lane.add(jobs[0])
-        lane.start_one()
-        lane.start_one()  # the first still runs: nothing more starts
+        first = lane.start_next()
+        assert lane.start_next() is None  # nothing more to start
         lane.add(jobs[1])
         lane.add(jobs[2])  # week 0's moved: never started
-        started[0][1].result()
-        lane.start_one()
-        lane.start_one()
+        second = lane.start_next()
+        assert lane.start_next() is None
         got = lane.results(2)
     assert [w for w, _ in started] == [0, 1]
-    assert all(f is not None for _, f in started)
+    assert [f for _, f in started] == [first, second] and None not in (first, second)
     for a, b in zip(got, at_end):
         assert a.week == b.week and a.objective == b.objective
         pd.testing.assert_frame_equal(a.x.reset_index(drop=True), b.x.reset_index(drop=True))

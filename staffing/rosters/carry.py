@@ -70,6 +70,48 @@ def states_at(rosters, advisers, horizon_start, week: int, before: dict | None =
     return {a: AdviserState(r, e, s) for a, r, e, s in zip(advisers, run, end, suns)}
 
 
+NO_END = np.iinfo(np.int64).min  # week_marks: no shift that week
+
+
+def week_marks(lines: pd.DataFrame, advisers, week_start) -> tuple[np.ndarray, np.ndarray]:
+    """What `states_at` reads of one week's roster lines (dated within the week from
+    `week_start`), per adviser of `advisers` (in that order): (days worked, bit d for day d
+    of the week; end of the last shift, minutes from week_start, NO_END if none). The pass
+    keeps these instead of reading its weeks' lines again (`states_from_marks`)."""
+    t = pd.Timestamp(week_start).to_datetime64()
+    advisers = list(advisers)
+    days = np.zeros(len(advisers), dtype=np.int64)
+    ends = np.full(len(advisers), NO_END, dtype=np.int64)
+    if len(lines) and len(advisers):
+        who = _positions(lines["adviser"], np.arange(len(lines)), advisers)
+        mine = who >= 0
+        who = who[mine]
+        day = ((lines["date"].to_numpy()[mine] - t) // np.timedelta64(1, "D")).astype(np.int64)
+        end = ((lines["shift_end"].to_numpy()[mine] - t) // np.timedelta64(1, "m")
+               ).astype(np.int64)
+        np.bitwise_or.at(days, who, np.left_shift(1, day))
+        np.maximum.at(ends, who, end)
+    return days, ends
+
+
+def states_from_marks(marks: list, advisers, week: int, before: dict | None = None) -> dict:
+    """`states_at` at week `week`'s start from the `week_marks` of the weeks before it
+    (`marks`: (week number, marks) pairs, each aligned to `advisers`; weeks more than
+    LOOKBACK_DAYS before are not read) and the pre-horizon state `before`: the same
+    AdviserState per adviser."""
+    before = before or {}
+    advisers = list(advisers)
+    worked = np.zeros(len(advisers), dtype=np.int64)
+    last = np.full(len(advisers), NO_END, dtype=np.int64)
+    for v, (days, ends) in marks:
+        back = week - v
+        if 1 <= back <= LOOKBACK_DAYS // 7:
+            worked |= np.left_shift(days, LOOKBACK_DAYS - 7 * back)
+            last = np.maximum(last, np.where(ends == NO_END, NO_END, ends - back * 7 * DAY))
+    run, end, suns = _rolled(worked, last, [before.get(a) for a in advisers], week)
+    return {a: AdviserState(r, e, s) for a, r, e, s in zip(advisers, run, end, suns)}
+
+
 def _positions(column: pd.Series, rows: np.ndarray, advisers: list) -> np.ndarray:
     """Position in `advisers` of the adviser of each of the lines `rows` (-1: not one of
     them); a categorical column is read by its codes, a text one only at `rows`."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import time
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
@@ -29,12 +31,17 @@ from .state import adviser_states
 
 
 def _team_job(args):
-    """builder.build_team of one group; its CPU seconds in the result's attrs["job_cpu_s"]."""
+    """builder.build_team of one group; its CPU seconds in the result's attrs["job_cpu_s"],
+    and for one week its advisers' carry.week_marks in attrs["marks"]."""
+    from . import carry
+
     team, ids, contract, weeks, rules, start, open_days, brk, state, week_days, leave = args
     c0 = time.process_time()
     out = builder.build_team(team, ids, contract, weeks, rules, start,
                              lambda w: open_days[w], brk, state, week_days=week_days,
                              leave=leave, build=len(week_days))
+    if len(week_days) == 1:
+        out.attrs["marks"] = carry.week_marks(out, ids, start)
     out.attrs["job_cpu_s"] = time.process_time() - c0
     return out
 
@@ -115,7 +122,8 @@ def _lines_between(by_team: dict, lo, hi) -> pd.DataFrame:
 
 def team_rosters(scenario, opts, results, from_week: int = 0,
                  states: dict | None = None, teams=None,
-                 to_week: int | None = None, cost: dict | None = None) -> dict:
+                 to_week: int | None = None, cost: dict | None = None,
+                 marks: dict | None = None) -> dict:
     """Rosters per team (team -> its lines in adviser and date order) for the plan's week
     results: one CP-SAT job per group (a team's advisers on one contract,
     rosters.contracts.groups), with that contract's days each week (cycle and paid days off),
@@ -124,14 +132,15 @@ def team_rosters(scenario, opts, results, from_week: int = 0,
     of the in-house `teams` (team ids or group keys; default all); up to week `to_week`
     (excluded; default the horizon's end), with the plan of week `to_week` as the last week's
     look-ahead (builder.build_team). cost: group key -> CPU seconds of its last job, updated
-    here; the jobs start dearest first (groups not yet measured before them)."""
+    here; the jobs start dearest first (groups not yet measured before them). marks: group
+    key -> its carry.week_marks, filled here for a one-week call."""
     cost = {} if cost is None else cost
     keys, jobs = _group_jobs(scenario, opts, results, from_week, states, teams, to_week, cost)
     try:
         parts = alloc.run_jobs(_team_job, jobs, opts.workers or 2)
     except ValueError as exc:
         raise SolverError(f"rosters: {exc}") from None
-    return _by_team(dict(zip(keys, parts)), cost)
+    return _by_team(dict(zip(keys, parts)), cost, marks)
 
 
 def _group_jobs(scenario, opts, results, from_week: int, states: dict | None, teams,
@@ -180,65 +189,249 @@ def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
     return x[x["group"] == key] if "group" in x else x[x["provider"] == team]
 
 
-def _rostered(scenario, opts, results, week: int, states: dict, cost: dict, started: dict,
-              ahead: dict, final, teams=None, done: dict | None = None) -> dict:
-    """team_rosters of week `week` (from `states`) for the groups of `teams` (default all),
-    those already started taken from `started` (group key -> Future). When the week's
-    rosters are final once built (`final`: `_week_states`'s arguments (weekly, ids, team_of,
-    t0, before); None otherwise), each group's next-week job starts in `ahead` as soon as its
-    own job of this week ends (`_start_next`), and those of the groups `done` (key -> their
-    final lines of the week) once this week's jobs are started: the pool never waits for
-    the week's slowest group or for this process between weeks. Without a kept pool (one
-    worker, a Dask cluster): the week's jobs run together, as team_rosters."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-
-    if not parallel.pool_open():  # one worker, a Dask cluster: the week's jobs together
-        return team_rosters(scenario, opts, results, week, states, teams=teams,
-                            to_week=week + 1, cost=cost)
-    started = dict(started)
-    missing = [g.key for g in contract_groups(scenario) if g.key not in started]
-    keys, jobs = _group_jobs(scenario, opts, results, week, states, teams, week + 1, cost,
-                             missing)
-    started.update((k, parallel.submit(_team_job, job)) for k, job in zip(keys, jobs))
-    for k, lines in (done or {}).items() if final else ():
-        _start_next(scenario, opts, results, week, k, lines, final, ahead)
-    parts: dict = {}
-    pending = {f: k for k, f in started.items()}
-    try:
-        while pending:
-            ended, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for f in ended:
-                k = pending.pop(f)
-                parts[k] = f.result()
-                if final:
-                    _start_next(scenario, opts, results, week, k, parts[k], final, ahead)
-    except ValueError as exc:
-        raise SolverError(f"rosters: {exc}") from None
-    return _by_team(parts, cost)
+# how far ahead of the week being decided the rosters pass may run a group's weeks
+AHEAD_WEEKS = 4
+# jobs given to the pool beyond one per worker: a worker takes the next as soon as it ends
+QUEUED_JOBS = 1
+_QUEUED = object()  # a lane's week or a re-plan waiting in the queue
 
 
-def _start_next(scenario, opts, results, week: int, key: str, lines: pd.DataFrame, final,
-                ahead: dict) -> None:
-    """Group `key`'s job of week `week + 1` started in the kept pool (`ahead[key]`), from its
-    advisers' states after its final roster lines of week `week` (`lines`: at least the
-    group's) and the weeks before it (`final`, as `_rostered`)."""
-    from . import carry
+class _Lanes:
+    """The rosters pass's jobs in the kept pool (`parallel.kept_pool`), each group's weeks in
+    a lane of its own: a group's next week starts as soon as its own week ends, up to
+    AHEAD_WEEKS past the week being decided (`begin`), so that a slow group (the
+    adviser-level model of a small team) does not hold the other groups, and a core, until
+    the week's end. A week's lines are final once the week is decided: a lane's later weeks
+    run from its lines before then, and when a re-plan has a group's week rostered again
+    (`reroster`) its later weeks are dropped and run again from the new lines; the groups
+    `held` (those a short week's re-plan may roster again) do not run past the week until it
+    is decided (`release`), nor does a lane past a later week where it or a group sharing a
+    plateau with it is short, once that is known (`_is_short`). Every job reads what the
+    week-by-week pass would give it, so the rosters are the same. The pool is given one job
+    per worker at a time and QUEUED_JOBS more, the earliest week's first (its groups dearest
+    first, then its re-plan), and a re-solve (`_Refits`) when nothing else is ready.
+    `final`: group -> (week, carry.week_marks) of its final weeks before the one being
+    decided (the pass's, kept up to date by it)."""
 
-    weekly, ids, team_of, t0, before = final
-    st = carry.states_at(_recent(weekly, team_of[key], lines), ids[key], t0, week + 1, before)
-    _, job = _group_jobs(scenario, opts, results, week + 1, st, None, week + 2, {}, [key])
-    ahead[key] = parallel.submit(_team_job, job[0])
+    def __init__(self, scenario, opts, results: list, final: dict, ids: dict, team_of: dict,
+                 before: dict, cost: dict, refits: "_Refits"):
+        from . import carry
+
+        self.scenario, self.opts, self.results = scenario, opts, results
+        self.final, self.ids, self.team_of, self.before = final, ids, team_of, before
+        self.cost, self.refits = cost, refits
+        self.rules = scenario.rules or WorkingRules()
+        self.t0 = pd.Timestamp(opts.start)
+        # group -> the groups whose being short would have it rostered again (carry.sharing)
+        self.related = {k: {j for j in ids if team_of[k] in carry.sharing(scenario, {j})}
+                        for k in ids}
+        self._states: dict = {}  # (group, week) -> its states from its lane's weeks
+        self._short: dict = {}  # (group, week) -> whether carry.shortfall finds it short
+        self.workers = max(1, int(opts.workers or 2))
+        self.lane: dict = {k: {} for k in ids}  # group -> week -> Future or its lines
+        self.marks: dict = {k: {} for k in ids}  # group -> week -> its lines' week_marks
+        self.queue: list = []  # heap: (week, rank, seq, func, job, what)
+        self.running: dict = {}  # Future -> what: ("team", key, week), ("replan", week), ...
+        self.replans: dict = {}  # week -> its re-plan's Future or (its result,)
+        self.held: set = set()
+        self.week = 0
+        self._seq = 0
+
+    # --- the pass's calls
+    def begin(self, week: int, states: dict, held: set) -> None:
+        """Week `week` is the one being decided, its groups' states `states` (adviser ->
+        AdviserState, from the final lines before it); the groups `held` wait at it."""
+        self.week, self.held = week, set(held)
+        for k in self.lane:
+            for w in [w for w in self.lane[k] if w < week]:
+                del self.lane[k][w]
+                self.marks[k].pop(w, None)
+                self._states.pop((k, w), None)
+                self._short.pop((k, w), None)
+            if week not in self.lane[k]:
+                self._submit(k, week, {a: states[a] for a in self.ids[k]})
+            self._extend(k)
+        self._pump()
+
+    def replan(self, args) -> None:
+        """Week `args[3].week`'s re-plan (carry.replan_week's arguments), queued after the
+        week's own rosters."""
+        w = args[3].week
+        self.replans[w] = _QUEUED
+        self._push(w, (1,), _replan_job, args, ("replan", w))
+        self._pump()
+
+    def replan_result(self, week: int):
+        """The re-plan of `week` once it ends."""
+        while not self._ready(self.replans[week]):
+            self._step()
+        return self.replans.pop(week)[0]
+
+    def drop_replan(self, week: int) -> None:
+        """The re-plan of `week` is not needed: dropped while queued, its result ignored."""
+        self.queue = [q for q in self.queue if q[5] != ("replan", week)]
+        heapq.heapify(self.queue)
+        self.replans.pop(week, None)
+
+    def lines(self, week: int, keys=None) -> dict:
+        """Team -> its lines of `week` (`_by_team`), of the groups `keys` (default all), once
+        their jobs end."""
+        keys = list(self.lane) if keys is None else list(keys)
+        while not all(self._ready(self.lane[k].get(week)) for k in keys):
+            self._step()
+        return _by_team({k: self.lane[k][week] for k in keys}, self.cost)
+
+    def reroster(self, week: int, states: dict, keys) -> None:
+        """The groups `keys` rostered again for `week` (the plan in `results` changed), from
+        the same states; their later weeks dropped."""
+        self.held -= set(keys)  # (final once rostered again: each lane goes on as it ends)
+        for k in keys:
+            self._drop(k, week)
+            self._submit(k, week, {a: states[a] for a in self.ids[k]})
+        self._pump()
+
+    def release(self) -> None:
+        """The week being decided is decided: its held groups' lanes go on."""
+        self.held = set()
+        for k in self.lane:
+            self._extend(k)
+        self._pump()
+
+    # --- the lanes
+    def _extend(self, k: str) -> None:
+        """Group k's next week queued when its weeks from the decided one on have ended and it
+        is within AHEAD_WEEKS (not past a week it is held at)."""
+        mine, w = self.lane[k], self.week
+        while w in mine and self._ready(mine[w]):
+            w += 1
+        if (w in mine or w >= len(self.results) or w > self.week + AHEAD_WEEKS
+                or (w > 0 and self.results[w].week != self.results[w - 1].week + 1)
+                or (k in self.held and w > self.week)):
+            return
+        # not past a later week a related group is short at (it may be planned again): that
+        # week is waited for, as the week being decided is by its held groups
+        if any(self._is_short(j, v) for v in range(self.week + 1, w) for j in self.related[k]):
+            return
+        self._submit(k, w, self._states_of(k, w))
+
+    def _states_of(self, k: str, w: int) -> dict | None:
+        """Group k's states at week w from its final weeks and its lane's (None while a week
+        between is not rostered)."""
+        from . import carry
+
+        if (k, w) not in self._states:
+            if any(not self._ready(self.lane[k].get(v, _QUEUED)) for v in range(self.week, w)):
+                return None
+            marks = self.final[k] + [(v, self.marks[k][v]) for v in range(self.week, w)]
+            self._states[k, w] = carry.states_from_marks(marks, self.ids[k], w, self.before)
+        return self._states[k, w]
+
+    def _is_short(self, k: str, w: int) -> bool:
+        """Whether group k is short at week w (carry.shortfall of its plan and states; False
+        while its states are not known)."""
+        from . import carry
+
+        if (k, w) not in self._short:
+            st = self._states_of(k, w)
+            if st is None:
+                return False
+            x = _group_plan(self.results[w].x, k, self.team_of[k])
+            self._short[k, w] = bool(carry.shortfall(
+                x, st, self.rules, self.t0 + pd.Timedelta(days=7 * self.results[w].week)))
+        return self._short[k, w]
+
+    def _submit(self, k: str, week: int, states: dict) -> None:
+        _, jobs = _group_jobs(self.scenario, self.opts, self.results, week, states, None,
+                              week + 1, {}, [k])
+        c = self.cost
+        rank = ((0, 1, -c[k]) if k in c else
+                (0, 0, len(self.ids[k]) > builder.EXACT_MAX_ADVISERS, -len(self.ids[k])))
+        self.lane[k][week] = _QUEUED
+        self._push(week, rank, _team_job, jobs[0], ("team", k, week))
+
+    def _drop(self, k: str, week: int) -> None:
+        """Group k's lane from `week` on emptied: queued jobs removed, running ones ignored."""
+        self.queue = [q for q in self.queue
+                      if not (q[5][0] == "team" and q[5][1] == k and q[5][2] >= week)]
+        heapq.heapify(self.queue)
+        for w in [w for w in self.lane[k] if w >= week]:
+            del self.lane[k][w]
+            self.marks[k].pop(w, None)
+        for w in [w for (j, w) in self._states if j == k and w > week]:
+            self._states.pop((k, w), None)
+            self._short.pop((k, w), None)
+        for f, what in self.running.items():
+            if what[0] == "team" and what[1] == k and what[2] >= week:
+                self.running[f] = ("dropped",)
+
+    # --- the pool
+    def _push(self, week: int, rank: tuple, func, job, what: tuple) -> None:
+        self._seq += 1
+        heapq.heappush(self.queue, (week, rank, self._seq, func, job, what))
+
+    def _pump(self) -> None:
+        """Jobs into the pool while a worker is free: the queue's first, else a re-solve."""
+        while len(self.running) < self.workers + QUEUED_JOBS:
+            if self.queue:
+                week, _, _, func, job, what = heapq.heappop(self.queue)
+                f = parallel.submit(func, job)
+                if what[0] == "team":
+                    self.lane[what[1]][what[2]] = f
+                elif what[0] == "replan":
+                    self.replans[what[1]] = f
+            elif any(w[0] == "refit" for w in self.running.values()):
+                return  # (one re-solve at a time: the pass's own jobs come first)
+            else:
+                f = self.refits.start_next()
+                what = ("refit",)
+                if f is None:
+                    return
+            self.running[f] = what
+
+    @staticmethod
+    def _ready(x) -> bool:
+        return x is not _QUEUED and not isinstance(x, Future)
+
+    def _step(self) -> None:
+        """Until a job ends: its result kept, its lane extended, the pool topped up."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if not self.running:
+            raise RuntimeError("the rosters pass waits for a job it never started")
+        ended, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for f in ended:
+            what = self.running.pop(f)
+            if what[0] == "team":
+                _, k, w = what
+                try:
+                    self.lane[k][w] = f.result()
+                except ValueError as exc:
+                    raise SolverError(f"rosters: {exc}") from None
+                self.marks[k][w] = self.lane[k][w].attrs.pop("marks")
+                spent = self.lane[k][w].attrs.pop("job_cpu_s", None)
+                if spent is not None:
+                    self.cost[k] = spent
+                self._extend(k)
+            elif what[0] == "replan" and what[1] in self.replans:
+                self.replans[what[1]] = (f.result(),)
+            elif what[0] == "dropped":
+                f.exception()  # (its lines were dropped; an error of it is not the pass's)
+        self._pump()
 
 
-def _by_team(parts: dict, cost: dict) -> dict:
+def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
     """Team -> its lines in adviser and date order, from the groups' jobs' results (parts:
-    group key -> frame); each group's job CPU recorded in `cost`."""
+    group key -> frame); each group's job CPU recorded in `cost`, its week's marks (one-week
+    jobs, `_team_job`) in `marks` when given."""
     by_team: dict = {}
     for k in sorted(parts):
         p = parts[k]
         spent = p.attrs.pop("job_cpu_s", None)
         if spent is not None:
             cost[k] = spent
+        mine = p.attrs.pop("marks", None)
+        if marks is not None and mine is not None:
+            marks[k] = mine
         if len(p):
             by_team.setdefault(p["team"].iloc[0], []).append(p)
     del parts
@@ -392,9 +585,10 @@ def _refit_key(job, start) -> tuple:
 class _Refits:
     """Re-solves (`refit_week` jobs), each distinct one solved once: a week whose key
     (`_refit_key`) equals an earlier job's gets that result moved by whole weeks
-    (allocation.reuse.moved), as identical weeks of the plan do. `start_one` starts the next
-    distinct job in the open `parallel.kept_pool` (one at a time) while this process has other
-    work; `results` solves the rest and returns every job's result in order."""
+    (allocation.reuse.moved), as identical weeks of the plan do. `start_next` starts the next
+    distinct job in the open `parallel.kept_pool` (the rosters pass does, when a worker has
+    nothing else to do: `_Lanes`); `results` solves the rest and returns every job's result in
+    order."""
 
     def __init__(self, opts):
         self.start = pd.Timestamp(opts.start)
@@ -409,16 +603,18 @@ class _Refits:
         self.jobs.append(job)
         self.first.append(self._index.setdefault(_refit_key(job, self.start), i))
 
-    def start_one(self) -> None:
-        if any(not f.done() for f in self._started.values()):
-            return  # (the pass's own jobs come first: one core for the re-solves at most)
+    def start_next(self):
+        """The next distinct job not yet started, started in the open kept pool: its Future
+        (None when there is none, or no pool)."""
         while self._next < len(self.jobs) and self.first[self._next] != self._next:
             self._next += 1
-        if self._next < len(self.jobs):
-            f = parallel.submit(_refit_job, self.jobs[self._next])
-            if f is not None:
-                self._started[self._next] = f
-                self._next += 1
+        if self._next >= len(self.jobs):
+            return None
+        f = parallel.submit(_refit_job, self.jobs[self._next])
+        if f is not None:
+            self._started[self._next] = f
+            self._next += 1
+        return f
 
     def results(self, workers: int) -> list:
         from ..allocation import reuse
@@ -644,10 +840,10 @@ def _carry(scenario, opts, req, results: list, deadline):
     the teams sharing a plateau with a short group included (carry.replan_week), and those
     teams are rostered again for that week. Each week is rostered once, and a re-planned
     week's teams once more: linear in the horizon. Once a week is rostered, what it needs
-    (`_refit_need`) is known: its re-solve starts in a worker while a later week's re-plan
-    ends (`_Refits.start_one`), the rest at the end of the pass. A week's re-plan
-    starts in a worker with its rosters, from what is known before them (`_replan_job`),
-    and the groups' next weeks as soon as a week's rosters are final (`_rostered`). Returns
+    (`_refit_need`) is known: its re-solve starts in a worker when one has nothing else to
+    do, the rest at the end of the pass. A week's re-plan starts in a worker beside its
+    rosters, from what is known before them (`_replan_job`), and each group's next weeks as
+    soon as its own week ends (`_Lanes`). Returns
     (results, the rosters table, (weeks adopted, re-solve jobs, their results)) for
     `_with_refits`."""
     from ..allocation.options import Deadline
@@ -681,60 +877,73 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
     week, its text columns as `text`'s categoricals) updated in place, each week's re-solve
     added to `refits`. Returns the weeks that take their rostered shifts as they are
-    (`_adopt`)."""
+    (`_adopt`). In the kept pool the jobs run in `_Lanes`; without one (one worker, a Dask
+    cluster) a week's groups run together (`team_rosters`), the same jobs."""
     from . import carry
 
     rules = scenario.rules or WorkingRules()
     t0 = pd.Timestamp(opts.start)
-    cost: dict = {}  # group key -> CPU seconds of its last job (team_rosters orders by it)
+    cost: dict = {}  # group key -> CPU seconds of its last job (jobs start dearest first)
     kept, previous = [], pd.DataFrame(columns=builder.ROSTER_COLUMNS)
-    ahead: dict = {}  # group key -> its next week's job, started while this week ran
+    final: dict = {k: [] for k in ids}  # group -> (week, week_marks) of its last weeks
+    lanes = (_Lanes(scenario, opts, results, final, ids, team_of, before, cost, refits)
+             if parallel.pool_open() else None)
     for i, r in enumerate(results):
-        started, ahead = ahead, {}
         w0 = t0 + pd.Timedelta(days=7 * r.week)
-        every = _week_states(weekly, ids, team_of, t0, r.week, before)
+        every = {}  # each adviser's state at the week's start
+        for k, a in ids.items():
+            every.update(carry.states_from_marks(final[k], a, r.week, before))
+        marks: dict = {}  # group -> the week_marks of its final lines of the week
         states = {k: {x: every[x] for x in a} for k, a in ids.items()}
         # groups whose plan asks more of the first days than their states allow: only then
         # can the week be planned again and its rosters change once built
         short = {k for k, st in states.items()
                  if carry.shortfall(_group_plan(r.x, k, team_of[k]), st, rules, w0)
                  } if (r.week > 0 or before) else set()
-        nxt = ((weekly, ids, team_of, t0, before) if i + 1 < len(results)
-               and results[i + 1].week == r.week + 1 else None)
+        free = carry.sharing(scenario, short) if short else set()
+        held = {k for k, team in team_of.items() if team in free}  # (rostered again if so)
         if short:  # its re-plan, should the rosters leave a gap: all it reads is known now
-            free = carry.sharing(scenario, short)
-            mine = {k for k, team in team_of.items() if team in free}
             # (with the next week's plan, so that the re-plan leaves room for it)
-            after = ({k: _group_plan(results[i + 1].x, k, team_of[k]) for k in mine}
-                     if nxt is not None else None)
+            after = ({k: _group_plan(results[i + 1].x, k, team_of[k]) for k in held}
+                     if i + 1 < len(results) and results[i + 1].week == r.week + 1 else None)
             replan = (scenario, opts, req[req["week"] == r.week], r,
-                      {k: states[k] for k in mine}, deadline, free, after)
-            # in a worker first, beside the week's rosters (a week with no gap drops it)
-            early = parallel.submit(_replan_job, replan)
-        # its rosters are final when built: next week's jobs may start as each group ends
-        lines = _rostered(scenario, opts, results, r.week, every, cost, started, ahead,
-                          None if short else nxt)
+                      {k: states[k] for k in held}, deadline, free, after)
+        if lanes is not None:
+            lanes.begin(i, every, held)
+            if short:  # in a worker beside the week's rosters (a week with no gap drops it)
+                lanes.replan(replan)
+            lines = lanes.lines(i)
+        else:
+            lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
+                                 cost=cost, marks=marks)
         week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
         carried = carried_in(previous, w0)
         need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
         # (without a short group a gap is not the previous week's doing: re-solve, outsourced)
         if short and _leaves_gap(scenario, opts, r, req, week_lines, carried, need):
-            refits.start_one()  # (the other worker would be idle while the re-plan ends)
-            new = early.result() if early is not None else carry.replan_week(*replan)
+            new = lanes.replan_result(i) if lanes is not None else carry.replan_week(*replan)
             if new is None:
                 r.status = "time_limit"
             else:
                 results[i] = new
                 for team in free:
                     lines.pop(team, None)
-                # final once rostered again: each team's next week starts as its job ends,
-                # the other teams' at once
-                kept_lines = {g.key: lines[g.team] for g in contract_groups(scenario)
-                              if g.team not in free and g.team in lines}
-                lines.update(_rostered(scenario, opts, results, r.week, every, cost, {}, ahead,
-                                       nxt, teams=free, done=kept_lines))
+                if lanes is not None:
+                    lanes.reroster(i, every, held)
+                    lines.update(lanes.lines(i, held))
+                else:
+                    lines.update(team_rosters(scenario, opts, results, r.week, every,
+                                              teams=free, to_week=r.week + 1, cost=cost,
+                                              marks=marks))
                 week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
                 need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
+        elif short and lanes is not None:
+            lanes.drop_replan(i)
+        if lanes is not None:
+            marks = {k: lanes.marks[k][i] for k in ids}
+            lanes.release()
+        for k in ids:  # (the rules read back LOOKBACK_DAYS)
+            final[k] = final[k][-(carry.LOOKBACK_DAYS // 7 - 1):] + [(r.week, marks[k])]
         for team, frame in lines.items():  # (a year's lines: 45 MB, not 130 as text)
             weekly.setdefault(team, []).append(as_categories(frame, text))
         if isinstance(need, tuple):
@@ -743,34 +952,6 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
             kept.append(need)
         previous = week_lines
     return kept
-
-
-def _week_states(weekly: dict, ids: dict, team_of: dict, t0, week: int, before) -> dict:
-    """carry.states_at of every adviser of the groups `ids` (key -> adviser ids) at week
-    `week`'s start, each team's read from its last four weeks of rosters (`weekly`: team ->
-    one frame per week)."""
-    from . import carry
-
-    mine: dict = {}
-    for k, a in ids.items():
-        mine.setdefault(team_of[k], []).extend(a)
-    out = {}
-    for team, advisers in mine.items():
-        out.update(carry.states_at(_recent(weekly, team), advisers, t0, week, before))
-    return out
-
-
-def _recent(weekly: dict, team: str, then: pd.DataFrame | None = None) -> list:
-    """The roster lines the rules read back (carry.LOOKBACK_DAYS) from the end of `team`'s
-    last week in `weekly` (team -> one frame per week rostered), or from the end of `then`,
-    the week after it (lines not yet in `weekly`): those weeks' frames, as they are (not
-    joined: carry.states_at reads them in turn)."""
-    from . import carry
-
-    frames = weekly.get(team, [])
-    if then is not None:
-        frames = frames[-(carry.LOOKBACK_DAYS // 7 - 1):] + [then]
-    return frames[-(carry.LOOKBACK_DAYS // 7):]
 
 
 def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
