@@ -188,6 +188,7 @@ def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 5
     return {"wall": wall, "cpu": cpu_s, "rss": me, "rss_worker": kid, "phases_wall": ph.wall,
             "phases_cpu": ph.cpu, "jobs": ph.jobs, "phases_rss": ph.rss, "status": m["status"],
             "cost": m["staffing_cost_eur"], "late": m["late_calls"], "short": plan.shortfall_share,
+            "timeline": phases_mod.pool_timeline(ph.spans),
             "resolved": len((m.get("rosters") or {}).get("weeks_resolved_from_rosters", []))}
 
 
@@ -288,6 +289,13 @@ def _phase_table(kind: str, runs: list) -> None:
     print(f"    {'other (load, imports)':<22} wall {other_w:7.2f}  CPU {other_c:7.2f}")
     share = statistics.median(_solver_cpu(x) / x["cpu"] for x in runs)
     print(f"    HiGHS + CP-SAT: {100 * share:.0f} % of the CPU")
+    lines = [x["timeline"] for x in runs if x.get("timeline")]
+    if lines:
+        tm = lambda k: statistics.median(t[k] for t in lines)  # noqa: E731
+        print(f"    pool jobs of the rosters pass over {tm('span'):.1f} s: none running "
+              f"{tm('running 0'):.1f} s, one {tm('running 1'):.1f} s (a worker idle); the "
+              f"longest group's weeks, one after another: {lines[-1]['chain']} "
+              f"{tm('chain s'):.1f} s")
     last = runs[-1]
     grew = [n for n in names if last["phases_rss"].get(n, 0.0) >= last["rss"] - 1.0]
     print(f"    peak memory of the command {last['rss']:.0f} MB, first reached by the end of: "

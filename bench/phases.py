@@ -48,6 +48,7 @@ class Phases:
         self.calls: dict = {}
         self.jobs: dict = {}  # phase -> {split name: CPU s summed over that phase's jobs}
         self.rss: dict = {}  # phase -> peak resident MB of this process at the phase's end
+        self.spans: list = []  # (group or job kind, start, end): wall clock of each pool job
         self.highs_in_jobs = 0.0  # CPU in HiGHS of jobs that ran in this process (counted there)
         self.pending = 0.0  # CPU of jobs done in a kept pool whose workers are not reaped yet
         self._stack: list = []
@@ -95,10 +96,11 @@ def _timed_team_job(args):
         finally:
             inside[0] += time.process_time() - c0
 
-    c0 = time.process_time()
+    c0, t0 = time.process_time(), time.time()
     with mock.patch.object(cp_model.CpSolver, "Solve", counted):
         out = plan._TEAM_JOB(args)
     out.attrs["bench_cpu_s"] = {"cp-sat": inside[0], "python": time.process_time() - c0 - inside[0]}
+    out.attrs["bench_span"] = (str(args[0]), t0, time.time())
     return out
 
 
@@ -107,11 +109,12 @@ def _highs_split(job, args, phase: str | None = None):
     process); phase: the bench phase its split goes to when it is not a re-solve."""
     from staffing.allocation import highs
 
-    c0, h0 = time.process_time(), highs.RUN_CPU_S[0]
+    c0, h0, t0 = time.process_time(), highs.RUN_CPU_S[0], time.time()
     r = job(args)
     if r is not None:
         h = highs.RUN_CPU_S[0] - h0
         r.cpu_s = {"highs": h, "rest": time.process_time() - c0 - h}
+        r.bench_span = (phase or "re-solve", t0, time.time())
         if phase:
             r.bench_phase = phase
     return r
@@ -183,6 +186,7 @@ def instrumented(ph: Phases):
                 ph.add_job("re-solves" if func is _timed_refit_job else "weeks", split)
             elif attrs and "bench_cpu_s" in attrs:
                 split = attrs.pop("bench_cpu_s")
+                attrs.pop("bench_span", None)  # (jobs run together: not the pass's timeline)
                 ph.add_job("rosters", split)
             if kept and split:
                 ph.pending += sum(split.values())
@@ -197,6 +201,9 @@ def instrumented(ph: Phases):
     def split_of(f):
         r = f.result() if not f.cancelled() and not f.exception() else None
         attrs = getattr(r, "attrs", None)
+        span = getattr(r, "bench_span", None) or (attrs or {}).pop("bench_span", None)
+        if span is not None:
+            ph.spans.append(span)
         if getattr(r, "cpu_s", None) and hasattr(r, "week"):
             splits.append((getattr(r, "bench_phase", "re-solves"), r.cpu_s))
         elif attrs and "bench_cpu_s" in attrs:
@@ -234,3 +241,25 @@ def instrumented(ph: Phases):
         if submit is not None:
             stack.enter_context(mock.patch.object(parallel, "submit", recorded_submit))
         yield ph
+
+
+def pool_timeline(spans: list, workers: int = 2) -> dict:
+    """What the jobs started one by one in the kept pool (the rosters pass's) leave idle:
+    seconds from the first job's start to the last one's end, seconds with k jobs running
+    (k < workers: a worker idle), and the group whose roster jobs add up to the most wall
+    time (its weeks run one after another: the pass cannot be shorter) with that time."""
+    if not spans:
+        return {}
+    events = sorted([(a, 1) for _, a, _ in spans] + [(b, -1) for _, _, b in spans])
+    running, t, busy = 0, events[0][0], {}
+    for when, step in events:
+        busy[running] = busy.get(running, 0.0) + when - t
+        running, t = running + step, when
+    chains: dict = {}
+    for who, a, b in spans:
+        if who not in ("re-solve", "carry re-plans"):
+            chains[who] = chains.get(who, 0.0) + b - a
+    longest = max(chains, key=chains.get) if chains else None
+    return {"span": events[-1][0] - events[0][0],
+            **{f"running {k}": busy.get(k, 0.0) for k in range(workers)},
+            "chain": longest, "chain s": chains.get(longest, 0.0)}
