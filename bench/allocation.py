@@ -23,7 +23,8 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
    against the Python around it, in the team processes), the weeks re-solved with the rosters,
    the plan's tables, economics, the rule check and the written run; peak resident memory of
    the command (and by the end of each phase) and of its largest worker; the share of the CPU
-   inside HiGHS and CP-SAT.
+   inside HiGHS and CP-SAT; the rosters pass's pool timeline (`phases.pool_timeline`: seconds
+   with a worker idle, and the group whose weeks, run one after another, take the longest).
    Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
    --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
    --against SRC: also the rostered year run by another source tree (before/after in one run).
