@@ -189,6 +189,16 @@ def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
     return x[x["group"] == key] if "group" in x else x[x["provider"] == team]
 
 
+def _group_short(r, key: str, team: str, states: dict, rules, t0) -> bool:
+    """Whether group `key`'s (of `team`) plan in week result r asks more of the week's first
+    days than its advisers' `states` at the week's start allow (carry.shortfall; t0: the
+    horizon's start)."""
+    from . import carry
+
+    return bool(carry.shortfall(_group_plan(r.x, key, team), states, rules,
+                                t0 + pd.Timedelta(days=7 * r.week)))
+
+
 # how far ahead of the week being decided the rosters pass may run a group's weeks
 AHEAD_WEEKS = 4
 # jobs given to the pool beyond one per worker: a worker takes the next as soon as it ends
@@ -327,17 +337,14 @@ class _Lanes:
         return self._states[k, w]
 
     def _is_short(self, k: str, w: int) -> bool:
-        """Whether group k is short at week w (carry.shortfall of its plan and states; False
-        while its states are not known)."""
-        from . import carry
-
+        """Whether group k is short at week w (`_group_short`; False while its states are not
+        known)."""
         if (k, w) not in self._short:
             st = self._states_of(k, w)
             if st is None:
                 return False
-            x = _group_plan(self.results[w].x, k, self.team_of[k])
-            self._short[k, w] = bool(carry.shortfall(
-                x, st, self.rules, self.t0 + pd.Timedelta(days=7 * self.results[w].week)))
+            self._short[k, w] = _group_short(self.results[w], k, self.team_of[k], st,
+                                             self.rules, self.t0)
         return self._short[k, w]
 
     def _submit(self, k: str, week: int, states: dict) -> None:
@@ -897,8 +904,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         states = {k: {x: every[x] for x in a} for k, a in ids.items()}
         # groups whose plan asks more of the first days than their states allow: only then
         # can the week be planned again and its rosters change once built
-        short = {k for k, st in states.items()
-                 if carry.shortfall(_group_plan(r.x, k, team_of[k]), st, rules, w0)
+        short = {k for k, st in states.items() if _group_short(r, k, team_of[k], st, rules, t0)
                  } if (r.week > 0 or before) else set()
         free = carry.sharing(scenario, short) if short else set()
         held = {k for k, team in team_of.items() if team in free}  # (rostered again if so)
