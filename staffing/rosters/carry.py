@@ -46,28 +46,20 @@ def states_at(rosters, advisers, horizon_start, week: int, before: dict | None =
     the horizon's start). Same reading as the builder's own rolling (builder._next_states):
     last shift end, days worked in a row up to the day before, Sundays (day 6 of each
     planning week) of the last three weeks."""
-    t0 = pd.Timestamp(horizon_start)
-    t = t0 + pd.Timedelta(days=7 * week)
-    before = before or {}
+    t = pd.Timestamp(horizon_start) + pd.Timedelta(days=7 * week)
     advisers = list(advisers)
-    lo = t - pd.Timedelta(days=LOOKBACK_DAYS)
+    lo = (t - pd.Timedelta(days=LOOKBACK_DAYS)).to_datetime64()
     worked = np.zeros(len(advisers), dtype=np.int64)  # bit LOOKBACK_DAYS + d: worked day d < 0
-    last = np.full(len(advisers), np.iinfo(np.int64).min, dtype=np.int64)  # minutes from t
+    last = np.full(len(advisers), NO_END, dtype=np.int64)  # minutes from t
     for lines in ([rosters] if isinstance(rosters, pd.DataFrame) else rosters):
         if not len(lines) or not len(advisers):
             continue
         date = lines["date"].to_numpy()
-        near = np.flatnonzero((date < t.to_datetime64()) & (date >= lo.to_datetime64()))
-        who = _positions(lines["adviser"], near, advisers)
-        mine = who >= 0
-        who, near = who[mine], near[mine]
-        day = ((date[near] - t.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
-        end = ((lines["shift_end"].to_numpy()[near] - t.to_datetime64())
-               // np.timedelta64(1, "m")).astype(np.int64)
-        np.bitwise_or.at(worked, who, np.left_shift(1, day + LOOKBACK_DAYS))
-        np.maximum.at(last, who, end)
-    run, end, suns = _rolled(worked, last, [before.get(a) for a in advisers], week)
-    return {a: AdviserState(r, e, s) for a, r, e, s in zip(advisers, run, end, suns)}
+        near = np.flatnonzero((date < t.to_datetime64()) & (date >= lo))
+        days, ends = _marks(lines, near, advisers, lo)  # (from the window's first day)
+        worked |= days
+        last = np.maximum(last, np.where(ends == NO_END, NO_END, ends - LOOKBACK_DAYS * DAY))
+    return _states(worked, last, advisers, before, week)
 
 
 NO_END = np.iinfo(np.int64).min  # week_marks: no shift that week
@@ -78,19 +70,25 @@ def week_marks(lines: pd.DataFrame, advisers, week_start) -> tuple[np.ndarray, n
     `week_start`), per adviser of `advisers` (in that order): (days worked, bit d for day d
     of the week; end of the last shift, minutes from week_start, NO_END if none). The pass
     keeps these instead of reading its weeks' lines again (`states_from_marks`)."""
-    t = pd.Timestamp(week_start).to_datetime64()
     advisers = list(advisers)
+    if not len(lines) or not len(advisers):
+        return (np.zeros(len(advisers), dtype=np.int64),
+                np.full(len(advisers), NO_END, dtype=np.int64))
+    return _marks(lines, np.arange(len(lines)), advisers, pd.Timestamp(week_start).to_datetime64())
+
+
+def _marks(lines: pd.DataFrame, rows: np.ndarray, advisers: list, t) -> tuple:
+    """(days worked, bit d for day d from `t`; last shift end, minutes from t, NO_END if
+    none) per adviser of `advisers`, from the lines `rows` of `lines` (dated from t on)."""
     days = np.zeros(len(advisers), dtype=np.int64)
     ends = np.full(len(advisers), NO_END, dtype=np.int64)
-    if len(lines) and len(advisers):
-        who = _positions(lines["adviser"], np.arange(len(lines)), advisers)
-        mine = who >= 0
-        who = who[mine]
-        day = ((lines["date"].to_numpy()[mine] - t) // np.timedelta64(1, "D")).astype(np.int64)
-        end = ((lines["shift_end"].to_numpy()[mine] - t) // np.timedelta64(1, "m")
-               ).astype(np.int64)
-        np.bitwise_or.at(days, who, np.left_shift(1, day))
-        np.maximum.at(ends, who, end)
+    who = _positions(lines["adviser"], rows, advisers)
+    mine = who >= 0
+    who, rows = who[mine], rows[mine]
+    day = ((lines["date"].to_numpy()[rows] - t) // np.timedelta64(1, "D")).astype(np.int64)
+    end = ((lines["shift_end"].to_numpy()[rows] - t) // np.timedelta64(1, "m")).astype(np.int64)
+    np.bitwise_or.at(days, who, np.left_shift(1, day))
+    np.maximum.at(ends, who, end)
     return days, ends
 
 
@@ -99,7 +97,6 @@ def states_from_marks(marks: list, advisers, week: int, before: dict | None = No
     (`marks`: (week number, marks) pairs, each aligned to `advisers`; weeks more than
     LOOKBACK_DAYS before are not read) and the pre-horizon state `before`: the same
     AdviserState per adviser."""
-    before = before or {}
     advisers = list(advisers)
     worked = np.zeros(len(advisers), dtype=np.int64)
     last = np.full(len(advisers), NO_END, dtype=np.int64)
@@ -108,7 +105,14 @@ def states_from_marks(marks: list, advisers, week: int, before: dict | None = No
         if 1 <= back <= LOOKBACK_DAYS // 7:
             worked |= np.left_shift(days, LOOKBACK_DAYS - 7 * back)
             last = np.maximum(last, np.where(ends == NO_END, NO_END, ends - back * 7 * DAY))
-    run, end, suns = _rolled(worked, last, [before.get(a) for a in advisers], week)
+    return _states(worked, last, advisers, before, week)
+
+
+def _states(worked: np.ndarray, last: np.ndarray, advisers: list, before: dict | None,
+            week: int) -> dict:
+    """AdviserState per adviser from the lookback window's days worked and last end
+    (`_rolled`) and the pre-horizon states `before`."""
+    run, end, suns = _rolled(worked, last, [(before or {}).get(a) for a in advisers], week)
     return {a: AdviserState(r, e, s) for a, r, e, s in zip(advisers, run, end, suns)}
 
 

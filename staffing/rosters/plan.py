@@ -175,13 +175,17 @@ def _group_jobs(scenario, opts, results, from_week: int, states: dict | None, te
                      _open_days(scenario, start, to_week - from_week, g.contract.weekdays),
                      int(scenario.shifts.unpaid_break_minutes), mine, week_days, leave))
         keys.append(g.key)
-    # the dearest first (the shortest makespan of a week's jobs on a few processes): by their
-    # last job's CPU; groups not measured yet before them, those small enough for the
-    # adviser-level model first (it may run to its limit), then the largest
-    order = sorted(range(len(jobs)), key=lambda i: (
-        (1, -cost[keys[i]]) if keys[i] in cost
-        else (0, len(jobs[i][1]) > builder.EXACT_MAX_ADVISERS, -len(jobs[i][1]))))
+    order = sorted(range(len(jobs)), key=lambda i: _dearest_first(keys[i], len(jobs[i][1]), cost))
     return [keys[i] for i in order], [jobs[i] for i in order]
+
+
+def _dearest_first(key: str, advisers: int, cost: dict) -> tuple:
+    """A group's job's place among a week's (a sort key): the dearest first (the shortest
+    makespan of a week's jobs on a few processes), by its last job's CPU (`cost`); groups
+    not measured yet before them, those small enough for the adviser-level model first (it
+    may run to its limit), then the largest (`advisers`: the group's)."""
+    return ((1, -cost[key]) if key in cost
+            else (0, advisers > builder.EXACT_MAX_ADVISERS, -advisers))
 
 
 def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
@@ -350,11 +354,9 @@ class _Lanes:
     def _submit(self, k: str, week: int, states: dict) -> None:
         _, jobs = _group_jobs(self.scenario, self.opts, self.results, week, states, None,
                               week + 1, {}, [k])
-        c = self.cost
-        rank = ((0, 1, -c[k]) if k in c else
-                (0, 0, len(self.ids[k]) > builder.EXACT_MAX_ADVISERS, -len(self.ids[k])))
-        self.lane[k][week] = _QUEUED
-        self._push(week, rank, _team_job, jobs[0], ("team", k, week))
+        self.lane[k][week] = _QUEUED  # (a week's groups before its re-plan, rank (1,))
+        self._push(week, (0, *_dearest_first(k, len(self.ids[k]), self.cost)), _team_job,
+                   jobs[0], ("team", k, week))
 
     def _drop(self, k: str, week: int) -> None:
         """Group k's lane from `week` on emptied: queued jobs removed, running ones ignored."""
