@@ -15,6 +15,7 @@ band's shifts, so the plan's shifts are dealt out in start order.
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import datetime as dt
 import itertools
@@ -119,6 +120,9 @@ def _trail_run(days) -> int:
     while 6 - n in days:
         n += 1
     return n
+
+
+_TRAIL_OF_MASK = [_trail_run([d for d in range(7) if m >> d & 1]) for m in range(128)]
 
 
 def _runs(days) -> list[list[int]]:
@@ -364,6 +368,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
     rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
+    weeks_of_rows = []  # rows of each week, in turn
     for w, x in enumerate(weeks[:build]):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
         week_rows = []
@@ -386,28 +391,35 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                 exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
                 if _deviation(x, exact_rows) <= _deviation(x, week_rows):
                     week_rows = exact_rows
-        rows += [(a, d + 7 * w, *rest) for a, d, *rest in week_rows]
+        rows += week_rows
+        weeks_of_rows.append(len(week_rows))
         states = _next_states(states, week_rows)
-    return _frame(rows, team, contract, start, break_minutes)
+    return _frame(rows, team, contract, start, break_minutes, weeks_of_rows)
 
 
-def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int) -> pd.DataFrame:
+def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int,
+           weeks_of_rows: list | None = None) -> pd.DataFrame:
     """Roster rows (adviser, day from the horizon's start, start, end, break start or -1 in
-    minutes from that day, plateau, paid hours) as the rosters table."""
-    f = pd.DataFrame(rows, columns=["adviser", "day", "s", "e", "b", "plateau", "paid_hours"])
-    date = pd.Timestamp(start) + pd.to_timedelta(f["day"].astype("int64"), unit="D")
-    mins = lambda c: pd.to_timedelta(f[c].astype("int64"), unit="min")  # noqa: E731
-    has = f["b"] >= 0
+    minutes from that day, plateau, paid hours) as the rosters table; weeks_of_rows: the
+    rows' count of each week in turn when their days count from their own week's start."""
+    cols = list(zip(*rows)) if rows else [()] * 7
+    day, s, e, b = (np.asarray(cols[i], dtype="int64") for i in (1, 2, 3, 4))
+    if weeks_of_rows is not None:
+        day = day + np.repeat(7 * np.arange(len(weeks_of_rows)), weeks_of_rows)
+    # datetimes in the tables' unit (pandas 3 would make these microseconds): the writers then
+    # take the columns as they are instead of copying a year's five of them
+    date = pd.Timestamp(start).as_unit("ns").to_datetime64() + day * np.timedelta64(1, "D")
+    minute = np.timedelta64(1, "m")
+    has = b >= 0
+    brk = np.where(has, date + b * minute, np.datetime64("NaT", "ns"))
     out = pd.DataFrame({
-        "adviser": f["adviser"], "team": team, "contract": contract.id, "date": date,
-        "shift_start": date + mins("s"), "shift_end": date + mins("e"),
-        "break_start": (date + mins("b")).where(has),
-        "break_end": (date + mins("b") + pd.Timedelta(minutes=break_minutes)).where(has),
-        "plateau": f["plateau"], "paid_hours": f["paid_hours"].astype(float)})
-    # in the tables' unit (pandas 3 makes these microseconds): the writers then take the
-    # columns as they are instead of copying a year's five of them
-    dates = ["date", "shift_start", "shift_end", "break_start", "break_end"]
-    out[dates] = out[dates].astype("datetime64[ns]")
+        "adviser": pd.Series(cols[0], dtype=object if not rows else None),
+        "team": team, "contract": contract.id, "date": date,
+        "shift_start": date + s * minute, "shift_end": date + e * minute,
+        "break_start": brk,
+        "break_end": np.where(has, brk + break_minutes * minute, np.datetime64("NaT", "ns")),
+        "plateau": pd.Series(cols[5], dtype=object if not rows else None),
+        "paid_hours": np.asarray(cols[6], dtype=float)})
     return out[ROSTER_COLUMNS]
 
 
@@ -469,11 +481,12 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
     cuts = sorted({d * DAY + lo - int(round(h * 60)) for d in range(7) for lo, _ in bands
                    for h in (rules.daily_rest_hours, rules.weekly_rest_hours)})
     classes: dict = {}
+    open_set = frozenset(open_days)
     for a in advisers:
         st = states[a]
-        i = int(np.searchsorted(cuts, st.last_end))
+        i = bisect.bisect_left(cuts, st.last_end)
         end = cuts[i] if i < len(cuts) else cuts[-1] + 1
-        off = frozenset(away.get(a, ())) & set(open_days)
+        off = open_set.intersection(away.get(a, ()))
         classes.setdefault((st.run, max(end, st.last_end) if st.last_end <= NO_PAST else end,
                             st.sundays, tuple(sorted(off)),
                             min(contract.days_per_week - len(off), len(open_days) - len(off))),
@@ -492,20 +505,21 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
 
 def _next_states(states: dict, week_rows: list) -> dict:
     """Each adviser's state at the next week's start, from the shifts just rostered."""
-    worked: dict = {}
-    for r in week_rows:
-        worked.setdefault(r[0], []).append(r)
+    worked: dict = {}  # adviser -> [bit d: works day d, latest shift end in minutes]
+    for a, d, _, e, *_ in week_rows:
+        got = worked.get(a)
+        if got is None:
+            worked[a] = [1 << d, d * DAY + e]
+        else:
+            got[0] |= 1 << d
+            got[1] = max(got[1], d * DAY + e)
     out = {}
     for a, st in states.items():
-        mine = worked.get(a, [])
-        days = sorted({r[1] for r in mine})
-        trail = _trail_run(days)
+        mask, end = worked.get(a, (0, None))
+        trail = _TRAIL_OF_MASK[mask]
         run = st.run + 7 if trail == 7 else trail
-        if mine:
-            last_end = max(r[1] * DAY + r[3] for r in mine) - 7 * DAY
-        else:
-            last_end = max(st.last_end - 7 * DAY, NO_PAST)
-        out[a] = AdviserState(run, last_end, st.sundays[1:] + (6 in days,))
+        last_end = end - 7 * DAY if end is not None else max(st.last_end - 7 * DAY, NO_PAST)
+        out[a] = AdviserState(run, last_end, st.sundays[1:] + (bool(mask >> 6 & 1),))
     return out
 
 
@@ -683,18 +697,29 @@ def _deal_week(x, chosen: dict, bands) -> list:
     """Each day, the plan's shifts to the advisers at work, within their bands (`_deal`)."""
     rows = []
     ordered = sorted(chosen.items())
-    spare = list(x.itertuples(index=False))
+    spare = _units(x)
+    by_day: dict = {}
+    for u in spare:
+        by_day.setdefault(u.day, []).append(u)
     for d in sorted({d for t in chosen.values() for d in t.days}):
         workers = [(a, *bands[t.band_on(d)]) for a, t in ordered if d in t.days]
-        grp = x[x["day"] == d]
-        if not len(grp):  # no plan shift that day: the nearest day's shifts
-            grp = x[x["day"] == x["day"].iloc[(x["day"] - d).abs().argmin()]]
-        recs = list(grp.itertuples(index=False))
+        recs = by_day.get(d)
+        if not recs:  # no plan shift that day: the nearest day's shifts (the first such row's)
+            recs = by_day[min(spare, key=lambda u: abs(u.day - d)).day]
         units = [r for r in recs for _ in range(int(r.advisers))]
         parts = {id(r): _row(None, d, r)[1:] for r in recs}  # (a row's fields, made once)
         rows += [(a, *parts[id(u)]) if id(u) in parts else _row(a, d, u)
                  for a, u in _deal(units, workers, spare)]
     return rows
+
+
+_Unit = collections.namedtuple("_Unit", ["day", "start_min", "end_min", "break_start_min",
+                                         "plateau", "paid_hours", "advisers"])
+
+
+def _units(x: pd.DataFrame) -> list:
+    """The week's plan rows (with their day) as records of plain values, in x's order."""
+    return [_Unit(*r) for r in zip(*(x[c].tolist() for c in _Unit._fields))]
 
 
 def _roll(st: AdviserState, t: TourType | None, band_hi_end: dict) -> AdviserState:
