@@ -178,22 +178,26 @@ def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
         return 0
     ends, first, room, sun = _limits(states, rules)
     rest = int(round(rules.daily_rest_hours * 60))
-    day = (pd.to_datetime(x["date"]) - pd.Timestamp(week_start)).dt.days.to_numpy(int)
+    day = ((pd.to_datetime(x["date"]).to_numpy() - pd.Timestamp(week_start).to_datetime64())
+           // np.timedelta64(1, "D")).astype(np.int64)
+    start = x["start_min"].to_numpy(np.int64)
+    n = x["advisers"].to_numpy(float)
     heads = len(states)
     over = 0
-    for d in np.unique(day):
-        if d * DAY + int(x["start_min"].min()) - rest >= ends[-1] and d > 0:
+    for d in np.unique(day).tolist():
+        if d * DAY + int(start.min()) - rest >= ends[-1] and d > 0:
             continue  # every adviser rested by then
-        g = x[day == d].sort_values("start_min")
-        cum = g.groupby("start_min")["advisers"].sum().cumsum()
-        for s, n in cum.items():
-            over = max(over, int(n) - _able(ends, first, int(d), int(s), rest))
-    per_day = pd.Series(x["advisers"].to_numpy(float), index=day).groupby(level=0).sum()
-    per_day = per_day.reindex(range(7), fill_value=0).to_numpy()
+        on = day == d
+        starts, at = np.unique(start[on], return_inverse=True)
+        cum = np.cumsum(np.bincount(at, weights=n[on])).astype(np.int64)  # asked by each start
+        able = np.searchsorted(first if d == 0 else ends, d * DAY + starts - rest, side="right")
+        over = max(over, int((cum - able).max()))
+    week = (day >= 0) & (day < 7)
+    per_day = np.bincount(day[week], weights=n[week], minlength=7)
     for q in range(1, 8):  # advisers who must work days 0..q-1 (builder._lead_need)
         need = int(per_day[:q].sum() - (q - 1) * heads)
         over = max(over, need - int((room >= q).sum()))
-    if 6 in set(day):
+    if (day == 6).any():
         over = max(over, int(per_day[6]) - sun)
     return max(over, 0)
 
