@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -347,3 +348,51 @@ def test_band_model_settings_reach_the_defaults_optimal_values(monkeypatch):
         default.parameters.num_workers = 1
         default.parameters.max_deterministic_time = builder.SOLVE_SECONDS
         assert default.Solve(m) == cp_model.OPTIMAL and default.ObjectiveValue() == value
+
+
+# fr-montigny's plan (the default scenario's expert cell, 60 advisers) for the week of
+# 2010-01-11: 47 late shifts on Monday, then 50 and 59 of the 60 advisers at 08:00 on
+# Wednesday and Thursday. (day, plateau, start_min, end_min, break_start_min, advisers)
+WINTER_WEEK = [(0, "expert", 780, 1260, 960, 25), (0, "expert", 840, 1320, 1020, 22),
+               (0, "pro", 540, 1020, 690, 10), (0, "pro", 810, 1290, 1020, 3),
+               (1, "expert", 480, 960, 690, 19), (1, "expert", 690, 1170, 870, 12),
+               (1, "pro", 690, 1170, 900, 19), (1, "pro", 810, 1290, 1050, 1),
+               (1, "pro", 840, 1320, 990, 9), (2, "expert", 570, 1050, 810, 6),
+               (2, "expert", 660, 1140, 810, 3), (2, "pro", 480, 960, 660, 50),
+               (2, "pro", 840, 1320, 990, 1), (3, "expert", 840, 1320, 1110, 1),
+               (3, "pro", 480, 960, 750, 59), (4, "expert", 660, 1140, 930, 4),
+               (4, "expert", 840, 1320, 1080, 7), (4, "pro", 510, 990, 750, 12),
+               (4, "pro", 750, 1230, 930, 32), (6, "expert", 480, 960, 750, 5)]
+
+
+def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
+    """A small team's week whose plan the band model misses (a run never steps to an earlier
+    band, and this plan needs Monday's late advisers at 08:00 on Thursday): the adviser-level
+    model's rosters have the plan's count of every day and shift, and every rule holds."""
+    from staffing.rosters import builder
+    from staffing.rosters.rules import Contract
+
+    monday = dt.date(2010, 1, 11)
+    x = pd.DataFrame(WINTER_WEEK, columns=["day", "plateau", "start_min", "end_min",
+                                           "break_start_min", "advisers"])
+    x = x.assign(date=pd.to_datetime(monday) + pd.to_timedelta(x["day"], unit="D"),
+                 paid_hours=7.0, advisers=x["advisers"].astype(float)).drop(columns="day")
+    advisers = [f"a{i:02d}" for i in range(60)]
+    contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    rules = WorkingRules()
+    plan = x.groupby(["date", "start_min"])["advisers"].sum()
+
+    def counts(r):
+        got = r.assign(start_min=(r["shift_start"] - r["date"]) // pd.Timedelta(minutes=1))
+        return got.groupby(["date", "start_min"]).size().reindex(plan.index, fill_value=0)
+
+    def build(**kw):
+        return builder.build_team("fr-montigny", advisers, contract, [x], rules, monday,
+                                  lambda w: list(range(7)), 60, **kw)
+
+    with mock.patch.object(builder, "EXACT_MAX_ADVISERS", 0):  # the band model alone
+        band = build()
+    assert (counts(band) != plan).any()
+    r = build()
+    assert (counts(r) == plan).all() and len(r) == 300
+    assert violations(rows_of(r), monday, 1, RULES) == []

@@ -33,7 +33,8 @@ SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, repr
 # the band model's CP-SAT settings: without presolve and with its whole linear relaxation,
 # the same optimal values as the defaults in a quarter of the CPU (docs/rosters.md, "Limits")
 BAND_MODEL_PARAMETERS = {"cp_model_presolve": False, "linearization_level": 2}
-EXACT_SECONDS = 1.0  # the adviser-level model's time limit per week
+EXACT_SECONDS = 0.5  # the adviser-level model's time limit per week, for the plan's counts...
+EXACT_PAIRS_SECONDS = 0.5  # ...then for two days off in a row
 EXACT_MAX_ADVISERS = 150
 # an adviser next week's plan cannot have: a tie-breaker against one shift moved now (the
 # next week is planned again under what this week leaves, see carry.py)
@@ -607,22 +608,21 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
                 able_q = m.NewBoolVar("")
                 m.Add(sum(work[d] for d in range(6 - room, 7)) <= room).OnlyEnforceIf(able_q)
                 able.setdefault(q, []).append(able_q)
-    devs = []
-    for d in range(7):
+    for d in range(7):  # the plan's count of each day and shape, exactly
         for u in shapes:
             terms = [w[a, d, u] for a in advisers if (a, d, u) in w]
             target = int(need.get((d, u[0], u[1]), 0))
-            if not terms and not target:
-                continue
-            dev = m.NewIntVar(0, len(advisers) + target, "")
-            m.AddAbsEquality(dev, sum(terms) - target)
-            devs.append(DEVIATION_WEIGHT * dev)
+            if target > len(terms):
+                return None  # more shifts than advisers who may take them
+            if terms:
+                m.Add(sum(terms) == target)
+    ahead_short = []
     for q, need in (ahead or {}).items():
         if q == "starts":
             continue
         short = m.NewIntVar(0, need, "")
         m.Add(sum(able.get(q, [])) + short >= need)
-        devs.append(LOOKAHEAD_WEIGHT * short)
+        ahead_short.append(LOOKAHEAD_WEIGHT * short)
     # Sunday's late shifts and next Monday's early ones are different advisers
     nxt = np.asarray((ahead or {}).get("starts", []), dtype=int)
     for theta in sorted({u[1] for u in shapes}) if len(nxt) and 6 in open_days else ():
@@ -631,21 +631,24 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         if early and late:
             short = m.NewIntVar(0, len(advisers), "")
             m.Add(sum(late) - short <= len(advisers) - early)
-            devs.append(LOOKAHEAD_WEIGHT * short)
+            ahead_short.append(LOOKAHEAD_WEIGHT * short)
     for (a, d, u), v in w.items():
         if hint is not None:
             m.AddHint(v, int(hint.get((a, d)) == u))
-    # first the plan's counts (it stops as soon as they are met), then two days off in a row
+    # first rosters with the plan's counts, the fewest short next week, then two days off in
+    # a row. With every count a constraint, CP-SAT prunes far sooner than when it weighs
+    # deviations from them: on the default year's hard weeks it met the plan in every week
+    # it met it at all within the time (docs/rosters.md, step 5)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = EXACT_SECONDS
-    m.Minimize(sum(devs))
+    m.Minimize(sum(ahead_short))
     status = solver.Solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None  # nothing better than the band model's rosters in the time given
+        return None  # none in the time given (or none at all): the band model's rosters
     best = {k: solver.Value(v) for k, v in w.items()}
     if obj:
-        m.Add(sum(devs) <= int(solver.ObjectiveValue()))
+        m.Add(sum(ahead_short) <= int(solver.ObjectiveValue()))
         # the first phase's whole solution as the hint, its pair and `has` literals set to
         # what its shifts give (the first phase leaves them at 0): the second phase starts
         # from the true count of advisers without two days off in a row, and stops at once
@@ -665,7 +668,7 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         m.Proto().solution_hint.vars.extend(range(len(found)))
         m.Proto().solution_hint.values.extend(found)
         m.Minimize(sum(obj))
-        solver.parameters.max_deterministic_time = EXACT_SECONDS / 2
+        solver.parameters.max_deterministic_time = EXACT_PAIRS_SECONDS
         if solver.Solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = {k: solver.Value(v) for k, v in w.items()}
     return {(a, d): u for (a, d, u), v in best.items() if v}
