@@ -396,3 +396,23 @@ def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
     r = build()
     assert (counts(r) == plan).all() and len(r) == 300
     assert violations(rows_of(r), monday, 1, RULES) == []
+
+
+def test_adviser_level_model_finds_the_nearest_rosters_when_none_meets_the_plan():
+    """A plan asking 11 of 10 advisers on Monday (and 9 on Friday): no roster meets its counts,
+    and the nearest one is 2 adviser-days away (Monday's extra shift worked on Friday
+    instead); the model proves the first, then finds such rosters."""
+    from staffing.rosters import builder
+    from staffing.rosters.rules import Contract
+
+    x = pd.DataFrame({"day": [0, 1, 2, 3, 4], "plateau": "fixed", "start_min": 480,
+                      "end_min": 960, "break_start_min": 720, "paid_hours": 7.0,
+                      "advisers": [11.0, 10.0, 10.0, 10.0, 9.0]})
+    advisers = [f"a{i}" for i in range(10)]
+    states = {a: builder.AdviserState() for a in advisers}
+    contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    got = builder._solve_week_exact(advisers, states, x, contract, WorkingRules(),
+                                    list(range(7)), 60)
+    rows = builder._deal_exact(x, got)
+    assert builder._deviation(x, rows) == 2
+    assert len(rows) == 50 and len({(r[0], r[1]) for r in rows}) == 50

@@ -34,6 +34,7 @@ SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, repr
 # the same optimal values as the defaults in a quarter of the CPU (docs/rosters.md, "Limits")
 BAND_MODEL_PARAMETERS = {"cp_model_presolve": False, "linearization_level": 2}
 EXACT_SECONDS = 0.5  # the adviser-level model's time limit per week, for the plan's counts...
+EXACT_NEAREST_SECONDS = 1.0  # ...for the nearest to them when none meets them...
 EXACT_PAIRS_SECONDS = 0.5  # ...then for two days off in a row
 EXACT_MAX_ADVISERS = 150
 # an adviser next week's plan cannot have: a tie-breaker against one shift moved now (the
@@ -540,115 +541,134 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
     rest, wrest = rules.daily_rest_hours * 60, rules.weekly_rest_hours * 60
     night = {u: night_minutes(u[0], u[1], None, 0, rules) >= NIGHT_SHIFT_MIN_HOURS * 60
              for u in shapes}
-    m = cp_model.CpModel()
-    w, obj, able = {}, [], {}
-    two_off: dict = {}  # adviser -> (its pair literals, Monday..Saturday, and `has`)
-    for a in advisers:
-        st = states[a]
-        off = set((away or {}).get(a, ())) & set(open_days)
-        n_days = max(min(contract.days_per_week - len(off), len(open_days) - len(off)), 0)
-        for d in open_days:
-            if d in off:
-                continue
+
+    def build(strict: bool):
+        """(model, its w literals, first objective terms, pair objective terms, two_off), or
+        None when the plan's counts are more than the advisers who may take them."""
+        m = cp_model.CpModel()
+        w, obj, able = {}, [], {}
+        two_off: dict = {}  # adviser -> (its pair literals, Monday..Saturday, and `has`)
+        for a in advisers:
+            st = states[a]
+            off = set((away or {}).get(a, ())) & set(open_days)
+            n_days = max(min(contract.days_per_week - len(off), len(open_days) - len(off)), 0)
+            for d in open_days:
+                if d in off:
+                    continue
+                for u in shapes:
+                    if u in day_shapes.get(d, ()) and d * DAY + u[0] - st.last_end >= rest:
+                        w[a, d, u] = m.NewBoolVar("")
+            work = {d: sum(w[a, d, u] for u in shapes if (a, d, u) in w) for d in range(7)}
+            for d in range(7):
+                m.Add(work[d] <= 1)
+            m.Add(sum(work.values()) == n_days)
+            for d in range(6):  # daily rest between consecutive days
+                for u in shapes:
+                    bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
+                           and DAY + v[0] - u[1] < rest]
+                    if (a, d, u) in w and bad:
+                        m.Add(w[a, d, u] + sum(bad) <= 1)
+            k = rules.max_days_in_a_row
+            if st.run:  # the run carried from before the week
+                m.Add(sum(work[d] for d in range(max(0, k + 1 - st.run))) <= max(0, k - st.run))
+            for d in range(7 - k):
+                m.Add(sum(work[d + i] for i in range(k + 1)) <= k)
+            off = {d: 1 - work[d] for d in range(7)}
+            pairs = []
+            for d in range(6):
+                y = m.NewBoolVar("")
+                m.Add(y <= off[d])
+                m.Add(y <= off[d + 1])
+                pairs.append(y)
+            singles = []
+            for d in range(1, 6):  # one interior day off: the rest around it must reach weekly_rest
+                y = m.NewBoolVar("")
+                m.Add(y <= off[d])
+                for u in shapes:
+                    bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
+                           and 2 * DAY + v[0] - u[1] < wrest]
+                    if (a, d - 1, u) in w and bad:
+                        m.Add(y + w[a, d - 1, u] + sum(bad) <= 2)
+                singles.append(y)
+            first = m.NewBoolVar("")  # Monday off, the rest from the last shift reaching weekly_rest
+            m.Add(first <= off[0])
             for u in shapes:
-                if u in day_shapes.get(d, ()) and d * DAY + u[0] - st.last_end >= rest:
-                    w[a, d, u] = m.NewBoolVar("")
-        work = {d: sum(w[a, d, u] for u in shapes if (a, d, u) in w) for d in range(7)}
-        for d in range(7):
-            m.Add(work[d] <= 1)
-        m.Add(sum(work.values()) == n_days)
-        for d in range(6):  # daily rest between consecutive days
+                if (a, 1, u) in w and DAY + u[0] - st.last_end < wrest:
+                    m.Add(first + w[a, 1, u] <= 1)
+            m.AddBoolOr(pairs + singles + [first])
+            if 6 in open_days:
+                m.Add(work[6] + sum(st.sundays) <= rules.max_sundays_per_4_weeks)
+            m.Add(sum(w[a, d, u] for d in range(7) for u in shapes
+                      if (a, d, u) in w and night[u]) <= rules.max_night_shifts_per_week)
+            if rules.two_days_off_in_a_row:
+                has = m.NewBoolVar("")
+                m.AddBoolOr(pairs).OnlyEnforceIf(has)
+                obj.append(1 - has)
+                two_off[a] = (pairs, has)
+            for q in (ahead or {}):  # this adviser may work next week's first q days
+                if q == "starts":
+                    continue
+                room = rules.max_days_in_a_row - q
+                if 0 <= room < 7:
+                    able_q = m.NewBoolVar("")
+                    m.Add(sum(work[d] for d in range(6 - room, 7)) <= room).OnlyEnforceIf(able_q)
+                    able.setdefault(q, []).append(able_q)
+        goal = []  # the first search's objective terms
+        for d in range(7):  # the plan's count of each day and shape: exactly, or weighed
             for u in shapes:
-                bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
-                       and DAY + v[0] - u[1] < rest]
-                if (a, d, u) in w and bad:
-                    m.Add(w[a, d, u] + sum(bad) <= 1)
-        k = rules.max_days_in_a_row
-        if st.run:  # the run carried from before the week
-            m.Add(sum(work[d] for d in range(max(0, k + 1 - st.run))) <= max(0, k - st.run))
-        for d in range(7 - k):
-            m.Add(sum(work[d + i] for i in range(k + 1)) <= k)
-        off = {d: 1 - work[d] for d in range(7)}
-        pairs = []
-        for d in range(6):
-            y = m.NewBoolVar("")
-            m.Add(y <= off[d])
-            m.Add(y <= off[d + 1])
-            pairs.append(y)
-        singles = []
-        for d in range(1, 6):  # one interior day off: the rest around it must reach weekly_rest
-            y = m.NewBoolVar("")
-            m.Add(y <= off[d])
-            for u in shapes:
-                bad = [w[a, d + 1, v] for v in shapes if (a, d + 1, v) in w
-                       and 2 * DAY + v[0] - u[1] < wrest]
-                if (a, d - 1, u) in w and bad:
-                    m.Add(y + w[a, d - 1, u] + sum(bad) <= 2)
-            singles.append(y)
-        first = m.NewBoolVar("")  # Monday off, the rest from the last shift reaching weekly_rest
-        m.Add(first <= off[0])
-        for u in shapes:
-            if (a, 1, u) in w and DAY + u[0] - st.last_end < wrest:
-                m.Add(first + w[a, 1, u] <= 1)
-        m.AddBoolOr(pairs + singles + [first])
-        if 6 in open_days:
-            m.Add(work[6] + sum(st.sundays) <= rules.max_sundays_per_4_weeks)
-        m.Add(sum(w[a, d, u] for d in range(7) for u in shapes
-                  if (a, d, u) in w and night[u]) <= rules.max_night_shifts_per_week)
-        if rules.two_days_off_in_a_row:
-            has = m.NewBoolVar("")
-            m.AddBoolOr(pairs).OnlyEnforceIf(has)
-            obj.append(1 - has)
-            two_off[a] = (pairs, has)
-        for q in (ahead or {}):  # this adviser may work next week's first q days
+                terms = [w[a, d, u] for a in advisers if (a, d, u) in w]
+                target = int(need.get((d, u[0], u[1]), 0))
+                if strict and target > len(terms):
+                    return None  # more shifts than advisers who may take them
+                if strict and terms:
+                    m.Add(sum(terms) == target)
+                elif not strict and (terms or target):
+                    dev = m.NewIntVar(0, len(advisers) + target, "")
+                    m.AddAbsEquality(dev, sum(terms) - target)
+                    goal.append(DEVIATION_WEIGHT * dev)
+        for q, asked in (ahead or {}).items():
             if q == "starts":
                 continue
-            room = rules.max_days_in_a_row - q
-            if 0 <= room < 7:
-                able_q = m.NewBoolVar("")
-                m.Add(sum(work[d] for d in range(6 - room, 7)) <= room).OnlyEnforceIf(able_q)
-                able.setdefault(q, []).append(able_q)
-    for d in range(7):  # the plan's count of each day and shape, exactly
-        for u in shapes:
-            terms = [w[a, d, u] for a in advisers if (a, d, u) in w]
-            target = int(need.get((d, u[0], u[1]), 0))
-            if target > len(terms):
-                return None  # more shifts than advisers who may take them
-            if terms:
-                m.Add(sum(terms) == target)
-    ahead_short = []
-    for q, need in (ahead or {}).items():
-        if q == "starts":
-            continue
-        short = m.NewIntVar(0, need, "")
-        m.Add(sum(able.get(q, [])) + short >= need)
-        ahead_short.append(LOOKAHEAD_WEIGHT * short)
-    # Sunday's late shifts and next Monday's early ones are different advisers
-    nxt = np.asarray((ahead or {}).get("starts", []), dtype=int)
-    for theta in sorted({u[1] for u in shapes}) if len(nxt) and 6 in open_days else ():
-        early = int((nxt + DAY - theta < rest).sum())
-        late = [w[a, 6, u] for a in advisers for u in shapes if u[1] >= theta and (a, 6, u) in w]
-        if early and late:
-            short = m.NewIntVar(0, len(advisers), "")
-            m.Add(sum(late) - short <= len(advisers) - early)
-            ahead_short.append(LOOKAHEAD_WEIGHT * short)
-    for (a, d, u), v in w.items():
-        if hint is not None:
-            m.AddHint(v, int(hint.get((a, d)) == u))
-    # first rosters with the plan's counts, the fewest short next week, then two days off in
-    # a row. With every count a constraint, CP-SAT prunes far sooner than when it weighs
-    # deviations from them: on the default year's hard weeks it met the plan in every week
-    # it met it at all within the time (docs/rosters.md, step 5)
+            short = m.NewIntVar(0, asked, "")
+            m.Add(sum(able.get(q, [])) + short >= asked)
+            goal.append(LOOKAHEAD_WEIGHT * short)
+        # Sunday's late shifts and next Monday's early ones are different advisers
+        nxt = np.asarray((ahead or {}).get("starts", []), dtype=int)
+        for theta in sorted({u[1] for u in shapes}) if len(nxt) and 6 in open_days else ():
+            early = int((nxt + DAY - theta < rest).sum())
+            late = [w[a, 6, u] for a in advisers for u in shapes if u[1] >= theta and (a, 6, u) in w]
+            if early and late:
+                short = m.NewIntVar(0, len(advisers), "")
+                m.Add(sum(late) - short <= len(advisers) - early)
+                goal.append(LOOKAHEAD_WEIGHT * short)
+        for (a, d, u), v in w.items():
+            if hint is not None:
+                m.AddHint(v, int(hint.get((a, d)) == u))
+        return m, w, goal, obj, two_off
+
+    # first rosters with the plan's counts, the fewest short next week; then two days off in a
+    # row. With every count a constraint, CP-SAT prunes far sooner than when it weighs the
+    # deviations (docs/rosters.md, step 5); those are weighed only where no roster meets the
+    # counts (proven so), for the nearest one
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = EXACT_SECONDS
-    m.Minimize(sum(ahead_short))
-    status = solver.Solve(m)
+    status = cp_model.INFEASIBLE
+    built = build(strict=True)
+    if built is not None:
+        m, w, goal, obj, two_off = built
+        m.Minimize(sum(goal))
+        solver.parameters.max_deterministic_time = EXACT_SECONDS
+        status = solver.Solve(m)
+    if status == cp_model.INFEASIBLE:
+        m, w, goal, obj, two_off = build(strict=False)
+        m.Minimize(sum(goal))
+        solver.parameters.max_deterministic_time = EXACT_NEAREST_SECONDS
+        status = solver.Solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None  # none in the time given (or none at all): the band model's rosters
+        return None  # none in the time given: the band model's rosters
     best = {k: solver.Value(v) for k, v in w.items()}
     if obj:
-        m.Add(sum(ahead_short) <= int(solver.ObjectiveValue()))
+        m.Add(sum(goal) <= int(solver.ObjectiveValue()))
         # the first phase's whole solution as the hint, its pair and `has` literals set to
         # what its shifts give (the first phase leaves them at 0): the second phase starts
         # from the true count of advisers without two days off in a row, and stops at once
