@@ -527,9 +527,11 @@ def _next_states(states: dict, week_rows: list) -> dict:
 
 def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_minutes,
                       hint: dict | None = None, ahead: dict | None = None,
-                      away: dict | None = None) -> dict:
+                      away: dict | None = None) -> dict | None:
     """Adviser-level CP-SAT for a small team: each adviser's shift shape (start, end) on each
-    day, every rule exact. Returns {(adviser, day): (start_min, end_min)}."""
+    day, every rule exact; the plan's count of every day and shape met, or where CP-SAT
+    proves that none can be, the nearest (docs/rosters.md, step 5). Returns
+    {(adviser, day): (start_min, end_min)}, or None when it finds no rosters in its time."""
     from ortools.sat.python import cp_model
 
     shapes = sorted({(int(s), int(e)) for s, e in zip(x["start_min"], x["end_min"])})
@@ -590,7 +592,8 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
                     if (a, d - 1, u) in w and bad:
                         m.Add(y + w[a, d - 1, u] + sum(bad) <= 2)
                 singles.append(y)
-            first = m.NewBoolVar("")  # Monday off, the rest from the last shift reaching weekly_rest
+            # Monday off, the rest from the last shift reaching weekly_rest
+            first = m.NewBoolVar("")
             m.Add(first <= off[0])
             for u in shapes:
                 if (a, 1, u) in w and DAY + u[0] - st.last_end < wrest:
@@ -636,7 +639,8 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         nxt = np.asarray((ahead or {}).get("starts", []), dtype=int)
         for theta in sorted({u[1] for u in shapes}) if len(nxt) and 6 in open_days else ():
             early = int((nxt + DAY - theta < rest).sum())
-            late = [w[a, 6, u] for a in advisers for u in shapes if u[1] >= theta and (a, 6, u) in w]
+            late = [w[a, 6, u] for a in advisers for u in shapes
+                    if u[1] >= theta and (a, 6, u) in w]
             if early and late:
                 short = m.NewIntVar(0, len(advisers), "")
                 m.Add(sum(late) - short <= len(advisers) - early)
