@@ -386,9 +386,9 @@ def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
         got = r.assign(start_min=(r["shift_start"] - r["date"]) // pd.Timedelta(minutes=1))
         return got.groupby(["date", "start_min"]).size().reindex(plan.index, fill_value=0)
 
-    def build(**kw):
+    def build():
         return builder.build_team("fr-montigny", advisers, contract, [x], rules, monday,
-                                  lambda w: list(range(7)), 60, **kw)
+                                  lambda w: list(range(7)), 60)
 
     with mock.patch.object(builder, "EXACT_MAX_ADVISERS", 0):  # the band model alone
         band = build()
