@@ -400,20 +400,20 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
 
 
 def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int,
-           weeks_of_rows: list | None = None) -> pd.DataFrame:
-    """Roster rows (adviser, day from the horizon's start, start, end, break start or -1 in
+           weeks_of_rows: list) -> pd.DataFrame:
+    """Roster rows (adviser, day from its week's start, start, end, break start or -1 in
     minutes from that day, plateau, paid hours) as the rosters table; weeks_of_rows: the
-    rows' count of each week in turn when their days count from their own week's start."""
+    rows' count of each week from the horizon's start, in turn."""
     cols = list(zip(*rows)) if rows else [()] * 7
     day, s, e, b = (np.asarray(cols[i], dtype="int64") for i in (1, 2, 3, 4))
-    if weeks_of_rows is not None:
-        day = day + np.repeat(7 * np.arange(len(weeks_of_rows)), weeks_of_rows)
+    day = day + np.repeat(7 * np.arange(len(weeks_of_rows)), weeks_of_rows)
     # datetimes in the tables' unit (pandas 3 would make these microseconds): the writers then
     # take the columns as they are instead of copying a year's five of them
     date = pd.Timestamp(start).as_unit("ns").to_datetime64() + day * np.timedelta64(1, "D")
     minute = np.timedelta64(1, "m")
     has = b >= 0
     brk = np.where(has, date + b * minute, np.datetime64("NaT", "ns"))
+    # (an empty text column as objects, not the floats pandas gives an empty list)
     out = pd.DataFrame({
         "adviser": pd.Series(cols[0], dtype=object if not rows else None),
         "team": team, "contract": contract.id, "date": date,
