@@ -687,6 +687,33 @@ def test_missing_and_infinite_values_are_empty_and_num_error_cells(tmp_path):
     assert xml.count('t="e"><v>#NUM!</v>') == 2 and '<c r="A4"' not in xml
 
 
+def test_data_rows_xml_of_every_kind_of_cell():
+    """The rows' SpreadsheetML, written out: every cell named by its reference, a missing value
+    no cell at all (text, integers with a gap, numbers, dates), infinity #NUM!, text escaped,
+    a mixed column each value as what it is, the style on every cell of its column."""
+    from staffing.results import workbook as wb
+    from staffing.results.tables import column_kinds
+
+    df = pd.DataFrame({"t": ["a", None, "x<y"], "b": [True, False, True],
+                       "n": pd.array([1, None, 3], dtype="Int64"), "f": [0.5, np.inf, np.nan],
+                       "d": pd.to_datetime(["2009-03-02 08:00", None, "2009-03-02 09:30"]),
+                       "m": [1, "z", None], "i": [4, 5, 6]})
+    kinds = column_kinds("odd", df)
+    numbers = ["2", "3", "4"]
+    cols = [wb._cell_pieces(df[c], kinds[c], letter, 7 if c == "f" else None, numbers, {})
+            for c, letter in zip(df.columns, "ABCDEFG")]
+    assert wb._rows_xml(numbers, cols) == (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>a</t></is></c><c r="B2" t="b"><v>1</v></c>'
+        '<c r="C2"><v>1.0</v></c><c r="D2" s="7"><v>0.5</v></c>'
+        '<c r="E2"><v>39874.333333333336</v></c><c r="F2" t="inlineStr"><is><t>1</t></is></c>'
+        '<c r="G2"><v>4</v></c></row>'
+        '<row r="3"><c r="B3" t="b"><v>0</v></c><c r="D3" s="7" t="e"><v>#NUM!</v></c>'
+        '<c r="F3" t="inlineStr"><is><t>z</t></is></c><c r="G3"><v>5</v></c></row>'
+        '<row r="4"><c r="A4" t="inlineStr"><is><t>x&lt;y</t></is></c><c r="B4" t="b"><v>1</v></c>'
+        '<c r="C4"><v>3.0</v></c><c r="E4"><v>39874.395833333336</v></c><c r="G4"><v>6</v></c>'
+        '</row>')
+
+
 @pytest.mark.parametrize("values", [[0.25] * 10 + [-0.0, 0.0], [0.1 * k for k in range(12)],
                                     [1 / 3] * 6 + [2 / 3] * 5 + [np.nan]])
 def test_repeated_numbers_are_each_values_own_text(values, tmp_path):

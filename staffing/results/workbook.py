@@ -236,7 +236,7 @@ class Rows:
         from xlsxwriter.utility import xl_col_to_name
         self.letters = [xl_col_to_name(j) for j in range(ncol)]
         self.ref = f"A1:{self.letters[-1] if ncol else 'A'}{len(df) + 1}"
-        self.texts: dict = {}  # categorical columns' texts serialised once (`_cells_xml`)
+        self.texts: dict = {}  # categorical columns' texts serialised once (`_cell_pieces`)
         self.table_ref = f"A1:{self.letters[-1] if ncol else 'A'}{max(len(df), 1) + 1}"
 
     def chunks(self):
@@ -244,10 +244,29 @@ class Rows:
         step = max(1, self.CHUNK_CELLS // max(self.df.shape[1], 1))
         for a in range(0, n, step):
             b = min(a + step, n)
-            rows = range(a + 2, b + 2)
-            cols = [_cells_xml(self.df.iloc[a:b, j], k, self.letters[j], s, rows, self.texts)
+            numbers = list(map(str, range(a + 2, b + 2)))
+            cols = [_cell_pieces(self.df.iloc[a:b, j], k, self.letters[j], s, numbers, self.texts)
                     for j, (k, s) in enumerate(zip(self.kinds, self.styles))]
-            yield "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, *cells in zip(rows, *cols))
+            yield _rows_xml(numbers, cols)
+
+
+def _rows_xml(numbers: list, cols: list) -> str:
+    """`<row>` elements: numbers, the rows' numbers as text; cols, each column's cells as
+    parallel piece lists (`_cell_pieces`). One join over the pieces laid out row by row (a
+    slice assignment per piece list), instead of a string built per cell and per row."""
+    n = len(numbers)
+    width = 4 + sum(len(pieces) for pieces in cols)
+    parts = [""] * (n * width)
+    parts[0::width] = ['<row r="'] * n
+    parts[1::width] = numbers
+    parts[2::width] = ['">'] * n
+    k = 3
+    for pieces in cols:
+        for p in pieces:
+            parts[k::width] = p if isinstance(p, list) else [p] * n
+            k += 1
+    parts[k::width] = ["</row>"] * n
+    return "".join(parts)
 
 
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -259,48 +278,67 @@ def _text_xml(v: str) -> str:
     return f"<is><t{space}>{v}</t></is>"
 
 
-def _cells_xml(s: pd.Series, kind: str, letter: str, style, rows: range,
-               texts: dict | None = None) -> list[str]:
-    """`<c>` elements of one column: numbers and dates as numbers, text inline, inf as #NUM!.
-    texts: a cache of the serialised categories of categorical columns, by dtype and style
-    (columns sharing one dtype, such as the roster sheet's days, serialise them once)."""
+def _cell_pieces(s: pd.Series, kind: str, letter: str, style, numbers: list,
+                 texts: dict | None = None) -> list:
+    """`<c>` elements of one column as pieces: a list of (a text shared by every row, or one
+    text per row), joined row by row they make each row's cell; numbers: the rows' numbers as
+    text. Numbers and dates as numbers, text inline, inf as #NUM!, no cell (every piece "")
+    for a missing value. texts: a cache of the serialised categories of categorical columns,
+    by dtype and style (columns sharing one dtype, such as the roster sheet's days, serialise
+    them once)."""
     st = f' s="{style}"' if style is not None else ""
+    head = f'<c r="{letter}'
     if kind == _S:  # each distinct text serialised once; missing (code -1) is no cell
         cat = pd.Categorical(s)
         key = (s.dtype, st) if isinstance(s.dtype, pd.CategoricalDtype) else None
         tail = (texts or {}).get(key) if key is not None else None
         if tail is None:
-            tail = np.asarray([f'{st} t="inlineStr">{_text_xml(str(v))}</c>' for v in cat.categories]
-                              + [None], dtype=object)
+            tail = np.asarray([f'"{st} t="inlineStr">{_text_xml(str(v))}</c>'
+                               for v in cat.categories] + [""], dtype=object)
             if key is not None and texts is not None:
                 texts[key] = tail
-        tail = tail[cat.codes]
-        return [f'<c r="{letter}{r}"{x}' if x is not None else "" for r, x in zip(rows, tail.tolist())]
+        return _without(np.flatnonzero(cat.codes < 0), [head, numbers, tail[cat.codes].tolist()])
     if kind == "bool":
-        return [f'<c r="{letter}{r}"{st} t="b"><v>{int(bool(v))}</v></c>' for r, v in zip(rows, s.tolist())]
+        tail = np.asarray([f'"{st} t="b"><v>0</v></c>', f'"{st} t="b"><v>1</v></c>'], dtype=object)
+        return [head, numbers, tail[np.array([bool(v) for v in s.tolist()], dtype=np.int64)].tolist()]
     if kind == "time":
         f = np.array([np.nan if t is None else
                       (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
                       for t in s.tolist()], dtype="float64")
     elif kind in (_DT, "date"):
         f = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
-    elif kind == _I and pd.api.types.is_integer_dtype(s):
-        return [f'<c r="{letter}{r}"{st}><v>{v}</v></c>' for r, v in zip(rows, s.tolist())]
+    elif kind == _I and pd.api.types.is_integer_dtype(s) and not s.hasnans:
+        return [head, numbers, f'"{st}><v>', list(map(str, s.tolist())), "</v></c>"]
     elif pd.api.types.is_numeric_dtype(s):
         f = s.to_numpy(dtype="float64", na_value=np.nan)
     else:  # a column that holds mixed values: let each value say what it is
-        return [_any_cell_xml(f"{letter}{r}", st, v) for r, v in zip(rows, s.tolist())]
+        return [[_any_cell_xml(f"{letter}{r}", st, v) for r, v in zip(numbers, s.tolist())]]
     # every value as a number, then the few missing (no cell) and infinite (#NUM!) ones; a
     # column of repeated values (times of day, hours) writes each distinct one once (-0.0
     # apart from 0.0: each value its own text then)
     u, which = np.unique(f, return_inverse=True)
     if 2 * len(u) < len(f) and not np.signbit(u[u == 0]).any():
-        tail = np.asarray([f'{st}><v>{v!r}</v></c>' for v in u.tolist()], dtype=object)
-        out = [f'<c r="{letter}{r}"{x}' for r, x in zip(rows, tail[which.ravel()].tolist())]
+        tail = np.asarray([f'"{st}><v>{v!r}</v></c>' for v in u.tolist()], dtype=object)
+        pieces = [head, numbers, tail[which.ravel()].tolist()]
     else:
-        out = [f'<c r="{letter}{r}"{st}><v>{v!r}</v></c>' for r, v in zip(rows, f.tolist())]
-    for i in np.flatnonzero(~np.isfinite(f)).tolist():
-        out[i] = "" if np.isnan(f[i]) else f'<c r="{letter}{rows[i]}"{st} t="e"><v>#NUM!</v></c>'
+        pieces = [head, numbers, f'"{st}><v>', list(map(repr, f.tolist())), "</v></c>"]
+    odd = np.flatnonzero(~np.isfinite(f))
+    pieces = _without(odd, pieces)
+    for i in odd[~np.isnan(f[odd])].tolist():
+        pieces[0][i] = f'<c r="{letter}{numbers[i]}"{st} t="e"><v>#NUM!</v></c>'
+    return pieces
+
+
+def _without(rows: np.ndarray, pieces: list) -> list:
+    """pieces (`_cell_pieces`) with every piece "" in the given rows (no cell there); the
+    pieces shared by rows become lists of their own first."""
+    if not len(rows):
+        return pieces
+    n = len(next(p for p in pieces if isinstance(p, list)))
+    out = [list(p) if isinstance(p, list) else [p] * n for p in pieces]
+    for i in rows.tolist():
+        for p in out:
+            p[i] = ""
     return out
 
 
