@@ -22,12 +22,13 @@ def input_hashes(scenario) -> dict:
 
 
 def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), command="optimise",
-               outputs_root="outputs", charts: str | None = None) -> Path:
+               outputs_root="outputs", charts: str | None = None, meanwhile=None) -> Path:
     """Write the plan's run folder atomically; returns its path.
 
     The tables get their weekday and horizon-week columns; the manifest records the scenario's
     time zone, its targets per plateau (the workbook's Summary rates the plan against them) and
-    the workbook's chart step when one was asked for (`charts`: slot, day or week)."""
+    the workbook's chart step when one was asked for (`charts`: slot, day or week).
+    meanwhile: run while the workbook is written (`results.write_run`)."""
     run_dir = Path(out_dir) if out_dir else results.new_run_dir(outputs_root, scenario.name, command)
     manifest = dict(plan.manifest)
     manifest.update(scenario=scenario.name, model=str(scenario.path),
@@ -39,7 +40,8 @@ def write_plan(scenario, plan, out_dir=None, *, force=False, settings=(), comman
                         if k != "model" and not str(k).startswith("extends")})
     start = (plan.manifest.get("options") or {}).get("start")
     tables = results.add_calendar(plan.tables, start)
-    return results.write_run(run_dir, tables, manifest, force=force, forbidden_dirs=forbidden)
+    return results.write_run(run_dir, tables, manifest, force=force, forbidden_dirs=forbidden,
+                             meanwhile=meanwhile)
 
 
 def plateau_targets(scenario) -> dict:

@@ -202,6 +202,48 @@ def test_workbook_written_beside_the_files_is_the_one_written_in_turn(tables, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runFalse", "runTrue"]
 
 
+@pytest.mark.parametrize("beside", [False, True])
+def test_meanwhile_runs_while_the_workbook_is_written(tables, tmp_path, monkeypatch, beside):
+    """`meanwhile` (the rosters' rule check of `staffing optimise`) runs once, after the CSV
+    and Parquet files: beside a large run's workbook, while it is still being written (here
+    the workbook waits for what `meanwhile` leaves); an error from it leaves nothing."""
+    import time as time_mod
+
+    from staffing.results import rundir
+
+    flag = tmp_path / "flag"
+    write = results.workbook.write_workbook
+
+    def waiting(path, *a, **k):
+        end = time_mod.monotonic() + 60
+        while beside and not flag.exists():
+            if time_mod.monotonic() > end:
+                raise RuntimeError("meanwhile did not run while the workbook was written")
+            time_mod.sleep(0.01)
+        return write(path, *a, **k)
+
+    monkeypatch.setattr(results.workbook, "write_workbook", waiting)
+    monkeypatch.setattr(rundir, "BESIDE_ROWS", 0 if beside else 10 ** 9)
+    calls = []
+
+    def meanwhile():
+        written = sorted(p.name for p in next(tmp_path.glob(".*run*")).iterdir())
+        calls.append(written)
+        flag.touch()
+
+    run = results.write_run(tmp_path / "run", tables, make_manifest(), meanwhile=meanwhile)
+    assert len(calls) == 1
+    assert {f"{t}.csv" for t in tables} <= set(calls[0]) and "manifest.json" not in calls[0]
+    assert ("plan.xlsx" in calls[0]) is not beside and (run / "plan.xlsx").exists()
+
+    def boom():
+        raise OSError("rule check failed")
+
+    with pytest.raises(OSError, match="rule check failed"):
+        results.write_run(tmp_path / "run2", tables, make_manifest(), meanwhile=boom)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flag", "run"]
+
+
 def test_interrupted_forced_run_keeps_the_old_folder(tables, tmp_path, monkeypatch):
     d = results.write_run(tmp_path / "run", {"summary": tables["summary"]}, make_manifest(), formats=("csv",))
     monkeypatch.setattr(results.files, "write_manifest", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))

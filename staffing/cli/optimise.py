@@ -38,21 +38,32 @@ def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir
     for text in plan.warnings:
         click.echo(f"warning: {text}", err=True)
     plan = economics.add_to_plan(sc, plan)
-    run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts)
+    found: list = []  # the rosters' rule check, run while the workbook is written
+    run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts,
+                                meanwhile=lambda: found.append(_violations(plan)))
     click.echo(report.summary_text(sc, plan, run_dir))
-    _check_rosters(plan)
+    _check_rosters(plan, found[0] if found else _violations(plan))
     report.raise_if_short(sc, plan)
 
 
-def _check_rosters(plan) -> None:
-    """The plan's own rosters against its working-time rules: exit 3 on any violation."""
-    from ..errors import InfeasiblePlan
+def _violations(plan):
+    """The plan's own rosters' working-time rule violations (rosters.check), None without
+    rosters."""
     from ..rosters import check
-    from .check import violations_text
 
     if "rosters" not in plan.tables:
+        return None
+    return check.check_run(dict(plan.tables), plan.manifest)
+
+
+def _check_rosters(plan, v) -> None:
+    """Exit 3 on any violation `v` of the plan's rosters (`_violations`); else say they keep
+    every rule."""
+    from ..errors import InfeasiblePlan
+    from .check import violations_text
+
+    if v is None:
         return
-    v = check.check_run(dict(plan.tables), plan.manifest)
     if len(v):
         click.echo(violations_text(v), err=True)
         raise InfeasiblePlan(f"the plan's rosters break {len(v)} working-time rules "

@@ -56,8 +56,12 @@ def default_formats() -> tuple[str, ...]:
 
 
 def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force: bool = False,
-              formats=None, forbidden_dirs=()) -> Path:
+              formats=None, forbidden_dirs=(), meanwhile=None) -> Path:
     """Write a complete run folder (tables as CSV / Parquet, plan.xlsx, manifest.json) atomically.
+
+    meanwhile: a callable run once the CSV and Parquet files are written, while the workbook
+    of a large run is still being written beside them (else after the workbook); an
+    exception from it ends the writing, with nothing left in the run folder.
 
     Everything is built in a hidden sibling folder and renamed into place at the end. An existing
     run_dir is refused (InputError) unless `force`; so is a run_dir inside or over a forbidden dir
@@ -100,10 +104,15 @@ def write_run(run_dir, tables: dict[str, pd.DataFrame], manifest: dict, *, force
                 files.write_table_parquet(df, tmp / f"{t}.parquet", table=t)
             memory.release()  # (each file's text and Arrow buffers: not under the next one)
         if book is not None:
+            if meanwhile is not None:
+                meanwhile()
             _wait(book)
-        elif "xlsx" in formats:
-            workbook.write_workbook(tmp / WORKBOOK_NAME, tables, manifest)
-            memory.release()
+        else:
+            if "xlsx" in formats:
+                workbook.write_workbook(tmp / WORKBOOK_NAME, tables, manifest)
+                memory.release()
+            if meanwhile is not None:
+                meanwhile()
         files.write_manifest(manifest, tmp / MANIFEST_NAME)
         _move_into_place(tmp, run_dir, force)
     except BaseException:
