@@ -189,8 +189,23 @@ def _dearest_first(key: str, advisers: int, cost: dict) -> tuple:
 
 
 def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
-    """The plan's in-house shifts `x` of group `key` (of `team`)."""
-    return x[x["group"] == key] if "group" in x else x[x["provider"] == team]
+    """The plan's in-house shifts `x` of group `key` (of `team`): x's rows of that group, in
+    order (the rows of each group found once per table, `_PLAN_ROWS`)."""
+    col, k = ("group", key) if "group" in x else ("provider", team)
+    got = _PLAN_ROWS.get(id(x))
+    if got is None or got[0] is not x:
+        got = (x, x.groupby(col, sort=False, observed=True, dropna=True).indices)
+        _PLAN_ROWS[id(x)] = got
+        while len(_PLAN_ROWS) > _PLAN_ROWS_KEPT:
+            _PLAN_ROWS.pop(next(iter(_PLAN_ROWS)))
+    rows = got[1].get(k)
+    return x.iloc[rows] if rows is not None else x.iloc[:0]
+
+
+# id(plan table) -> (the table, group -> its row positions): a week's plan is read once per
+# group and week by the rosters pass (each job, each shortfall check); the last few tables
+_PLAN_ROWS: dict = {}
+_PLAN_ROWS_KEPT = 16
 
 
 def _group_short(r, key: str, team: str, states: dict, rules, t0) -> bool:
