@@ -252,8 +252,8 @@ class Rows:
 
 def _rows_xml(numbers: list, cols: list) -> str:
     """`<row>` elements: numbers, the rows' numbers as text; cols, each column's cells as
-    parallel piece lists (`_cell_pieces`). One join over the pieces laid out row by row (a
-    slice assignment per piece list), instead of a string built per cell and per row."""
+    parallel piece lists (`_cell_pieces`), laid out row by row (a slice assignment per piece
+    list) and joined once."""
     n = len(numbers)
     width = 4 + sum(len(pieces) for pieces in cols)
     parts = [""] * (n * width)

@@ -202,8 +202,9 @@ def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
     return x.iloc[rows] if rows is not None else x.iloc[:0]
 
 
-# id(plan table) -> (the table, group -> its row positions): a week's plan is read once per
-# group and week by the rosters pass (each job, each shortfall check); the last few tables
+# id(plan table) -> (the table, group -> its row positions), for the last few tables: the
+# rosters pass reads a week's plan once per group, job and shortfall check (the pass never
+# changes a plan table in place: a new plan is a new table)
 _PLAN_ROWS: dict = {}
 _PLAN_ROWS_KEPT = 16
 
