@@ -666,30 +666,37 @@ def _run_refits(jobs: list, opts) -> list:
 def roster_cover(req: pd.DataFrame, rosters: pd.DataFrame, slot_minutes: int) -> pd.DataFrame:
     """In-house advisers at work per requirement row and team, from the roster lines:
     rows (row, provider, agents) in row and provider order, `row` indexing req (one shift per
-    slot it works, its break excluded; a slot of a repeated hour counts on its first row)."""
+    slot it works, its break excluded; a slot of a repeated hour counts on its first row).
+    Identical lines (times, plateau, team) are expanded into slots once, with their number."""
     if not len(rosters):
         return pd.DataFrame(columns=["row", "provider", "agents"])
     step = pd.Timedelta(minutes=slot_minutes)
-    n = ((rosters["shift_end"] - rosters["shift_start"]) // step).to_numpy(int)
-    idx = np.repeat(np.arange(len(rosters)), n)
+    plats = pd.Index(pd.unique(req["plateau"]))
+    team, teams = pd.factorize(rosters["team"], sort=True)
+    times = [rosters[c].to_numpy().astype("datetime64[ns]")
+             for c in ("shift_start", "shift_end", "break_start", "break_end")]
+    plat = plats.get_indexer(rosters["plateau"])
+    key = np.column_stack([t.view(np.int64) for t in times] + [plat, team])
+    _, one, count = np.unique(key, axis=0, return_index=True, return_counts=True)
+    start, end, bs, be = (t[one] for t in times)
+    n = ((end - start) // step.to_timedelta64()).astype(int)
+    idx = np.repeat(np.arange(len(one)), n)
     k = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
-    t = rosters["shift_start"].to_numpy()[idx] + k * step.to_timedelta64()
-    bs, be = rosters["break_start"].to_numpy()[idx], rosters["break_end"].to_numpy()[idx]
-    work = ~((t >= bs) & (t < be))
+    t = start[idx] + k * step.to_timedelta64()
+    work = ~((t >= bs[idx]) & (t < be[idx]))
     idx, t = idx[work], t[work]
     # (slot start in minutes, plateau code) of each cell and of each requirement row's first
     # occurrence, matched as integers (no text merge)
-    plats = pd.Index(pd.unique(req["plateau"]))
-    cell_p = plats.get_indexer(rosters["plateau"])[idx]  # (codes per line, then per cell)
+    cell_p = plat[one][idx]
     cell = t.astype("datetime64[m]").astype(np.int64) * (len(plats) + 1) + cell_p
     req_key = (req["slot_start"].to_numpy().astype("datetime64[m]").astype(np.int64)
                * (len(plats) + 1) + plats.get_indexer(req["plateau"].to_numpy()))
     keys, first = np.unique(req_key, return_index=True)
     at = np.searchsorted(keys, cell).clip(max=len(keys) - 1)
     hit = (keys[at] == cell) & (cell_p >= 0)
-    team, teams = pd.factorize(rosters["team"], sort=True)
-    pair, agents = np.unique(first[at[hit]].astype(np.int64) * len(teams) + team[idx[hit]],
-                             return_counts=True)
+    pair, which = np.unique(first[at[hit]].astype(np.int64) * len(teams) + team[one][idx[hit]],
+                            return_inverse=True)
+    agents = np.bincount(which.ravel(), weights=count[idx[hit]], minlength=len(pair))
     return pd.DataFrame({"row": pair // max(len(teams), 1),
                          "provider": pd.Series(np.asarray(teams, dtype=object)
                                                [pair % max(len(teams), 1)],
