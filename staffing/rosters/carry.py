@@ -164,10 +164,12 @@ def _limits(states: dict, rules) -> tuple:
     return ends, first, room, sun
 
 
-def _able(ends, first, day: int, start: int, rest: int) -> int:
-    """Advisers who may start at `start` on day `day` of the week (daily rest; run on day 0)."""
+def _able(ends, first, day: int, start, rest: int):
+    """Advisers who may start at `start` (minutes: a number, or an array of them) on day
+    `day` of the week (daily rest; run on day 0): an int, or an array shaped as `start`."""
     pool = first if day == 0 else ends
-    return int(np.searchsorted(pool, day * DAY + start - rest, side="right"))
+    got = np.searchsorted(pool, day * DAY + np.asarray(start) - rest, side="right")
+    return int(got) if np.ndim(got) == 0 else got
 
 
 def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
@@ -190,8 +192,7 @@ def shortfall(x: pd.DataFrame, states: dict, rules, week_start) -> int:
         on = day == d
         starts, at = np.unique(start[on], return_inverse=True)
         cum = np.cumsum(np.bincount(at, weights=n[on])).astype(np.int64)  # asked by each start
-        able = np.searchsorted(first if d == 0 else ends, d * DAY + starts - rest, side="right")
-        over = max(over, int((cum - able).max()))
+        over = max(over, int((cum - _able(ends, first, d, starts, rest)).max()))
     week = (day >= 0) & (day < 7)
     per_day = np.bincount(day[week], weights=n[week], minlength=7)
     for q in range(1, 8):  # advisers who must work days 0..q-1 (builder._lead_need)
