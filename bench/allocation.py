@@ -24,7 +24,8 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
    the plan's tables, economics, the rule check and the written run; peak resident memory of
    the command (and by the end of each phase) and of its largest worker; the share of the CPU
    inside HiGHS and CP-SAT; the rosters pass's pool timeline (`phases.pool_timeline`: seconds
-   with a worker idle, and the group whose weeks, run one after another, take the longest).
+   with a worker idle, the jobs that ran alone then, and the group whose weeks, run one after
+   another, take the longest).
    Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
    --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
    --against SRC: also the rostered year run by another source tree (before/after in one run).
@@ -304,6 +305,13 @@ def _phase_table(kind: str, runs: list) -> None:
               f"{tm('running 0'):.1f} s, one {tm('running 1'):.1f} s (a worker idle); the "
               f"longest group's weeks, one after another: {lines[-1]['chain']} "
               f"{tm('chain s'):.1f} s")
+        kinds = {k for t in lines for k in t.get("alone", {})}
+        alone = {k: statistics.median(t.get("alone", {}).get(k, 0.0) for t in lines)
+                 for k in kinds}
+        top = sorted(alone, key=alone.get, reverse=True)[:4]
+        if top:
+            print("    jobs that ran alone (a worker idle): "
+                  + ", ".join(f"{k} {alone[k]:.1f} s" for k in top))
     last = runs[-1]
     grew = [n for n in names if last["phases_rss"].get(n, 0.0) >= last["rss"] - 1.0]
     print(f"    peak memory of the command {last['rss']:.0f} MB, first reached by the end of: "

@@ -246,8 +246,10 @@ def instrumented(ph: Phases):
 def pool_timeline(spans: list, workers: int = 2) -> dict:
     """What the jobs started one by one in the kept pool (the rosters pass's) leave idle:
     seconds from the first job's start to the last one's end, seconds with k jobs running
-    (k < workers: a worker idle), and the group whose roster jobs add up to the most wall
-    time (its weeks run one after another: the pass cannot be shorter) with that time."""
+    (k < workers: a worker idle), the seconds each group or job kind ran alone ("alone":
+    what the others waited for, or could not start before), and the group whose roster jobs
+    add up to the most wall time (its weeks run one after another: the pass cannot be
+    shorter) with that time."""
     if not spans:
         return {}
     events = sorted([(a, 1) for _, a, _ in spans] + [(b, -1) for _, _, b in spans])
@@ -255,6 +257,12 @@ def pool_timeline(spans: list, workers: int = 2) -> dict:
     for when, step in events:
         busy[running] = busy.get(running, 0.0) + when - t
         running, t = running + step, when
+    alone: dict = {}
+    cuts = sorted({when for when, _ in events})
+    for lo, hi in zip(cuts, cuts[1:]):
+        on = [who for who, a, b in spans if a <= lo and hi <= b]
+        if len(on) == 1:
+            alone[on[0]] = alone.get(on[0], 0.0) + hi - lo
     chains: dict = {}
     for who, a, b in spans:
         if who not in ("re-solve", "carry re-plans"):
@@ -262,4 +270,4 @@ def pool_timeline(spans: list, workers: int = 2) -> dict:
     longest = max(chains, key=chains.get) if chains else None
     return {"span": events[-1][0] - events[0][0],
             **{f"running {k}": busy.get(k, 0.0) for k in range(workers)},
-            "chain": longest, "chain s": chains.get(longest, 0.0)}
+            "chain": longest, "chain s": chains.get(longest, 0.0), "alone": alone}
