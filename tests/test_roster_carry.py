@@ -440,10 +440,12 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
     rostered again have their later weeks dropped and run again. The rosters, plans and
     re-solves are those of the pass run one week at a time (one worker). The default
     scenario's first eight weeks: week index 6 has a short group, is re-planned (leaving room
-    for week 7's plan) and its teams rostered again. Three runs: one worker; two workers; and
-    jobs run at once in this process as they are given to the pool, the lanes made to run
-    past short weeks too (as they do while a related group's states are not known yet): the
-    re-rostered groups' later weeks are then dropped and run again."""
+    for week 7's plan) and its teams rostered again. Four runs: one worker; two workers; jobs
+    run at once in this process as they are given to the pool, the lanes made to run past
+    short weeks too (as they do while a related group's states are not known yet): the
+    re-rostered groups' later weeks are then dropped and run again; and jobs run at once
+    with the lanes as they are: the groups' states at week 6 are known before week 6 is
+    decided, so its re-plan starts then (`_Lanes._speculate`) and is the one taken."""
     from concurrent.futures import Future
 
     from staffing import parallel
@@ -452,7 +454,7 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
     sc = scenario.load()
     weeks = 8
     got = {}
-    for run in ("one worker", "two workers", "at once"):
+    for run in ("one worker", "two workers", "at once", "at once, ahead"):
         opts = allocation.Options(rosters=True, workers=1 if run == "one worker" else 2,
                                   weeks=weeks).resolved(sc)
         _, req = allocation._weekly_requirements(sc, opts)
@@ -461,7 +463,7 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
                                           Deadline.after(6000), None)
         short_weeks, jobs, submit = set(), [], parallel.submit
         shortfall, replan, begin = carry.shortfall, carry.replan_week, roster_plan._Lanes.begin
-        deciding, replanned = [None], []
+        deciding, replanned, submitted = [None], [], []
 
         def counted_shortfall(x, states, rules, week_start):
             n = shortfall(x, states, rules, week_start)
@@ -472,16 +474,18 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
         def watched_begin(self, week, *a, **k):
             deciding[0] = week
             begin(self, week, *a, **k)
-            while run == "at once" and self.running:  # every lane as far ahead as it goes
+            while run.startswith("at once") and self.running:  # lanes as far as they go
                 self._step()
 
         def recorded(func, job):
             if func is roster_plan._team_job:
                 week = (pd.Timestamp(job[5]) - pd.Timestamp(opts.start)).days // 7
                 jobs.append((deciding[0], week, job[0]))
-            if func is roster_plan._replan_job and run == "two workers":  # (in a worker)
-                replanned.append(job[3].week)
-            if run != "at once":
+            if func is roster_plan._replan_job:
+                submitted.append((deciding[0], job[3].week))
+                if run == "two workers":  # (in a worker)
+                    replanned.append(job[3].week)
+            if not run.startswith("at once"):
                 return submit(func, job)
             f = Future()
             f.set_result(func(job))
@@ -500,12 +504,15 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
                 m.setattr(roster_plan._Lanes, "_is_short", lambda self, k, w: False)
             rosters, out, refit = roster_plan.attach(sc, opts, req, results,
                                                      Deadline.after(6000))
-        got[run] = (rosters, out, refit, short_weeks, jobs, replanned)
-    r1, o1, f1, short1, jobs1, p1 = got["one worker"]
+        got[run] = (rosters, out, refit, short_weeks, jobs, replanned, submitted)
+    r1, o1, f1, short1, jobs1, p1, _ = got["one worker"]
     assert short1 == {6} and p1 == [6] and jobs1 == []  # (no pool: its jobs run together)
     groups = {f"fr-{t}" for t in ("lille", "lyon", "bordeaux", "rennes", "nancy", "montigny")}
-    for run in ("two workers", "at once"):
-        r2, o2, f2, short2, jobs2, p2 = got[run]
+    # ahead: week 6's re-plan started once, while an earlier week was decided, and was taken
+    (deciding, week), = got["at once, ahead"][6]
+    assert week == 6 and deciding < 6 and got["at once, ahead"][5] == [6]
+    for run in ("two workers", "at once", "at once, ahead"):
+        r2, o2, f2, short2, jobs2, p2, _ = got[run]
         # the short week's re-plan starts in a worker beside the week's rosters, used as they
         # leave a gap (the lanes read ahead which groups are short: `short2` has week 6)
         assert 6 in short2 and p2 == [6], run
@@ -585,3 +592,26 @@ def test_a_re_plan_leaves_room_for_the_next_weeks_first_days():
     assert slack and max(slack.values()) < 1e-6
     ends = [e for x, e in sunday.items() if (m.prob.variablesDict()[x].varValue or 0) > 0.5]
     assert all(480 + 1440 - e >= rest for e in ends)  # Sunday's shifts all end by 21:00
+
+
+def test_a_re_plan_started_ahead_is_taken_only_with_the_same_arguments():
+    """plan._same_replan: a re-plan started before its week is decided is the week's only if
+    it was given the same scenario, options, plan and deadline, and equal requirement rows,
+    states, free teams and next week's plans."""
+    from staffing.rosters.builder import AdviserState
+
+    sc, opts, r, deadline = object(), object(), object(), object()
+    req = pd.DataFrame({"week": [3, 3], "agents": [1.0, 2.0]})
+    states = {"g": {"a1": AdviserState(2, -600, (False, True, False))}}
+    after = {"g": pd.DataFrame({"advisers": [1.0]})}
+    args = (sc, opts, req, r, states, deadline, {"t"}, after)
+    same = (sc, opts, req.copy(), r, {"g": {"a1": AdviserState(2, -600, (False, True, False))}},
+            deadline, {"t"}, {"g": after["g"].copy()})
+    assert roster_plan._same_replan(args, same)
+    assert not roster_plan._same_replan(None, same)
+    for i, other in [(4, {"g": {"a1": AdviserState(3, -600, (False, True, False))}}),
+                     (6, {"t", "u"}), (3, object()), (2, req.assign(agents=[1.0, 3.0])),
+                     (7, None), (7, {"g": pd.DataFrame({"advisers": [2.0]})})]:
+        changed = list(same)
+        changed[i] = other
+        assert not roster_plan._same_replan(args, tuple(changed)), i

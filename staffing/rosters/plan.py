@@ -239,15 +239,17 @@ class _Lanes:
     plateau with it is short, once that is known (`_is_short`). Every job reads what the
     week-by-week pass would give it, so the rosters are the same. The pool is given one job
     per worker at a time and QUEUED_JOBS more, the earliest week's first (its groups dearest
-    first, then its re-plan), and a re-solve (`_Refits`) when nothing else is ready.
-    `final`: group -> (week, carry.week_marks) of its final weeks before the one being
-    decided (the pass's, kept up to date by it)."""
+    first, then its re-plan), and a re-solve (`_Refits`) when nothing else is ready. A later
+    week's re-plan is queued as soon as its arguments are known (`_speculate`), and taken at
+    the week if they are still the same. `final`: group -> (week, carry.week_marks) of its
+    final weeks before the one being decided (the pass's, kept up to date by it)."""
 
     def __init__(self, scenario, opts, results: list, final: dict, ids: dict, team_of: dict,
-                 before: dict, cost: dict, refits: "_Refits"):
+                 before: dict, cost: dict, refits: "_Refits", req=None, deadline=None):
         from . import carry
 
         self.scenario, self.opts, self.results = scenario, opts, results
+        self.req, self.deadline = req, deadline  # (a later week's re-plan: `_speculate`)
         self.final, self.ids, self.team_of, self.before = final, ids, team_of, before
         self.cost, self.refits = cost, refits
         self.rules = scenario.rules or WorkingRules()
@@ -263,6 +265,7 @@ class _Lanes:
         self.queue: list = []  # heap: (week, rank, seq, func, job, what)
         self.running: dict = {}  # Future -> what: ("team", key, week), ("replan", week), ...
         self.replans: dict = {}  # week -> its re-plan's Future or (its result,)
+        self.replan_args: dict = {}  # week -> the arguments its re-plan was given
         self.held: set = set()
         self.week = 0
         self._seq = 0
@@ -285,16 +288,24 @@ class _Lanes:
 
     def replan(self, args) -> None:
         """Week `args[3].week`'s re-plan (carry.replan_week's arguments), queued after the
-        week's own rosters."""
+        week's own rosters; the one started ahead of the week (`_speculate`) if it was given
+        the same arguments."""
         w = args[3].week
-        self.replans[w] = _QUEUED
-        self._push(w, (1,), _replan_job, args, ("replan", w))
+        if w in self.replans and _same_replan(self.replan_args.get(w), args):
+            return
+        self.drop_replan(w)
+        self._queue_replan(w, args)
         self._pump()
+
+    def _queue_replan(self, w: int, args) -> None:
+        self.replans[w], self.replan_args[w] = _QUEUED, args
+        self._push(w, (1,), _replan_job, args, ("replan", w))
 
     def replan_result(self, week: int):
         """The re-plan of `week` once it ends."""
         while not self._ready(self.replans[week]):
             self._step()
+        self.replan_args.pop(week, None)
         return self.replans.pop(week)[0]
 
     def drop_replan(self, week: int) -> None:
@@ -302,6 +313,10 @@ class _Lanes:
         self.queue = [q for q in self.queue if q[5] != ("replan", week)]
         heapq.heapify(self.queue)
         self.replans.pop(week, None)
+        self.replan_args.pop(week, None)
+        for f, what in self.running.items():
+            if what == ("replan", week):
+                self.running[f] = ("dropped",)
 
     def lines(self, week: int, keys=None) -> dict:
         """Team -> its lines of `week` (`_by_team`), of the groups `keys` (default all), once
@@ -321,11 +336,47 @@ class _Lanes:
         self._pump()
 
     def release(self) -> None:
-        """The week being decided is decided: its held groups' lanes go on."""
+        """The week being decided is decided: its held groups' lanes go on (a re-plan of it
+        started ahead and not taken is dropped)."""
         self.held = set()
+        for w in [w for w in self.replans if w <= self.results[self.week].week]:
+            self.drop_replan(w)
         for k in self.lane:
             self._extend(k)
+        self._speculate()
         self._pump()
+
+    def _speculate(self) -> None:
+        """A later week's re-plan queued before the pass reaches the week, as `_roster_weeks`
+        would give it, once a group is known to be short there and the states of the groups
+        it holds are known (a group whose states are not known yet counted as not short).
+        Only while no week between is held or known to have a short group (whose re-plan
+        could roster those groups again). The pass takes it if its arguments are the same
+        (`replan`); a re-plan the week does not need is dropped, as at the week itself."""
+        from . import carry
+
+        if self.req is None or self.held:
+            return
+        for v in range(self.week + 1, min(len(self.results), self.week + AHEAD_WEEKS + 1)):
+            r = self.results[v]
+            if r.week != self.results[v - 1].week + 1:
+                return
+            known = {k: self._states_of(k, v) for k in self.ids}
+            short = {k for k, st in known.items() if st is not None and self._is_short(k, v)}
+            if not short:
+                continue
+            if r.week not in self.replans:
+                free = carry.sharing(self.scenario, short)
+                held = {k for k, team in self.team_of.items() if team in free}
+                if any(known[k] is None for k in held):
+                    return
+                nxt = self.results[v + 1] if v + 1 < len(self.results) else None
+                after = ({k: _group_plan(nxt.x, k, self.team_of[k]) for k in held}
+                         if nxt is not None and nxt.week == r.week + 1 else None)
+                self._queue_replan(r.week, (
+                    self.scenario, self.opts, self.req[self.req["week"] == r.week], r,
+                    {k: known[k] for k in held}, self.deadline, free, after))
+            return  # (the weeks after a short one wait for it)
 
     # --- the lanes
     def _extend(self, k: str) -> None:
@@ -441,7 +492,23 @@ class _Lanes:
                 self.replans[what[1]] = (f.result(),)
             elif what[0] == "dropped":
                 f.exception()  # (its lines were dropped; an error of it is not the pass's)
+        self._speculate()
         self._pump()
+
+
+def _same_replan(a, b) -> bool:
+    """Whether two argument tuples of carry.replan_week give the same re-plan: the same
+    scenario, options, plan and deadline objects, equal requirement rows, states, free teams
+    and next week's plans."""
+    if a is None:
+        return False
+    if any(x is not y for x, y in zip((a[0], a[1], a[3], a[5]), (b[0], b[1], b[3], b[5]))):
+        return False
+    if a[4] != b[4] or a[6] != b[6] or not a[2].equals(b[2]):
+        return False
+    if a[7] is None or b[7] is None:
+        return a[7] is b[7]
+    return a[7].keys() == b[7].keys() and all(a[7][k].equals(b[7][k]) for k in a[7])
 
 
 def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
@@ -918,7 +985,8 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
     cost: dict = {}  # group key -> CPU seconds of its last job (jobs start dearest first)
     kept, previous = [], pd.DataFrame(columns=builder.ROSTER_COLUMNS)
     final: dict = {k: [] for k in ids}  # group -> (week, week_marks) of its last weeks
-    lanes = (_Lanes(scenario, opts, results, final, ids, team_of, before, cost, refits)
+    lanes = (_Lanes(scenario, opts, results, final, ids, team_of, before, cost, refits, req,
+                    deadline)
              if parallel.pool_open() else None)
     for i, r in enumerate(results):
         w0 = t0 + pd.Timedelta(days=7 * r.week)
