@@ -353,8 +353,6 @@ class _Lanes:
         Only while no week between is held or known to have a short group (whose re-plan
         could roster those groups again). The pass takes it if its arguments are the same
         (`replan`); a re-plan the week does not need is dropped, as at the week itself."""
-        from . import carry
-
         if self.req is None or self.held:
             return
         for v in range(self.week + 1, min(len(self.results), self.week + AHEAD_WEEKS + 1)):
@@ -366,16 +364,12 @@ class _Lanes:
             if not short:
                 continue
             if r.week not in self.replans:
-                free = carry.sharing(self.scenario, short)
-                held = {k for k, team in self.team_of.items() if team in free}
+                free, held = _held(self.scenario, short, self.team_of)
                 if any(known[k] is None for k in held):
                     return
-                nxt = self.results[v + 1] if v + 1 < len(self.results) else None
-                after = ({k: _group_plan(nxt.x, k, self.team_of[k]) for k in held}
-                         if nxt is not None and nxt.week == r.week + 1 else None)
-                self._queue_replan(r.week, (
-                    self.scenario, self.opts, self.req[self.req["week"] == r.week], r,
-                    {k: known[k] for k in held}, self.deadline, free, after))
+                self._queue_replan(r.week, _replan_args(
+                    self.scenario, self.opts, self.req, self.results, v, free, held, known,
+                    self.team_of, self.deadline))
             return  # (the weeks after a short one wait for it)
 
     # --- the lanes
@@ -494,6 +488,29 @@ class _Lanes:
                 f.exception()  # (its lines were dropped; an error of it is not the pass's)
         self._speculate()
         self._pump()
+
+
+def _held(scenario, short: set, team_of: dict) -> tuple[set, set]:
+    """(the teams free in a week's re-plan, the groups it holds) for the groups `short`: the
+    teams sharing a plateau with a short group, and their groups (rostered again if so)."""
+    from . import carry
+
+    free = carry.sharing(scenario, short) if short else set()
+    return free, {k for k, team in team_of.items() if team in free}
+
+
+def _replan_args(scenario, opts, req, results: list, i: int, free: set, held: set,
+                 states: dict, team_of: dict, deadline) -> tuple:
+    """carry.replan_week's arguments for week results[i] (free, held: `_held`; states:
+    group -> its advisers' states at the week's start, the held groups' at least), with the
+    held groups' next week's plans, so that the re-plan leaves room for them (None without
+    a next week)."""
+    r = results[i]
+    nxt = results[i + 1] if i + 1 < len(results) else None
+    after = ({k: _group_plan(nxt.x, k, team_of[k]) for k in held}
+             if nxt is not None and nxt.week == r.week + 1 else None)
+    return (scenario, opts, req[req["week"] == r.week], r, {k: states[k] for k in held},
+            deadline, free, after)
 
 
 def _same_replan(a, b) -> bool:
@@ -999,14 +1016,10 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         # can the week be planned again and its rosters change once built
         short = {k for k, st in states.items() if _group_short(r, k, team_of[k], st, rules, t0)
                  } if (r.week > 0 or before) else set()
-        free = carry.sharing(scenario, short) if short else set()
-        held = {k for k, team in team_of.items() if team in free}  # (rostered again if so)
+        free, held = _held(scenario, short, team_of)
         if short:  # its re-plan, should the rosters leave a gap: all it reads is known now
-            # (with the next week's plan, so that the re-plan leaves room for it)
-            after = ({k: _group_plan(results[i + 1].x, k, team_of[k]) for k in held}
-                     if i + 1 < len(results) and results[i + 1].week == r.week + 1 else None)
-            replan = (scenario, opts, req[req["week"] == r.week], r,
-                      {k: states[k] for k in held}, deadline, free, after)
+            replan = _replan_args(scenario, opts, req, results, i, free, held, states, team_of,
+                                  deadline)
         if lanes is not None:
             lanes.begin(i, every, held)
             if short:  # in a worker beside the week's rosters (a week with no gap drops it)
