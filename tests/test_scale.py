@@ -94,6 +94,23 @@ def test_roster_cover_counts_each_worked_slot_on_its_first_requirement_row(seed)
     assert (got["agents"] > 0).all() and len(want) > 100
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_unique_rows_are_numpys_distinct_rows_with_their_first_place_and_count(seed):
+    """roster_plan._unique_rows: the distinct rows of an integer array (NaT's smallest int64
+    among them), each with its first row and how many rows equal it, as np.unique(axis=0)."""
+    rng = np.random.default_rng(seed)
+    key = rng.integers(-3, 3, size=(500, 4))
+    key[rng.random(500) < 0.1, 2] = np.iinfo(np.int64).min  # a NaT break
+    one, count = roster_plan._unique_rows(key)
+    rows, first, n = np.unique(key, axis=0, return_index=True, return_counts=True)
+    got = {tuple(key[i]): (int(i), int(c)) for i, c in zip(one, count)}
+    assert got == {tuple(r): (int(i), int(c)) for r, i, c in zip(rows, first, n)}
+    assert [tuple(key[i]) for i in one] == sorted(got)  # in numeric order
+    assert count.sum() == len(key)
+    e = roster_plan._unique_rows(key[:0])
+    assert len(e[0]) == len(e[1]) == 0
+
+
 def _tours_by_hand(r: pd.DataFrame) -> collections.Counter:
     """(week, team, day cells..., plateaux, paid hours) -> advisers, line by line."""
     per: dict = {}
