@@ -398,6 +398,52 @@ def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
     assert violations(rows_of(r), monday, 1, RULES) == []
 
 
+def test_band_model_without_rosters_in_its_limit_tries_the_lighter_relaxation_then_a_start(
+        monkeypatch):
+    """Where the band model finds no rosters in its limit (as a 24/7 centre's week with night
+    calls did: 38,000 variables), CP-SAT runs again with the lighter relaxation
+    (BAND_MODEL_RETRY_PARAMETERS); where that finds none either, each class's advisers take
+    its first allowed tour type. Either way the week has rosters, and every rule holds on
+    every line: here fr-montigny's winter week (WINTER_WEEK), the band model alone, with
+    CP-SAT made to find nothing (a limit of 1e-9) and with the first solve made to end
+    UNKNOWN."""
+    from ortools.sat.python import cp_model
+
+    from staffing.rosters import builder
+    from staffing.rosters.rules import Contract
+
+    monday = dt.date(2010, 1, 11)
+    x = pd.DataFrame(WINTER_WEEK, columns=["day", "plateau", "start_min", "end_min",
+                                           "break_start_min", "advisers"])
+    x = x.assign(date=pd.to_datetime(monday) + pd.to_timedelta(x["day"], unit="D"),
+                 paid_hours=7.0, advisers=x["advisers"].astype(float)).drop(columns="day")
+    advisers = [f"a{i:02d}" for i in range(60)]
+    contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    solves, solve = [], cp_model.CpSolver.Solve
+
+    def recorded(self, m, *a, **k):
+        status = solve(self, m, *a, **k)
+        if first_unknown and not solves:
+            status = cp_model.UNKNOWN
+        solves.append((self.parameters.linearization_level, status))
+        return status
+
+    monkeypatch.setattr(cp_model.CpSolver, "Solve", recorded)
+    monkeypatch.setattr(builder, "EXACT_MAX_ADVISERS", 0)  # the band model alone
+    got = {}
+    for case, limit, first_unknown in (("none found", 1e-9, False),
+                                       ("first unknown", builder.SOLVE_SECONDS, True)):
+        solves.clear()
+        monkeypatch.setattr(builder, "SOLVE_SECONDS", limit)
+        r = builder.build_team("fr-montigny", advisers, contract, [x], WorkingRules(), monday,
+                               lambda w: list(range(7)), 60)
+        got[case] = list(solves)
+        assert violations(rows_of(r), monday, 1, RULES) == [], case
+        assert len(r) == 300 and r.groupby("adviser").size().eq(5).all(), case
+    assert got["none found"] == [(2, cp_model.UNKNOWN), (1, cp_model.UNKNOWN)]
+    assert got["first unknown"] == [(2, cp_model.UNKNOWN), (1, cp_model.OPTIMAL)]
+
+
 def test_adviser_level_model_finds_the_nearest_rosters_when_none_meets_the_plan():
     """A plan asking 11 of 10 advisers on Monday (and 9 on Friday): no roster meets its counts,
     and the nearest one is 2 adviser-days away (Monday's extra shift worked on Friday

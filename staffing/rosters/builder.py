@@ -33,6 +33,10 @@ SOLVE_SECONDS = 10.0  # CP-SAT deterministic time limits (load-independent, repr
 # the band model's CP-SAT settings: without presolve and with its whole linear relaxation,
 # the same optimal values as the defaults in a quarter of the CPU (docs/rosters.md, "Limits")
 BAND_MODEL_PARAMETERS = {"cp_model_presolve": False, "linearization_level": 2}
+# ...and, where they find no rosters in the limit (a 24/7 centre's week with night calls: 18
+# bands, 1,600 tour types, 38,000 variables), the lighter relaxation, whose first rosters come
+# sooner, within the same limit (`_solve_week`)
+BAND_MODEL_RETRY_PARAMETERS = {"linearization_level": 1}
 EXACT_SECONDS = 0.5  # the adviser-level model's time limit per week, for the plan's counts...
 EXACT_NEAREST_SECONDS = 1.0  # ...for the nearest to them when none meets them...
 EXACT_PAIRS_SECONDS = 0.5  # ...then for two days off in a row
@@ -276,6 +280,19 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     for k, v in BAND_MODEL_PARAMETERS.items():
         setattr(solver.parameters, k, v)
     status = solver.Solve(m)
+    if status == cp_model.UNKNOWN:  # no rosters found in the limit (a large model)
+        for k, v in BAND_MODEL_RETRY_PARAMETERS.items():
+            setattr(solver.parameters, k, v)
+        status = solver.Solve(m)
+    if status == cp_model.UNKNOWN:
+        # still none: each class's advisers on its first allowed tour type (the class counts
+        # are the model's only hard constraints; the plan's counts and Hall's conditions are
+        # priced): rosters that keep every rule, far from the plan's counts, whose gaps the
+        # re-solve fills (docs/rosters.md, step 9)
+        first: dict = {}
+        for ck, i in f:
+            first.setdefault(ck, i)
+        return {(ck, i): len(classes[ck]) for ck, i in first.items()}
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise ValueError(f"CP-SAT ended with status {solver.StatusName(status)}")
     return {key: int(solver.Value(v)) for key, v in f.items() if solver.Value(v) > 0}
