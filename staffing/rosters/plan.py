@@ -190,21 +190,25 @@ def _dearest_first(key: str, advisers: int, cost: dict) -> tuple:
 
 def _group_plan(x: pd.DataFrame, key: str, team: str) -> pd.DataFrame:
     """The plan's in-house shifts `x` of group `key` (of `team`): x's rows of that group, in
-    order (the rows of each group found once per table, `_PLAN_ROWS`)."""
+    order, made once per table and group (`_PLAN_ROWS`): the same frame each time, to be
+    read, not changed."""
     col, k = ("group", key) if "group" in x else ("provider", team)
     got = _PLAN_ROWS.get(id(x))
     if got is None or got[0] is not x:
-        got = (x, x.groupby(col, sort=False, observed=True, dropna=True).indices)
+        got = (x, x.groupby(col, sort=False, observed=True, dropna=True).indices, {})
         _PLAN_ROWS[id(x)] = got
         while len(_PLAN_ROWS) > _PLAN_ROWS_KEPT:
             _PLAN_ROWS.pop(next(iter(_PLAN_ROWS)))
-    rows = got[1].get(k)
-    return x.iloc[rows] if rows is not None else x.iloc[:0]
+    if k not in got[2]:
+        rows = got[1].get(k)
+        got[2][k] = x.iloc[rows] if rows is not None else x.iloc[:0]
+    return got[2][k]
 
 
-# id(plan table) -> (the table, group -> its row positions), for the last few tables: the
-# rosters pass reads a week's plan once per group, job and shortfall check (the pass never
-# changes a plan table in place: a new plan is a new table)
+# id(plan table) -> (the table, group -> its row positions, group -> its rows), for the last
+# few tables: the rosters pass reads a week's plan per group in its job, its shortfall checks
+# and the re-plan before it (the pass never changes a plan table in place: a new plan is a
+# new table)
 _PLAN_ROWS: dict = {}
 _PLAN_ROWS_KEPT = 16
 
