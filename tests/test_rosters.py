@@ -365,11 +365,9 @@ WINTER_WEEK = [(0, "expert", 780, 1260, 960, 25), (0, "expert", 840, 1320, 1020,
                (4, "pro", 750, 1230, 930, 32), (6, "expert", 480, 960, 750, 5)]
 
 
-def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
-    """A small team's week whose plan the band model misses (a run never steps to an earlier
-    band, and this plan needs Monday's late advisers at 08:00 on Thursday): the adviser-level
-    model's rosters have the plan's count of every day and shift, and every rule holds."""
-    from staffing.rosters import builder
+def _winter_week():
+    """(its Monday, the plan's rows of WINTER_WEEK as builder.build_team reads them, the 60
+    advisers, their full-time contract)."""
     from staffing.rosters.rules import Contract
 
     monday = dt.date(2010, 1, 11)
@@ -379,6 +377,16 @@ def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
                  paid_hours=7.0, advisers=x["advisers"].astype(float)).drop(columns="day")
     advisers = [f"a{i:02d}" for i in range(60)]
     contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    return monday, x, advisers, contract
+
+
+def test_adviser_level_model_meets_the_plan_the_band_model_cannot():
+    """A small team's week whose plan the band model misses (a run never steps to an earlier
+    band, and this plan needs Monday's late advisers at 08:00 on Thursday): the adviser-level
+    model's rosters have the plan's count of every day and shift, and every rule holds."""
+    from staffing.rosters import builder
+
+    monday, x, advisers, contract = _winter_week()
     rules = WorkingRules()
     plan = x.groupby(["date", "start_min"])["advisers"].sum()
 
@@ -410,15 +418,8 @@ def test_band_model_without_rosters_in_its_limit_tries_the_lighter_relaxation_th
     from ortools.sat.python import cp_model
 
     from staffing.rosters import builder
-    from staffing.rosters.rules import Contract
 
-    monday = dt.date(2010, 1, 11)
-    x = pd.DataFrame(WINTER_WEEK, columns=["day", "plateau", "start_min", "end_min",
-                                           "break_start_min", "advisers"])
-    x = x.assign(date=pd.to_datetime(monday) + pd.to_timedelta(x["day"], unit="D"),
-                 paid_hours=7.0, advisers=x["advisers"].astype(float)).drop(columns="day")
-    advisers = [f"a{i:02d}" for i in range(60)]
-    contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    monday, x, advisers, contract = _winter_week()
     solves, solve = [], cp_model.CpSolver.Solve
 
     def recorded(self, m, *a, **k):
