@@ -463,3 +463,38 @@ def test_adviser_level_model_finds_the_nearest_rosters_when_none_meets_the_plan(
     rows = builder._deal_exact(x, got)
     assert builder._deviation(x, rows) == 2
     assert len(rows) == 50 and len({(r[0], r[1]) for r in rows}) == 50
+
+
+def test_a_re_solve_whose_rosters_cannot_serve_a_days_callbacks_reports_them_short():
+    """A re-solve from rosters (plan.refit_week) with the in-house shifts fixed: where no agent
+    is there to serve a plateau-day's callbacks (each served that day), the week's model has
+    no solution; the re-solve then prices that work as deficit past the need (model.build's
+    spill) instead of failing. Here the default's first week with the expert plateau's
+    Wednesday shifts moved to `pro` (same teams, times and hours): no in-house team is left
+    on expert, and no subcontractor serves it, so its deficit that day is its whole need
+    plus its callback work, and no other row is short."""
+    from staffing.allocation.options import Deadline
+    from staffing.rosters import plan as roster_plan
+
+    sc = scenario.load()
+    opts = allocation.Options(weeks=1, workers=1, rosters=True).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    week = req[req["week"] == 0]
+    r = allocation._solve_weeks(sc, opts, [week], Deadline.after(600), None)[0]
+    wed = r.x["date"].min() + pd.Timedelta(days=2)
+    expert_wed = (r.x["plateau"] == "expert") & (r.x["date"] == wed)
+    assert r.x.loc[expert_wed, "advisers"].sum() > 0
+    x = r.x.assign(plateau=r.x["plateau"].where(~expert_wed, "pro"))
+    counts: dict = {}
+    for g, p, d, s, b, h, n in x[["group", "plateau", "date", "start_min", "break_start_min",
+                                  "paid_hours", "advisers"]].itertuples(index=False):
+        key = (g, p, pd.Timestamp(d), int(s), -1 if pd.isna(b) else int(b), float(h))
+        counts[key] = counts.get(key, 0.0) + float(n)
+    new = roster_plan.refit_week(sc, opts, week, 0, counts, r.lp_bound)
+    rows = week.reset_index(drop=True)
+    on = ((rows["plateau"] == "expert") & (rows["date"] == wed)).to_numpy()
+    need, work = rows["agents"].to_numpy(float), rows["callback_agents"].to_numpy(float)
+    assert new.status == "optimal" and work[on].sum() > 0
+    assert new.u[on].sum() == pytest.approx(need[on].sum() + work[on].sum(), rel=1e-6)
+    assert (new.u[on] > need[on] + 1e-6).any()  # past the need: callbacks nobody serves
+    assert new.u[~on].sum() == pytest.approx(0.0, abs=1e-6)

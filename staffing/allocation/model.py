@@ -54,6 +54,9 @@ class Context:
     cover: list = None
     objective: list = dataclasses.field(default_factory=list)
     const: float = 0.0
+    # a re-solve's last resort: each row's deficit may pass its need, for callback work the
+    # fixed rostered shifts cannot serve (service._deficit_vars)
+    spill: bool = False
     answer_in: list = dataclasses.field(default_factory=list)
     answer_out: list = dataclasses.field(default_factory=list)
     answer_off: list = dataclasses.field(default_factory=list)
@@ -127,21 +130,24 @@ def context(scenario, opts, req: pd.DataFrame, prob, week: int, carry=None) -> C
 
 
 def build(scenario, opts, req: pd.DataFrame, week: int, prob=None, heads=None,
-          carry=None) -> Model:
+          carry=None, spill: bool = False) -> Model:
     """The week's model. prob: add to this problem (several weeks) instead of a new one, and
     leave its objective to the caller; heads: in-house provider -> headcount (a number, or a
     variable shared by weeks) instead of the team's own (docs/model.md); carry: answering
     agents per row already at work from the previous week's rostered shifts crossing
-    midnight (shape (len(req),); None: none)."""
+    midnight (shape (len(req),); None: none); spill: every row's deficit may pass its need,
+    at the top slope (a re-solve from rosters that cannot serve a day's callbacks)."""
     with memory.paused_gc():
-        return _build(scenario, opts, req, week, prob, heads, carry)
+        return _build(scenario, opts, req, week, prob, heads, carry, spill)
 
 
-def _build(scenario, opts, req: pd.DataFrame, week: int, prob, heads, carry) -> Model:
+def _build(scenario, opts, req: pd.DataFrame, week: int, prob, heads, carry,
+           spill: bool = False) -> Model:
     t0 = time.perf_counter()
     own = prob is None
     prob = prob if prob is not None else Problem(f"week{week + 1}", pulp.LpMinimize)
     ctx = context(scenario, opts, req, prob, week, carry)
+    ctx.spill = spill
     heads = inhouse.headcounts(ctx, heads)
     x_vars, x_matrix, x_group, grp = inhouse.add(ctx, heads)
     if opts.rosters:  # days-off patterns and daily-rest transitions (docs/rosters.md)

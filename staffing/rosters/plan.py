@@ -21,7 +21,7 @@ import pandas as pd
 import pulp
 
 from .. import allocation as alloc, memory, parallel
-from ..errors import SolverError
+from ..errors import InfeasiblePlan, SolverError
 from . import builder
 from ..calendar import paid_days_off, week_dates
 from .contracts import group_column, groups as contract_groups, week_terms
@@ -614,20 +614,31 @@ def refit_week(scenario, opts, req_week: pd.DataFrame, week: int, counts: dict,
     if has_carry:
         np.add.at(carry_v, carry["row"].to_numpy(int),
                   carry["agents"].to_numpy(float) * carry["provider"].map(eff).to_numpy(float))
-    m = model_mod.build(scenario, opts, req, week, carry=carry_v if has_carry else None)
-    for (k, p, d, pat, v), g in zip(m.x, m.x_group):
-        key = (g, p, pd.Timestamp(d), pat.start_min,
-               -1 if pat.break_start_min is None else pat.break_start_min, float(pat.paid_hours))
-        v.lowBound = v.upBound = v.varValue = float(counts.get(key, 0))
-    for k, h in m.headcount.items():
-        if isinstance(h, pulp.LpVariable):
-            h.lowBound = h.upBound = h.varValue = float(sum(
-                c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
-    prob = m.prob
-    highs.first_solve(prob, opts, deadline)
-    if deadline.passed() and pulp.LpStatus[prob.status] != "Optimal":
-        return None
-    solve_mod.check_status(prob, opts, week, need_optimal=True)
+    for spill in (False, True):
+        m = model_mod.build(scenario, opts, req, week, carry=carry_v if has_carry else None,
+                            spill=spill)
+        for (k, p, d, pat, v), g in zip(m.x, m.x_group):
+            key = (g, p, pd.Timestamp(d), pat.start_min,
+                   -1 if pat.break_start_min is None else pat.break_start_min,
+                   float(pat.paid_hours))
+            v.lowBound = v.upBound = v.varValue = float(counts.get(key, 0))
+        for k, h in m.headcount.items():
+            if isinstance(h, pulp.LpVariable):
+                h.lowBound = h.upBound = h.varValue = float(sum(
+                    c for key, c in counts.items() if key[0] == k)) / max(m.contract[1], 1)
+        prob = m.prob
+        highs.first_solve(prob, opts, deadline)
+        if deadline.passed() and pulp.LpStatus[prob.status] != "Optimal":
+            return None
+        try:
+            solve_mod.check_status(prob, opts, week, need_optimal=True)
+            break
+        except InfeasiblePlan:
+            # the rostered shifts cannot serve a plateau-day's callbacks (each served that
+            # day, by agents there): once more with that work's shortfall priced as a
+            # deficit (model.build's spill), which the run then reports as short
+            if spill:
+                raise
     status = "optimal"
     if not opts.relax:
         rounding.round_agents(m, scenario, opts)
