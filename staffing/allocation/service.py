@@ -125,17 +125,17 @@ def deficit_cost(short: np.ndarray, need: np.ndarray) -> np.ndarray:
 
 def _deficit_vars(ctx, i: int, need: float, weight: float) -> list:
     """The pieces of row i's deficit: u_ij in [0, (b_j+1 - b_j) need], priced w h phi'_j; with
-    ctx.spill, one more past the need, unbounded, at the top slope."""
-    if need <= 0:  # nothing required: only callbacks to serve, short at the top slope
-        v = ctx.newvar(f"{ctx.pre}u_{i}_0", 0)
-        ctx.objective.append((v, weight * DEFICIT_SLOPES[-1]))
-        return [v]
+    nothing required, or with ctx.spill, one more (past the need), unbounded, at the top
+    slope."""
     out = []
-    for j, (a, b) in enumerate(zip(DEFICIT_BREAKS[:-1], DEFICIT_BREAKS[1:])):
+    pieces = zip(DEFICIT_BREAKS[:-1], DEFICIT_BREAKS[1:]) if need > 0 else ()
+    for j, (a, b) in enumerate(pieces):
         v = ctx.newvar(f"{ctx.pre}u_{i}_{j}", 0, (b - a) * need)
         ctx.objective.append((v, weight * DEFICIT_SLOPES[j]))
         out.append(v)
-    if ctx.spill:  # past the need: callback work no agent is there to serve, at the top slope
+    # unbounded at the top slope: callback work with nothing required (only callbacks to
+    # serve), or past the need where no agent is there to serve it (ctx.spill)
+    if need <= 0 or ctx.spill:
         v = ctx.newvar(f"{ctx.pre}u_{i}_{len(out)}", 0)
         ctx.objective.append((v, weight * DEFICIT_SLOPES[-1]))
         out.append(v)
