@@ -142,8 +142,8 @@ def test_a_passed_deadline_stops_the_re_solves_and_says_so(tmp_path):
     t0 = time.perf_counter()
     assert roster_plan.refit_week(sc, opts, weeks[1], 1, {}, None, passed) is None
     assert time.perf_counter() - t0 < 5.0  # (no LP was built and solved: not a timing test)
-    rosters, out, refit = roster_plan.attach(sc, opts, req, results, passed)
-    assert refit == []
+    rosters, out, refit, starts = roster_plan.attach(sc, opts, req, results, passed)
+    assert refit == [] and starts == []
     # the weeks whose rosters needed a re-solve keep them, status time_limit, gap as deficit
     stopped = [r for r in out if r.status == "time_limit"]
     assert stopped and allocation.combined_status(r.status for r in out) == "time_limit"
@@ -502,8 +502,8 @@ def test_groups_run_ahead_in_lanes_and_change_nothing(monkeypatch):
             m.setattr(parallel, "submit", recorded)
             if run == "at once":
                 m.setattr(roster_plan._Lanes, "_is_short", lambda self, k, w: False)
-            rosters, out, refit = roster_plan.attach(sc, opts, req, results,
-                                                     Deadline.after(6000))
+            rosters, out, refit, starts = roster_plan.attach(sc, opts, req, results,
+                                                             Deadline.after(6000))
         got[run] = (rosters, out, refit, short_weeks, jobs, replanned, submitted)
     r1, o1, f1, short1, jobs1, p1, _ = got["one worker"]
     assert short1 == {6} and p1 == [6] and jobs1 == []  # (no pool: its jobs run together)

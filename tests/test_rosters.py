@@ -445,6 +445,41 @@ def test_band_model_without_rosters_in_its_limit_tries_the_lighter_relaxation_th
     assert got["first unknown"] == [(2, cp_model.UNKNOWN), (1, cp_model.OPTIMAL)]
 
 
+def test_weeks_rostered_from_the_last_resort_start_are_named_in_the_manifest_and_warnings(
+        monkeypatch):
+    """Where no band model of the week finds rosters (CP-SAT made to end UNKNOWN on both of
+    its tries), every group's rosters come from the start, every rule still holds, and the
+    run says so: one warning per group, each group and week in rosters.band_model_starts."""
+    from ortools.sat.python import cp_model
+
+    solve = cp_model.CpSolver.Solve
+
+    def band_unknown(self, m, *a, **k):  # (the band model alone runs without presolve)
+        if not self.parameters.cp_model_presolve:
+            return cp_model.UNKNOWN
+        return solve(self, m, *a, **k)
+
+    monkeypatch.setattr(cp_model.CpSolver, "Solve", band_unknown)
+    sc = scenario.load()
+    plan = allocation.optimise(sc, allocation.Options(weeks=1, workers=1, rosters=True))
+    groups = sorted(sc.providers.index[sc.providers["kind"] == "inhouse"])
+    monday = pd.Timestamp(sc.start)
+    assert plan.manifest["rosters"]["band_model_starts"] == [
+        {"group": g, "week_start": monday.date().isoformat()} for g in groups]
+    said = [w for w in plan.warnings if w.startswith("rosters: CP-SAT found no rosters")]
+    assert [w.split()[6] for w in said] == groups
+    assert all("in 1 week (first 2009-03-02)" in w for w in said)
+    r = plan.tables["rosters"]
+    assert r["adviser"].nunique() == 3200
+    assert violations(rows_of(r), monday, 1, RULES) == []
+
+
+def test_a_run_whose_band_models_all_find_rosters_names_no_start(default_two_weeks):
+    sc, plan = default_two_weeks
+    assert plan.manifest["rosters"]["band_model_starts"] == []
+    assert not any(w.startswith("rosters:") for w in plan.warnings)
+
+
 def test_adviser_level_model_finds_the_nearest_rosters_when_none_meets_the_plan():
     """A plan asking 11 of 10 advisers on Monday (and 9 on Friday): no roster meets its counts,
     and the nearest one is 2 adviser-days away (Monday's extra shift worked on Friday

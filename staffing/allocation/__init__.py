@@ -107,18 +107,20 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     if opts.rosters and not opts.relax:  # rosters per adviser; weeks re-solved with them
         from ..rosters import plan as roster_plan
 
-        rosters, results, refit = roster_plan.attach(scenario, opts, req, results, deadline)
+        rosters, results, refit, starts = roster_plan.attach(scenario, opts, req, results,
+                                                             deadline)
     tables, share, diag = _tables(scenario, opts, req, results)
     tables["demand"] = demand_mod.forecast_table(scenario, dem)
     if rosters is not None:
         roster_plan.add_tables(tables, rosters, scenario, opts)
     manifest = _manifest(opts, results, share, time.perf_counter() - t0)
+    warn = headcount_mod.warnings(scenario, opts)
     if rosters is not None:
-        manifest["rosters"] = roster_plan.manifest_entry(scenario, refit, opts)
+        manifest["rosters"] = roster_plan.manifest_entry(scenario, refit, opts, starts)
+        warn += roster_plan.start_warnings(starts)
     manifest["headcount"] = _chosen(results)
     manifest["staffing_cost_eur"] = float(tables["providers"]["cost_eur"].sum())
     manifest["late_calls"] = float(tables["coverage"]["late_calls"].sum())
-    warn = headcount_mod.warnings(scenario, opts)
     manifest["warnings"] = warn
     return Plan(tables=tables, manifest=manifest, shortfall_share=share, diagnostics=diag,
                 warnings=warn)

@@ -230,7 +230,9 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
     """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
     day (minutes, one per adviser). Per day, the advisers at work should equal the plan's
     shifts, and every range of starts needs as many advisers whose band meets it (Hall's
-    condition, so the plan's shifts can be dealt to them). Returns {(class, type): advisers}."""
+    condition, so the plan's shifts can be dealt to them). Returns ({(class, type): advisers},
+    whether CP-SAT found them: False for the last resort, each class on its first allowed
+    type)."""
     from ortools.sat.python import cp_model
 
     band_lo = {b: lo for b, (lo, hi) in enumerate(bands)}
@@ -292,10 +294,10 @@ def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: Wor
         first: dict = {}
         for ck, i in f:
             first.setdefault(ck, i)
-        return {(ck, i): len(classes[ck]) for ck, i in first.items()}
+        return {(ck, i): len(classes[ck]) for ck, i in first.items()}, False
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise ValueError(f"CP-SAT ended with status {solver.StatusName(status)}")
-    return {key: int(solver.Value(v)) for key, v in f.items() if solver.Value(v) > 0}
+    return {key: int(solver.Value(v)) for key, v in f.items() if solver.Value(v) > 0}, True
 
 
 def _hall_terms(m, d: int, starts: np.ndarray, wb: list, bands: list) -> list:
@@ -372,7 +374,9 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     not worked): no shift those days, one day less that week per open one.
     build: the weeks rostered (the first `build` of `weeks`; default all), the rest read only
     as the last one's look-ahead (next week's demand on its end, `_lead_need`).
-    Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked).
+    Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked); where CP-SAT
+    found no rosters for a week's band model and each class took its first allowed tour type
+    (`_solve_week`), the first days of those weeks in attrs["band_starts"].
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
         len(w) for w in weeks) else pd.DataFrame(columns=["start_min", "end_min",
@@ -387,6 +391,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
     rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
+    started = []  # first days of the weeks whose band model took the last-resort start
     weeks_of_rows = []  # rows of each week, in turn
     for w, x in enumerate(weeks[:build]):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
@@ -399,8 +404,10 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                                monday + pd.Timedelta(days=7), len(advisers))
             away = {a: frozenset(d - 7 * w for d in (leave or {}).get(a, ())
                                  if 7 * w <= d < 7 * w + 7) for a in advisers}
-            chosen = _band_week(advisers, states, x, bands, week_contract, rules,
-                                open_days_of_week(w), night_bands, ahead, away)
+            chosen, found = _band_week(advisers, states, x, bands, week_contract, rules,
+                                       open_days_of_week(w), night_bands, ahead, away)
+            if not found:
+                started.append(monday.date())
             week_rows = _deal_week(x, chosen, bands)
             if (len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows)
                     and not _carried_short(x, states, rules, monday)):
@@ -413,7 +420,10 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
         rows += week_rows
         weeks_of_rows.append(len(week_rows))
         states = _next_states(states, week_rows)
-    return _frame(rows, team, contract, start, break_minutes, weeks_of_rows)
+    out = _frame(rows, team, contract, start, break_minutes, weeks_of_rows)
+    if started:
+        out.attrs["band_starts"] = started
+    return out
 
 
 def _frame(rows: list, team: str, contract: Contract, start, break_minutes: int,
@@ -482,8 +492,9 @@ def _deviation(x, rows) -> int:
 
 def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands,
                ahead: dict | None = None, away: dict | None = None) -> dict:
-    """Tour type of each adviser for the week (band model, CP-SAT over classes); away:
-    adviser -> days of the week on leave (no shift, one working day less per open one)."""
+    """(tour type of each adviser for the week, whether CP-SAT found them: `_solve_week`)
+    (band model, CP-SAT over classes); away: adviser -> days of the week on leave (no shift,
+    one working day less per open one)."""
     units = {int(d): np.repeat(g["start_min"].to_numpy(int), g["advisers"].to_numpy(int))
              for d, g in x.groupby("day")}
     away = away or {}
@@ -510,7 +521,7 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
                             st.sundays, tuple(sorted(off)),
                             min(contract.days_per_week - len(off), len(open_days) - len(off))),
                            []).append(a)
-    counts = _solve_week(classes, types, bands, units, rules, ahead or {})
+    counts, found = _solve_week(classes, types, bands, units, rules, ahead or {})
     chosen = {}
     for ck, members in classes.items():
         pos = 0
@@ -519,7 +530,7 @@ def _band_week(advisers, states, x, bands, contract, rules, open_days, night_ban
             for a in members[pos:pos + c]:
                 chosen[a] = t
             pos += c
-    return chosen
+    return chosen, found
 
 
 def _next_states(states: dict, week_rows: list) -> dict:

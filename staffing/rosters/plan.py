@@ -535,8 +535,10 @@ def _same_replan(a, b) -> bool:
 def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
     """Team -> its lines in adviser and date order, from the groups' jobs' results (parts:
     group key -> frame); each group's job CPU recorded in `cost`, its week's marks (one-week
-    jobs, `_team_job`) in `marks` when given."""
+    jobs, `_team_job`) in `marks` when given; the weeks whose band model took the last-resort
+    start (build_team) as (group key, first day) in the team's attrs["band_starts"]."""
     by_team: dict = {}
+    starts: dict = {}  # team -> (group, first day) of its band models' last-resort weeks
     for k in sorted(parts):
         p = parts[k]
         spent = p.attrs.pop("job_cpu_s", None)
@@ -545,6 +547,8 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
         mine = p.attrs.pop("marks", None)
         if marks is not None and mine is not None:
             marks[k] = mine
+        for day in p.attrs.pop("band_starts", ()):
+            starts.setdefault(p["team"].iloc[0], []).append((k, day))
         if len(p):
             by_team.setdefault(p["team"].iloc[0], []).append(p)
     del parts
@@ -553,6 +557,8 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
         ps = by_team.pop(t)
         out[t] = (ps[0] if len(ps) == 1 else pd.concat(ps, ignore_index=True)).sort_values(
             ["adviser", "date"], ignore_index=True)
+        if t in starts:
+            out[t].attrs["band_starts"] = starts[t]
     return out
 
 
@@ -989,8 +995,8 @@ def _carry(scenario, opts, req, results: list, deadline):
     do, the rest at the end of the pass. A week's re-plan starts in a worker beside its
     rosters, from what is known before them (`_replan_job`), and each group's next weeks as
     soon as its own week ends (`_Lanes`). Returns
-    (results, the rosters table, (weeks adopted, re-solve jobs, their results)) for
-    `_with_refits`."""
+    (results, the rosters table, (weeks adopted, re-solve jobs, their results) for
+    `_with_refits`, the band models' last-resort weeks as (group key, first day))."""
     from ..allocation.options import Deadline
 
     deadline = deadline or Deadline()
@@ -1003,9 +1009,10 @@ def _carry(scenario, opts, req, results: list, deadline):
     team_of = {g.key: g.team for g in groups}
     weekly: dict = {}  # team -> its rosters, one frame per week rostered
     refits = _Refits(opts)
+    starts: list = []
     with parallel.kept_pool(opts.workers or 2):
         kept = _roster_weeks(scenario, opts, req, results, deadline, weekly, ids, team_of,
-                             before, refits, text_dtypes(scenario, ids))
+                             before, refits, text_dtypes(scenario, ids), starts)
         solved = refits.results(opts.workers or 2)
     by_team = {}
     for t in sorted(weekly):  # each team's weekly frames freed as its table is made
@@ -1014,14 +1021,16 @@ def _carry(scenario, opts, req, results: list, deadline):
     rosters = _joined(by_team)
     del by_team
     memory.release()  # (the pass's weekly frames and team tables)
-    return results, rosters, (kept, refits.jobs, solved)
+    return results, rosters, (kept, refits.jobs, solved), starts
 
 
 def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, ids: dict,
-                  team_of: dict, before: dict, refits: "_Refits", text: dict) -> list:
+                  team_of: dict, before: dict, refits: "_Refits", text: dict,
+                  starts: list) -> list:
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
     week, its text columns as `text`'s categoricals) updated in place, each week's re-solve
-    added to `refits`. Returns the weeks that take their rostered shifts as they are
+    added to `refits`, the (group, first day) of each week whose kept rosters came from the
+    band model's last-resort start (`_by_team`) to `starts`. Returns the weeks that take their rostered shifts as they are
     (`_adopt`). In the kept pool the jobs run in `_Lanes`; without one (one worker, a Dask
     cluster) a week's groups run together (`team_rosters`), the same jobs."""
     from . import carry
@@ -1086,6 +1095,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         for k in ids:  # (the rules read back LOOKBACK_DAYS)
             final[k] = final[k][-(carry.LOOKBACK_DAYS // 7 - 1):] + [(r.week, marks[k])]
         for team, frame in lines.items():  # (a year's lines: 45 MB, not 130 as text)
+            starts += frame.attrs.get("band_starts", [])
             weekly.setdefault(team, []).append(as_categories(frame, text))
         if isinstance(need, tuple):
             refits.add(need)
@@ -1099,10 +1109,12 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
     the rostered ones; where a slot is still short, advisers moved to another of their team's
     plateaux (`rebalance`) and those weeks re-solved again. Returns (rosters, results, weeks
-    re-solved)."""
+    re-solved, (group key, first day) of each week whose rosters came from the band model's
+    last-resort start: builder.build_team)."""
     from .rebalance import rebalance
 
-    results, rosters, (kept, jobs, solved) = _carry(scenario, opts, req, results, deadline)
+    results, rosters, (kept, jobs, solved), starts = _carry(scenario, opts, req, results,
+                                                            deadline)
     results, refit = _with_refits(scenario, opts, results, rosters, kept, jobs, solved)
     if len(rosters) and any((r.u > 1e-6).any() for r in results):
         rosters, moved = rebalance(scenario, opts, req, results, rosters)
@@ -1110,7 +1122,7 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
             results, again = _refit_changed(scenario, opts, req, results, rosters, moved,
                                             deadline)
             refit = sorted(set(refit) | set(again))
-    return rosters, results, refit
+    return rosters, results, refit, starts
 
 
 def tours_from_rosters(rosters: pd.DataFrame, start, weeks: int) -> pd.DataFrame:
@@ -1317,9 +1329,24 @@ def _leave_entry(scenario, start, weeks: int) -> dict:
     return out
 
 
-def manifest_entry(scenario, refit_weeks, opts) -> dict:
+def start_warnings(starts: list) -> list[str]:
+    """One warning per group whose rosters came, some week, from the band model's last-resort
+    start (`attach`'s starts: (group key, first day of the week))."""
+    weeks: dict = {}
+    for k, day in starts:
+        weeks.setdefault(k, []).append(day)
+    return [f"rosters: CP-SAT found no rosters for {k} within its limit in {len(days)} "
+            f"week{'s' if len(days) > 1 else ''} (first {min(days).isoformat()}); each class "
+            "of its advisers took its first allowed tour type: every rule holds, the plan's "
+            "counts are not kept, and the re-solve covers what they leave (manifest "
+            "rosters.band_model_starts)" for k, days in sorted(weeks.items())]
+
+
+def manifest_entry(scenario, refit_weeks, opts, starts: list = ()) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved;
-    paid_days_off: per week, the days the calendar closes that are paid, not worked."""
+    paid_days_off: per week, the days the calendar closes that are paid, not worked;
+    band_model_starts: the (group, week start) whose rosters came from the band model's
+    last-resort start (`attach`)."""
     rules = scenario.rules or WorkingRules()
     start = opts.start or scenario.start
     used = {}
@@ -1329,7 +1356,9 @@ def manifest_entry(scenario, refit_weeks, opts) -> dict:
     out = {"rules": rules.as_dict(), "contracts": contracts,
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
-           "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks]}
+           "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks],
+           "band_model_starts": [{"group": k, "week_start": day.isoformat()}
+                                 for k, day in sorted(starts)]}
     out["advisers"] = [{"team": g.team, "contract": g.contract.id, "ids": list(g.members)}
                        if g.members else {"team": g.team, "contract": g.contract.id,
                                           "first": g.first, "count": g.count}
