@@ -74,6 +74,43 @@ def _slot_weights(keys: np.ndarray, weights: np.ndarray, starts: np.ndarray, min
     return np.interp(ends, xs, fs) - np.interp(starts, xs, fs)
 
 
+def silent_periods(scenario: Scenario) -> list[tuple[str, int, int, int]]:
+    """Open hours the intraday profile gives no calls: (plateau, weekday 0..6, start, end) in
+    minutes after midnight, merged; e.g. a centre open at 00:00 whose profile's first key is
+    08:00 (zero before it), or a key of weight 0 while the plateau is open. A period where
+    the forecast has a row of the plateau (its own calls) is left out."""
+    fc = scenario.forecast
+    brought: dict = {}  # plateau -> (weekdays, minutes after midnight) of its forecast rows
+    if fc is not None and len(fc):
+        t = pd.to_datetime(fc["slot_start"])
+        for p, g in pd.DataFrame({"p": fc["plateau"].to_numpy(), "d": t.dt.day_of_week.to_numpy(),
+                                  "m": (t.dt.hour * 60 + t.dt.minute).to_numpy()}).groupby("p"):
+            brought[p] = (g["d"].to_numpy(), g["m"].to_numpy())
+    out = []
+    for p in scenario.plateaux.index:
+        keys, weights = scenario.profiles.intraday_steps(p)
+        if not len(keys):
+            continue
+        edges = np.append(keys, 1440.0)
+        zero = ([(0.0, float(keys[0]))] if keys[0] > 0 else []) + [
+            (float(a), float(b)) for a, b, w in zip(edges[:-1], edges[1:], weights) if w <= 0]
+        for d in range(7):
+            hours = scenario.opening_minutes(d, p)
+            if hours is None:
+                continue
+            spans = [(max(a, hours[0]), min(b, hours[1])) for a, b in zero]
+            merged: list = []
+            for a, b in sorted(x for x in spans if x[0] < x[1]):
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+                else:
+                    merged.append((a, b))
+            fd, fm = brought.get(p, (np.zeros(0), np.zeros(0)))
+            out += [(p, d, int(a), int(b)) for a, b in merged
+                    if not ((fd == d) & (fm >= a) & (fm < b)).any()]
+    return out
+
+
 def slot_grid(scenario: Scenario, first: dt.date, last: dt.date,
               plateau: str | None = None) -> pd.DataFrame:
     """Open slots from day `first` to day `last` inclusive: date, minute (wall clock), fold;

@@ -72,7 +72,39 @@ def _warnings(scenario: Scenario) -> list[str]:
     out += [f"opening.plateaux.{p} {WEEKDAYS[d]} {hhmm(a)}-{end(b)} is open but no shift of a "
             f"team serving {p} covers it: in-house advisers never work it there"
             for p, d, a, b in uncovered_plateau_periods(scenario)]
+    return out + _silent_warnings(scenario, end)
+
+
+def _silent_warnings(scenario: Scenario, end) -> list[str]:
+    """Open hours without calls (demand.silent_periods), one line per period and its
+    plateaux, weekdays in runs."""
+    from .demand import silent_periods
+    from .rosters.patterns import hhmm
+
+    days: dict = {}
+    for p, d, a, b in silent_periods(scenario):
+        days.setdefault((a, b, p), []).append(d)
+    plateaux: dict = {}  # (start, end, weekdays) -> plateaux
+    for (a, b, p), ds in days.items():
+        plateaux.setdefault((a, b, tuple(ds)), []).append(p)
+    out = []
+    for (a, b, ds), ps in sorted(plateaux.items(), key=lambda kv: (kv[0][2][0], kv[0][0])):
+        who = "every plateau" if len(ps) == len(scenario.plateaux) > 1 else ", ".join(ps)
+        out.append(f"{_day_runs(ds)} {hhmm(a)}-{end(b)} is open but the intraday profile gives "
+                   f"{who} no calls then (zero before its first key, or a weight of "
+                   f"0): no calls are planned in those hours (profiles.csv)")
     return out
+
+
+def _day_runs(days) -> str:
+    """Weekday numbers as runs of names: (0, 1, 2, 4) -> "mon-wed, fri"."""
+    runs: list = []
+    for d in sorted(days):
+        if runs and d == runs[-1][1] + 1:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d])
+    return ", ".join(WEEKDAYS[a] if a == b else f"{WEEKDAYS[a]}-{WEEKDAYS[b]}" for a, b in runs)
 
 
 def _opening_text(scenario: Scenario, plateau: str | None = None) -> str:

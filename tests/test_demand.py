@@ -267,3 +267,39 @@ def test_default_needs_subcontractors_but_all_providers_suffice(default, week):
     peak = req.groupby("slot_start")["agents"].sum().max()
     assert peak <= float((ext["seats"] * (1 - ext["shrinkage"]) / ext["aht_factor"]).sum()
                          + inhouse_hours / open_hours)
+
+
+def test_open_hours_without_calls_are_found_and_validate_warns(model, capsys):
+    """A centre open 06:00-24:00 whose profile starts at 08:00 gets no calls 06:00-08:00
+    (zero before the first key), and none 12:00-14:00 on a plateau given a weight of 0 then;
+    a forecast row in such hours brings calls there, so those hours are not reported."""
+    from staffing.cli import main
+
+    edit(model, 'default = ["08:00", "22:00"]', 'default = ["06:00", "24:00"]\nsun = ["09:00", "20:00"]')
+    prof = model.parent.parent / "inputs" / "orange-2009" / "profiles.csv"
+    edit(prof, "pro,intraday,12:00,0.90", "pro,intraday,12:00,0")
+    s = sc.load(model)
+    got = dm.silent_periods(s)
+    others = [p for p in s.plateaux.index if p != "pro"]
+    assert sorted(got) == sorted([(p, d, 360, 480) for p in s.plateaux.index for d in range(6)]
+                                 + [("pro", d, 720, 840) for d in range(7)])
+    # the generated demand agrees: no calls in exactly those hours
+    dem = dm.build_demand(s)
+    minute = dem["slot_start"].dt.hour * 60 + dem["slot_start"].dt.minute
+    none = dem["calls"] == 0
+    silent = pd.Series(False, index=dem.index)
+    for p, d, a, b in got:
+        silent |= (dem["plateau"] == p) & (dem["weekday"] == d) & (minute >= a) & (minute < b)
+    assert (none == silent).all()
+    assert main(["validate", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert ("warning     mon-sat 06:00-08:00 is open but the intraday profile gives every "
+            "plateau no calls then") in out
+    assert "warning     mon-sun 12:00-14:00 is open but the intraday profile gives pro no" in out
+    # Tuesday 12:30 forecast for pro: its Tuesday lunch is no longer silent
+    (prof.parent / "forecast.csv").write_text(
+        "plateau,slot_start,calls,aht_s\npro,2009-03-03 12:30,5,\n")
+    append(model, 'forecast = "../inputs/orange-2009/forecast.csv"\n')
+    got = dm.silent_periods(sc.load(model))
+    assert ("pro", 1, 720, 840) not in got and ("pro", 2, 720, 840) in got
+    assert all((p, 1, 360, 480) in got for p in others)
