@@ -532,6 +532,12 @@ def _same_replan(a, b) -> bool:
     return a[7].keys() == b[7].keys() and all(a[7][k].equals(b[7][k]) for k in a[7])
 
 
+def _pop_starts(lines: dict) -> dict:
+    """Team -> the attrs["band_starts"] of its lines (`_by_team`), taken off them before
+    any frame is made from them (pandas would copy attrs into each)."""
+    return {t: f.attrs.pop("band_starts") for t, f in lines.items() if "band_starts" in f.attrs}
+
+
 def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
     """Team -> its lines in adviser and date order, from the groups' jobs' results (parts:
     group key -> frame); each group's job CPU recorded in `cost`, its week's marks (one-week
@@ -1030,9 +1036,10 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
     week, its text columns as `text`'s categoricals) updated in place, each week's re-solve
     added to `refits`, the (group, first day) of each week whose kept rosters came from the
-    band model's last-resort start (`_by_team`) to `starts`. Returns the weeks that take their rostered shifts as they are
-    (`_adopt`). In the kept pool the jobs run in `_Lanes`; without one (one worker, a Dask
-    cluster) a week's groups run together (`team_rosters`), the same jobs."""
+    band model's last-resort start (`_by_team`) to `starts`. Returns the weeks that take
+    their rostered shifts as they are (`_adopt`). In the kept pool the jobs run in
+    `_Lanes`; without one (one worker, a Dask cluster) a week's groups run together
+    (`team_rosters`), the same jobs."""
     from . import carry
 
     rules = scenario.rules or WorkingRules()
@@ -1066,6 +1073,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         else:
             lines = team_rosters(scenario, opts, results, r.week, every, to_week=r.week + 1,
                                  cost=cost, marks=marks)
+        started = _pop_starts(lines)
         week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
         carried = carried_in(previous, w0)
         need = _refit_need(scenario, opts, req, r, week_lines, carried, deadline)
@@ -1078,13 +1086,15 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                 results[i] = new
                 for team in free:
                     lines.pop(team, None)
+                    started.pop(team, None)
                 if lanes is not None:
                     lanes.reroster(i, every, held)
-                    lines.update(lanes.lines(i, held))
+                    again = lanes.lines(i, held)
                 else:
-                    lines.update(team_rosters(scenario, opts, results, r.week, every,
-                                              teams=free, to_week=r.week + 1, cost=cost,
-                                              marks=marks))
+                    again = team_rosters(scenario, opts, results, r.week, every, teams=free,
+                                         to_week=r.week + 1, cost=cost, marks=marks)
+                started.update(_pop_starts(again))
+                lines.update(again)
                 week_lines = _lines_between(lines, w0, w0 + pd.Timedelta(days=7))
                 need = _refit_need(scenario, opts, req, new, week_lines, carried, deadline)
         elif short and lanes is not None:
@@ -1095,7 +1105,7 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
         for k in ids:  # (the rules read back LOOKBACK_DAYS)
             final[k] = final[k][-(carry.LOOKBACK_DAYS // 7 - 1):] + [(r.week, marks[k])]
         for team, frame in lines.items():  # (a year's lines: 45 MB, not 130 as text)
-            starts += frame.attrs.get("band_starts", [])
+            starts += started.get(team, [])
             weekly.setdefault(team, []).append(as_categories(frame, text))
         if isinstance(need, tuple):
             refits.add(need)
@@ -1337,9 +1347,10 @@ def start_warnings(starts: list) -> list[str]:
         weeks.setdefault(k, []).append(day)
     return [f"rosters: CP-SAT found no rosters for {k} within its limit in {len(days)} "
             f"week{'s' if len(days) > 1 else ''} (first {min(days).isoformat()}); each class "
-            "of its advisers took its first allowed tour type: every rule holds, the plan's "
-            "counts are not kept, and the re-solve covers what they leave (manifest "
-            "rosters.band_model_starts)" for k, days in sorted(weeks.items())]
+            "of its advisers took its first allowed tour type: every rule holds but the "
+            "plan's counts are not kept, and the week's re-solve staffs the gaps from other "
+            "providers where it can (manifest rosters.band_model_starts)"
+            for k, days in sorted(weeks.items())]
 
 
 def manifest_entry(scenario, refit_weeks, opts, starts: list = ()) -> dict:
