@@ -308,6 +308,23 @@ def test_summary_fits_one_page_wide_and_run_sheet_at_the_end(book1):
     assert any(isinstance(k, str) and k.startswith("Data sheets hold one Excel Table") for k in labels)
 
 
+def test_run_sheet_lists_the_runs_warnings_before_its_notes(week1, tmp_path):
+    said = ["rosters: CP-SAT found no rosters for fr-lyon within its limit in 1 week",
+            "--headcount optimise: fr-lille has no room between its bounds"]
+    path = results.write_workbook(tmp_path / "plan.xlsx", week1[0],
+                                  {**make_manifest(), "warnings": said})
+    wb = load_workbook(path, read_only=True)
+    col = [r[0] for r in wb["run"].iter_rows(values_only=True) if r and isinstance(r[0], str)]
+    wb.close()
+    at = col.index("Warnings")
+    assert col[at + 1:at + 3] == said and col[at + 3] == "Notes"
+    path = results.write_workbook(tmp_path / "quiet.xlsx", week1[0],
+                                  {**make_manifest(), "warnings": []})
+    wb = load_workbook(path, read_only=True)
+    assert "Warnings" not in [r[0] for r in wb["run"].iter_rows(values_only=True) if r]
+    wb.close()
+
+
 def test_row_limit_splits_sheets_and_says_so(week1, tmp_path, monkeypatch):
     tables = week1[0]
     monkeypatch.setattr(results.workbook, "EXCEL_MAX_ROWS", 2001)

@@ -562,7 +562,8 @@ _RUN_KEYS = (("Scenario", "scenario"), ("Command", "command"), ("Created", "crea
 
 
 def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
-    """Run metadata, solver figures, options, targets, inputs and notes (label, value rows)."""
+    """Run metadata, solver figures, options, targets, inputs, the run's warnings and notes
+    (label, value rows)."""
     ws.set_column(0, 0, 44)
     ws.set_column(1, 1, 90)
     r = 0
@@ -597,6 +598,14 @@ def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
                 put(ws, r, 1, v)
             else:
                 ws.write_string(r, 1, v if isinstance(v, str) else json.dumps(v, default=json_default))
+            r += 1
+    warnings = [w for w in manifest.get("warnings") or () if isinstance(w, str)]
+    if warnings:  # what the run printed as `warning:` (manifest `warnings`)
+        r += 1
+        ws.write_string(r, 0, "Warnings", fm.get(None, "section"))
+        r += 1
+        for w in warnings:
+            ws.write_string(r, 0, w)
             r += 1
     if notes:
         r += 1
