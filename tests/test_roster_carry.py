@@ -615,3 +615,30 @@ def test_a_re_plan_started_ahead_is_taken_only_with_the_same_arguments():
         changed = list(same)
         changed[i] = other
         assert not roster_plan._same_replan(args, tuple(changed)), i
+
+
+def test_re_solves_after_advisers_move_plateaux_read_the_categorical_rosters_table():
+    """After `rebalance`, the weeks are re-solved from the whole rosters table, whose text
+    columns are categorical (plan.as_categories); with a contract mix, the group of a line is
+    its team and contract joined (contracts.group_column), which failed on categories and
+    stopped the contracts model's year. The re-solves from the table as it is equal those
+    from the same lines as plain text."""
+    sc = scenario.load("orange-2009-contracts")
+    opts = allocation.Options(weeks=2, workers=1, rosters=True).resolved(sc)
+    _, req = allocation._weekly_requirements(sc, opts)
+    weeks = [req[req["week"] == w] for w in range(opts.weeks)]
+    results = allocation._solve_weeks(sc, opts, weeks, Deadline.after(600), None)
+    rosters, results, _, _ = roster_plan.attach(sc, opts, req, results)
+    text = ["adviser", "team", "contract", "plateau"]
+    assert all(rosters[c].dtype == "category" for c in text)
+    plain = rosters.astype({c: object for c in text})
+    groups = roster_plan.group_column(sc, rosters)
+    assert groups.equals(roster_plan.group_column(sc, plain))
+    assert set(groups) == {g.key for g in roster_plan.contract_groups(sc)}
+    as_text = {"group": object, "provider": object, "contract": object, "plateau": object}
+    pd.testing.assert_frame_equal(roster_plan.shift_counts(rosters, sc).astype(as_text),
+                                  roster_plan.shift_counts(plain, sc).astype(as_text))
+    got = [roster_plan._refit_changed(sc, opts, req, results, r, {0, 1})
+           for r in (rosters, plain)]
+    assert got[0][1] == got[1][1]
+    assert [r.objective for r in got[0][0]] == [r.objective for r in got[1][0]]

@@ -420,12 +420,16 @@ def week_signature(scenario, start, week: int) -> str:
 
 def group_column(scenario, rosters):
     """Each roster line's group key (a pandas Series): named advisers by their group, generated
-    ones by team (and contract in a mixed team)."""
+    ones by team (and contract in a mixed team). The text columns may be categorical (the
+    rosters table's) or plain; the keys are plain text either way."""
     gs = groups(scenario)
     team = rosters["team"]
     if all(g.count is None for g in gs):
         return team
+    text = lambda c: (rosters[c].astype(object)  # noqa: E731
+                      if rosters[c].dtype == "category" else rosters[c])
+    team = text("team")
     mixes = list(getattr(scenario, "team_contracts", None) or {})
-    out = team.where(~team.isin(mixes), team + "__" + rosters["contract"])
+    out = team.where(~team.isin(mixes), team + "__" + text("contract"))
     named = {a: g.key for g in gs for a in g.members}
-    return rosters["adviser"].map(named).fillna(out) if named else out
+    return text("adviser").map(named).fillna(out) if named else out
