@@ -103,6 +103,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     dem, req = _weekly_requirements(scenario, opts)
     weeks = [req[req["week"] == w] for w in range(opts.weeks)]
     results = _solve_weeks(scenario, opts, weeks, deadline, progress)
+    warn = headcount_mod.warnings(scenario, opts) + _gap_warnings(opts, results)
     rosters = None
     if opts.rosters and not opts.relax:  # rosters per adviser; weeks re-solved with them
         from ..rosters import plan as roster_plan
@@ -114,7 +115,6 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     if rosters is not None:
         roster_plan.add_tables(tables, rosters, scenario, opts)
     manifest = _manifest(opts, results, share, time.perf_counter() - t0)
-    warn = headcount_mod.warnings(scenario, opts)
     if rosters is not None:
         manifest["rosters"] = roster_plan.manifest_entry(scenario, refit, opts, starts)
         warn += roster_plan.start_warnings(starts)
@@ -173,6 +173,24 @@ def combined_status(statuses) -> str:
 def _chosen(results) -> dict:
     """Headcount per in-house team (the same every week)."""
     return {k: float(v) for k, v in results[0].headcount.items()} if results else {}
+
+
+def _gap_warnings(opts, results) -> list[str]:
+    """A warning when week plans end `feasible` with a gap above --gap: the run's own budget
+    for improving a rounded plan stopped their search first (solve._improve)."""
+    from .solve import IMPROVE_MIN_S, MIP_NODE_BUDGET
+
+    wide = sorted(((gap_of(r.objective, r.lp_bound), r.week) for r in results
+                   if r.status == "feasible" and gap_of(r.objective, r.lp_bound) > opts.gap),
+                  reverse=True)
+    if not wide:
+        return []
+    worst = ", ".join(f"week {w + 1} {100 * g:.1f} %" for g, w in wide[:3])
+    return [f"{len(wide)} week plan(s) end with a gap to the best bound above --gap "
+            f"{100 * opts.gap:g} % ({worst}): the search stopped at its own budget "
+            f"({MIP_NODE_BUDGET} nodes, or twice the time spent and at least {IMPROVE_MIN_S:g} "
+            "s a week); --node-limit N searches further within --time-limit (the gap may "
+            "also be a weak bound: small teams, integral shifts)"]
 
 
 def _manifest(opts, results, share: float, wall: float) -> dict:
