@@ -154,3 +154,19 @@ def test_the_anonymous_bank_example_loads_with_its_calibrated_inputs():
     fc = pd.read_csv(model.parent / "forecast.csv")
     assert dem["calls"].sum() == pytest.approx(fc["calls"].sum())
     assert set(fc.columns) == {"plateau", "slot_start", "calls", "aht_s", "calls_p10", "calls_p90"}
+
+
+def test_the_manifest_keeps_the_warnings_of_reading_the_forecast(tmp_path, capsys):
+    """Every `warning:` a run prints is in its manifest, those of loading a forecast that
+    covers part of the horizon first, in the order printed."""
+    import json
+
+    model = copy_default(tmp_path)
+    write_forecast(model, "plateau,slot_start,calls\nfixed,2009-03-02 10:00,5\n")
+    out = tmp_path / "run"
+    assert main(["optimise", str(model), "--no-rosters", "--out", str(out)]) == 0
+    printed = [line[len("warning: "):] for line in capsys.readouterr().err.splitlines()
+               if line.startswith("warning: ")]
+    kept = json.loads((out / "manifest.json").read_text())["warnings"]
+    assert printed and kept == printed
+    assert kept[0].startswith("forecast: 1 of its 1 rows used")

@@ -67,13 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
 
 
-_SHOWN: set = set()
+_SHOWN: dict = {}  # the run's StaffingWarning texts, in the order shown
+
+
+def shown_warnings() -> list[str]:
+    """The StaffingWarning texts this run has printed as `warning:` so far, in order."""
+    return list(_SHOWN)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, StaffingWarning):
         if str(message) not in _SHOWN:  # once per run, wherever it is raised
-            _SHOWN.add(str(message))
+            _SHOWN[str(message)] = None
             click.echo(f"warning: {message}", err=True)
     else:
         click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True,

@@ -25,6 +25,7 @@ from .common import FiniteFloat, plan_options, plan_opts_to_options, refuse_exis
 def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
     from .. import allocation, economics, report, scenario as scenario_mod
+    from . import shown_warnings
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
@@ -38,6 +39,8 @@ def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir
     for text in plan.warnings:
         click.echo(f"warning: {text}", err=True)
     plan = economics.add_to_plan(sc, plan)
+    # the manifest keeps every warning the run printed, those of loading the inputs too
+    plan.manifest["warnings"] = shown_warnings() + list(plan.manifest.get("warnings") or [])
     found: list = []  # the rosters' rule check, run while the workbook is written
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts,
                                 meanwhile=lambda: found.append(_violations(plan)))
