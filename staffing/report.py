@@ -92,7 +92,7 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
         short = float((g["shortfall_agents"] * slot_h[g.index]).sum())
         lines.append(f"{p:<12}{w.sum():>12,.0f}{100 * sl:>7.1f}%{100 * g['sl_target'].iloc[0]:>7.0f}%"
                      f"{asa_m:>8.1f}{short:>9.1f}".replace(",", " "))
-    lines += _headcount_lines(m)
+    lines += _headcount_lines(m, scenario)
     lines.append("")
     gap = m.get("gap")
     lines.append(f"solver {m['solver']} {m['status']}{' (LP relaxation)' if not m['integer'] else ''}"
@@ -109,12 +109,20 @@ def summary_text(scenario, plan, run_dir: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def _headcount_lines(m: dict) -> list[str]:
-    """The in-house headcount per team, stated when the optimiser chose it."""
+def _headcount_lines(m: dict, scenario) -> list[str]:
+    """The in-house headcount per team under --headcount optimise: chosen for the teams whose
+    bounds leave room (headcount.free_teams), as given for the others."""
     if m.get("options", {}).get("headcount") != "optimise" or not m.get("headcount"):
         return []
+    from .allocation.headcount import free_teams
+
+    free = free_teams(scenario)
     heads = ", ".join(f"{k} {v:,.0f}".replace(",", " ") for k, v in m["headcount"].items())
-    return ["", f"headcount chosen for the whole horizon: {heads}"]
+    if not free:
+        return ["", f"headcount as given (--headcount optimise had nothing to decide): {heads}"]
+    fixed = [k for k in m["headcount"] if k not in free]
+    return ["", f"headcount chosen for the whole horizon: {heads}"
+            + (f" ({', '.join(fixed)} as given)" if fixed else "")]
 
 
 def diagnosis_lines(diag: pd.DataFrame, top: int = 8) -> list[str]:

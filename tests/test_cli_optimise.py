@@ -158,7 +158,8 @@ def test_headcount_optimise_states_the_headcount_and_warns_without_bounds(capsys
                          "--out", str(tmp_path / "r1"))
     assert code == 0, err
     assert "warning: --headcount optimise: the bounds leave nothing to decide" in err
-    assert "headcount chosen for the whole horizon: t 4" in out
+    assert "headcount as given (--headcount optimise had nothing to decide): t 4" in out
+    assert "chosen" not in out
     bounded = ss.write(tmp_path / "m2", providers=[{**team, "headcount_min": 1, "headcount_max": 20},
                                                    sub], forecast=ss.monday_slots([20, 30, 40, 30]))
     code, out, err = run(capsys, "optimise", str(bounded), "--headcount", "optimise",
