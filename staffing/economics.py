@@ -193,10 +193,10 @@ def _warn_forecast_year(scenario, factor: float) -> None:
     from .errors import StaffingWarning
 
     if scenario.forecast is not None and len(scenario.forecast):
-        warnings.warn(f"annual figures (calls_year, cost_eur_year, ...) scale the horizon, whose "
-                      f"calls come from the imported forecast, by {factor:.3g}, the year's share "
-                      "of the scenario's generated demand: the forecast's weeks stand for the "
-                      "year", StaffingWarning, stacklevel=3)
+        warnings.warn(f"annual figures (calls_year, cost_eur_year, ...) scale the horizon by "
+                      f"{factor:.3g}, the year's share of the scenario's generated demand, "
+                      "while its calls come, in whole or in part, from the imported forecast: "
+                      "the horizon's weeks stand for the year", StaffingWarning, stacklevel=3)
 
 
 def _plateau_table(scenario, cov, prov, alloc, rev, factor) -> pd.DataFrame:
