@@ -599,19 +599,15 @@ def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
             else:
                 ws.write_string(r, 1, v if isinstance(v, str) else json.dumps(v, default=json_default))
             r += 1
+    # what the run printed as `warning:` (manifest `warnings`), then the workbook's notes
     warnings = [w for w in manifest.get("warnings") or () if isinstance(w, str)]
-    if warnings:  # what the run printed as `warning:` (manifest `warnings`)
+    for title, lines in (("Warnings", warnings), ("Notes", notes)):
+        if not lines:
+            continue
         r += 1
-        ws.write_string(r, 0, "Warnings", fm.get(None, "section"))
+        ws.write_string(r, 0, title, fm.get(None, "section"))
         r += 1
-        for w in warnings:
-            ws.write_string(r, 0, w)
-            r += 1
-    if notes:
-        r += 1
-        ws.write_string(r, 0, "Notes", fm.get(None, "section"))
-        r += 1
-        for n in notes:
-            ws.write_string(r, 0, n)
+        for line in lines:
+            ws.write_string(r, 0, line)
             r += 1
     print_setup(ws, last_row=r, last_col=1, repeat_header=False)
