@@ -74,18 +74,28 @@ def _slot_weights(keys: np.ndarray, weights: np.ndarray, starts: np.ndarray, min
     return np.interp(ends, xs, fs) - np.interp(starts, xs, fs)
 
 
+SILENT_MIN_MINUTES = 60  # open hours without calls reported from this long (a calibrated
+# profile has quiet half-hours of its own)
+
+
 def silent_periods(scenario: Scenario) -> list[tuple[str, int, int, int]]:
-    """Open hours the intraday profile gives no calls: (plateau, weekday 0..6, start, end) in
-    minutes after midnight, merged; e.g. a centre open at 00:00 whose profile's first key is
-    08:00 (zero before it), or a key of weight 0 while the plateau is open. A period where
-    the forecast has a row of the plateau (its own calls) is left out."""
+    """Open hours the intraday profile gives no calls, for SILENT_MIN_MINUTES at least:
+    (plateau, weekday 0..6, start, end) in minutes after midnight, merged; e.g. a centre open at 00:00 whose profile's first key is
+    08:00 (zero before it), or a key of weight 0 while the plateau is open. Left out: a
+    weekday whose day weight is 0 (no calls that day, by design), and a weekday's period in
+    which a forecast row of the plateau within the horizon brings calls (calls > 0)."""
     fc = scenario.forecast
-    brought: dict = {}  # plateau -> (weekdays, minutes after midnight) of its forecast rows
+    brought: dict = {}  # plateau -> (weekdays, minutes after midnight) of its forecast calls
     if fc is not None and len(fc):
         t = pd.to_datetime(fc["slot_start"])
-        for p, g in pd.DataFrame({"p": fc["plateau"].to_numpy(), "d": t.dt.day_of_week.to_numpy(),
-                                  "m": (t.dt.hour * 60 + t.dt.minute).to_numpy()}).groupby("p"):
+        day = t.dt.normalize()
+        on = ((fc["calls"].to_numpy(float) > 0) & (day >= pd.Timestamp(scenario.start)).to_numpy()
+              & (day < pd.Timestamp(scenario.end)).to_numpy())
+        rows = pd.DataFrame({"p": fc["plateau"].to_numpy(), "d": t.dt.day_of_week.to_numpy(),
+                             "m": (t.dt.hour * 60 + t.dt.minute).to_numpy()})[on]
+        for p, g in rows.groupby("p"):
             brought[p] = (g["d"].to_numpy(), g["m"].to_numpy())
+    weekday = scenario.profiles.weekday
     out = []
     for p in scenario.plateaux.index:
         keys, weights = scenario.profiles.intraday_steps(p)
@@ -96,7 +106,7 @@ def silent_periods(scenario: Scenario) -> list[tuple[str, int, int, int]]:
             (float(a), float(b)) for a, b, w in zip(edges[:-1], edges[1:], weights) if w <= 0]
         for d in range(7):
             hours = scenario.opening_minutes(d, p)
-            if hours is None:
+            if hours is None or float(weekday.loc[p].iloc[d]) <= 0:
                 continue
             spans = [(max(a, hours[0]), min(b, hours[1])) for a, b in zero]
             merged: list = []
@@ -106,8 +116,8 @@ def silent_periods(scenario: Scenario) -> list[tuple[str, int, int, int]]:
                 else:
                     merged.append((a, b))
             fd, fm = brought.get(p, (np.zeros(0), np.zeros(0)))
-            out += [(p, d, int(a), int(b)) for a, b in merged
-                    if not ((fd == d) & (fm >= a) & (fm < b)).any()]
+            out += [(p, d, int(a), int(b)) for a, b in merged if b - a >= SILENT_MIN_MINUTES
+                    and not ((fd == d) & (fm >= a) & (fm < b)).any()]
     return out
 
 

@@ -87,12 +87,14 @@ def _silent_warnings(scenario: Scenario, end) -> list[str]:
     plateaux: dict = {}  # (start, end, weekdays) -> plateaux
     for (a, b, p), ds in days.items():
         plateaux.setdefault((a, b, tuple(ds)), []).append(p)
+    source = Path(scenario.input_files.get("profiles", "profiles.csv")).name
     out = []
     for (a, b, ds), ps in sorted(plateaux.items(), key=lambda kv: (kv[0][2][0], kv[0][0])):
-        who = "every plateau" if len(ps) == len(scenario.plateaux) > 1 else ", ".join(ps)
-        out.append(f"{_day_runs(ds)} {hhmm(a)}-{end(b)} is open but the intraday profile gives "
-                   f"{who} no calls then (zero before its first key, or a weight of "
-                   f"0): no calls are planned in those hours (profiles.csv)")
+        who = "any plateau" if len(ps) == len(scenario.plateaux) > 1 else ", ".join(ps)
+        out.append(f"{_day_runs(ds)} {hhmm(a)}-{end(b)} is open but the intraday profile "
+                   f"({source}) gives no calls then to {who} (zero before its first key, or a "
+                   f"weight of 0): nothing is planned for those hours; give the profile a key "
+                   f"at {hhmm(a)}, or close them in [opening]")
     return out
 
 

@@ -100,20 +100,26 @@ def test_every_adviser_can_work_the_contract(tmp_path, capsys):
 
 
 def test_week_plans_stopped_by_their_own_budget_above_the_gap_are_named():
-    """A `feasible` week whose gap exceeds --gap was stopped by the run's own budget for
-    improving its rounded plan: the run warns once, naming the worst weeks; optimal weeks,
-    weeks within --gap and weeks a user limit stopped (time_limit) are not named."""
+    """A `feasible` week plan whose gap exceeds --gap was either stopped by the run's own
+    budget for its MIP, or is a large rounded plan returned without one: the run warns once
+    for each kind, naming the worst weeks; optimal weeks, weeks within --gap, weeks a user
+    limit stopped (time_limit) and re-solves (searched None) are not named."""
     from types import SimpleNamespace as W
 
     from staffing.allocation import _gap_warnings
 
-    results = [W(week=0, status="optimal", objective=100.0, lp_bound=100.0),
-               W(week=1, status="feasible", objective=100.0, lp_bound=99.7),  # 0.3 %
-               W(week=2, status="feasible", objective=100.0, lp_bound=18.4),  # 81.6 %
-               W(week=3, status="time_limit", objective=100.0, lp_bound=50.0),
-               W(week=4, status="feasible", objective=200.0, lp_bound=190.0)]  # 5 %
+    results = [W(week=0, status="optimal", objective=100.0, lp_bound=100.0, searched=False),
+               W(week=1, status="feasible", objective=100.0, lp_bound=99.7, searched=True),
+               W(week=2, status="feasible", objective=100.0, lp_bound=18.4, searched=True),
+               W(week=3, status="time_limit", objective=100.0, lp_bound=50.0, searched=True),
+               W(week=4, status="feasible", objective=200.0, lp_bound=190.0, searched=True),
+               W(week=5, status="feasible", objective=100.0, lp_bound=98.0, searched=False),
+               W(week=6, status="feasible", objective=100.0, lp_bound=10.0, searched=None)]
     got = _gap_warnings(Options(gap=0.005), results)
-    assert len(got) == 1
+    assert len(got) == 2
     assert got[0].startswith("2 week plan(s) end with a gap to the best bound above --gap "
-                             "0.5 % (week 3 81.6 %, week 5 5.0 %)")
+                             "0.5 % (week 3 81.6 %, week 5 5.0 %): the search stopped at its "
+                             "own budget")
+    assert got[1].startswith("1 week plan(s) end with a gap to the best bound above --gap "
+                             "0.5 % (week 6 2.0 %): large plans that keep the LP's service")
     assert _gap_warnings(Options(gap=0.9), results) == []

@@ -278,6 +278,8 @@ def test_open_hours_without_calls_are_found_and_validate_warns(model, capsys):
     edit(model, 'default = ["08:00", "22:00"]', 'default = ["06:00", "24:00"]\nsun = ["09:00", "20:00"]')
     prof = model.parent.parent / "inputs" / "orange-2009" / "profiles.csv"
     edit(prof, "pro,intraday,12:00,0.90", "pro,intraday,12:00,0")
+    # and a quiet half-hour, 19:00-19:30: shorter than SILENT_MIN_MINUTES, not reported
+    edit(prof, "pro,intraday,19:30,", "pro,intraday,19:00,0,\npro,intraday,19:30,")
     s = sc.load(model)
     got = dm.silent_periods(s)
     others = [p for p in s.plateaux.index if p != "pro"]
@@ -290,16 +292,27 @@ def test_open_hours_without_calls_are_found_and_validate_warns(model, capsys):
     silent = pd.Series(False, index=dem.index)
     for p, d, a, b in got:
         silent |= (dem["plateau"] == p) & (dem["weekday"] == d) & (minute >= a) & (minute < b)
-    assert (none == silent).all()
+    quiet = (dem["plateau"] == "pro") & (minute >= 1140) & (minute < 1170)
+    assert (none == (silent | quiet)).all() and not (silent & quiet).any()
     assert main(["validate", str(model)]) == 0
     out = capsys.readouterr().out
-    assert ("warning     mon-sat 06:00-08:00 is open but the intraday profile gives every "
-            "plateau no calls then") in out
-    assert "warning     mon-sun 12:00-14:00 is open but the intraday profile gives pro no" in out
-    # Tuesday 12:30 forecast for pro: its Tuesday lunch is no longer silent
+    assert ("warning     mon-sat 06:00-08:00 is open but the intraday profile (profiles.csv) "
+            "gives no calls then to any plateau") in out
+    assert ("warning     mon-sun 12:00-14:00 is open but the intraday profile (profiles.csv) "
+            "gives no calls then to pro") in out
+    assert "give the profile a key at 06:00, or close them in [opening]" in out
+    # a forecast row with calls for pro on Tuesday 12:30: its Tuesday lunch is no longer
+    # silent; a row of 0 calls (Wednesday), or one outside the horizon (Thursday), changes
+    # nothing
     (prof.parent / "forecast.csv").write_text(
-        "plateau,slot_start,calls,aht_s\npro,2009-03-03 12:30,5,\n")
+        "plateau,slot_start,calls,aht_s\npro,2009-03-03 12:30,5,\npro,2009-03-04 12:30,0,\n"
+        "pro,2010-03-04 12:30,5,\n")
     append(model, 'forecast = "../inputs/orange-2009/forecast.csv"\n')
     got = dm.silent_periods(sc.load(model))
-    assert ("pro", 1, 720, 840) not in got and ("pro", 2, 720, 840) in got
+    assert ("pro", 1, 720, 840) not in got
+    assert ("pro", 2, 720, 840) in got and ("pro", 3, 720, 840) in got
     assert all((p, 1, 360, 480) in got for p in others)
+    # a weekday weighing 0 has no calls by design: none of its hours is reported
+    edit(prof, "pro,weekday,sun,0.15", "pro,weekday,sun,0")
+    got = dm.silent_periods(sc.load(model))
+    assert ("pro", 6, 720, 840) not in got and ("pro", 5, 720, 840) in got

@@ -164,9 +164,12 @@ def test_the_manifest_keeps_the_warnings_of_reading_the_forecast(tmp_path, capsy
     model = copy_default(tmp_path)
     write_forecast(model, "plateau,slot_start,calls\nfixed,2009-03-02 10:00,5\n")
     out = tmp_path / "run"
-    assert main(["optimise", str(model), "--no-rosters", "--out", str(out)]) == 0
+    assert main(["optimise", str(model), "--no-rosters", "--headcount", "optimise", "--out",
+                 str(out)]) == 0
     printed = [line[len("warning: "):] for line in capsys.readouterr().err.splitlines()
                if line.startswith("warning: ")]
     kept = json.loads((out / "manifest.json").read_text())["warnings"]
-    assert printed and kept == printed
+    assert len(printed) == 4 and kept == printed
     assert kept[0].startswith("forecast: 1 of its 1 rows used")
+    assert kept[1].startswith("forecast: taken as observed under regime R2")
+    assert kept[2].startswith("annual figures") and kept[3].startswith("--headcount optimise")

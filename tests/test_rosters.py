@@ -438,18 +438,33 @@ def test_band_model_without_rosters_in_its_limit_tries_the_lighter_relaxation_th
         monkeypatch.setattr(builder, "SOLVE_SECONDS", limit)
         r = builder.build_team("fr-montigny", advisers, contract, [x], WorkingRules(), monday,
                                lambda w: list(range(7)), 60)
-        got[case] = list(solves)
+        got[case] = (list(solves), r.attrs.get("band_starts"))
         assert violations(rows_of(r), monday, 1, RULES) == [], case
         assert len(r) == 300 and r.groupby("adviser").size().eq(5).all(), case
-    assert got["none found"] == [(2, cp_model.UNKNOWN), (1, cp_model.UNKNOWN)]
-    assert got["first unknown"] == [(2, cp_model.UNKNOWN), (1, cp_model.OPTIMAL)]
+    assert got["none found"] == ([(2, cp_model.UNKNOWN), (1, cp_model.UNKNOWN)],
+                                 [("fr-montigny", monday)])
+    assert got["first unknown"] == ([(2, cp_model.UNKNOWN), (1, cp_model.OPTIMAL)], None)
+    # with the adviser-level model (a team of at most EXACT_MAX_ADVISERS), whose own limits
+    # are untouched: it replaces the start with rosters of the plan's counts, not reported
+    monkeypatch.setattr(builder, "EXACT_MAX_ADVISERS", 150)
+    monkeypatch.setattr(builder, "SOLVE_SECONDS", 1e-9)
+    first_unknown = False
+    r = builder.build_team("fr-montigny", advisers, contract, [x], WorkingRules(), monday,
+                           lambda w: list(range(7)), 60)
+    assert "band_starts" not in r.attrs
+    assert builder._deviation(x.assign(day=(pd.to_datetime(x["date"])
+                                            - pd.Timestamp(monday)).dt.days), [
+        (a, (d - pd.Timestamp(monday)).days, (s - d).total_seconds() // 60,
+         (e - d).total_seconds() // 60) for a, d, s, e in
+        r[["adviser", "date", "shift_start", "shift_end"]].itertuples(index=False)]) == 0
 
 
 def test_weeks_rostered_from_the_last_resort_start_are_named_in_the_manifest_and_warnings(
         monkeypatch):
     """Where no band model of the week finds rosters (CP-SAT made to end UNKNOWN on both of
-    its tries), every group's rosters come from the start, every rule still holds, and the
-    run says so: one warning per group, each group and week in rosters.band_model_starts."""
+    its tries) and no adviser-level model replaces them, every group's rosters come from the
+    start, every rule still holds, and the run says so: one warning per team, each team,
+    contract and week in rosters.band_model_starts."""
     from ortools.sat.python import cp_model
 
     solve = cp_model.CpSolver.Solve
@@ -460,12 +475,16 @@ def test_weeks_rostered_from_the_last_resort_start_are_named_in_the_manifest_and
         return solve(self, m, *a, **k)
 
     monkeypatch.setattr(cp_model.CpSolver, "Solve", band_unknown)
+    from staffing.rosters import builder
+
+    monkeypatch.setattr(builder, "EXACT_MAX_ADVISERS", 0)  # (no adviser-level model after)
     sc = scenario.load()
     plan = allocation.optimise(sc, allocation.Options(weeks=1, workers=1, rosters=True))
     groups = sorted(sc.providers.index[sc.providers["kind"] == "inhouse"])
     monday = pd.Timestamp(sc.start)
     assert plan.manifest["rosters"]["band_model_starts"] == [
-        {"group": g, "week_start": monday.date().isoformat()} for g in groups]
+        {"team": g, "contract": "full-time", "week_start": monday.date().isoformat()}
+        for g in groups]
     said = [w for w in plan.warnings if w.startswith("rosters: CP-SAT found no rosters")]
     assert [w.split()[6] for w in said] == groups
     assert all("in 1 week (first 2009-03-02)" in w for w in said)

@@ -44,6 +44,7 @@ class Solved:
     objective: float
     bound: float
     solve_s: float
+    searched: bool | None = None  # whether the full MIP ran (None: not a week's own solve)
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -58,7 +59,7 @@ def solve_model(m: Model, scenario, opts, deadline, week: int) -> Solved:
     highs.first_solve(prob, opts, deadline)
     check_status(prob, opts, week, need_optimal=True)
     bound = float(pulp.value(prob.objective))
-    limited = False
+    limited = searched = False
     if not opts.relax:
         lp_deficit = float(rounding.u_values(m).sum())
         rounded, limited = rounded_plan(m, scenario, opts, deadline, bound)
@@ -67,14 +68,14 @@ def solve_model(m: Model, scenario, opts, deadline, week: int) -> Solved:
                                and (small or rounding.u_values(m).sum() > lp_deficit + 1e-6)):
             out = _improve(m, opts, deadline, week, start=rounded is not None,
                            elapsed=time.perf_counter() - t1)
-            limited = out.limited
+            limited, searched = out.limited, True
             if out.bound is not None and out.ok and np.isfinite(out.bound):
                 bound = max(bound, out.bound + prob.objective.constant)
     objective = float(pulp.value(prob.objective))
     limited |= not opts.relax and deadline.passed()
     gap = gap_of(objective, bound)
     status = "optimal" if gap <= OPTIMAL_GAP else ("time_limit" if limited else "feasible")
-    return Solved(status, objective, bound, time.perf_counter() - t1)
+    return Solved(status, objective, bound, time.perf_counter() - t1, searched)
 
 
 def _improve(m: Model, opts, deadline, week: int, start: bool, elapsed: float):

@@ -37,6 +37,7 @@ class WeekResult:
     tours: pd.DataFrame = None  # the tours table's rows of this week
     cpu_s: dict = dataclasses.field(default_factory=dict)  # phase -> CPU s in the week's process
     groups: dict = None  # group key -> (team, contract id, advisers, (hours, days) this week)
+    searched: bool | None = None  # its plan's full MIP ran (solve.Solved; None: a re-solve)
 
 
 def extract(m, week: int, solved, integer: bool) -> WeekResult:
@@ -56,7 +57,8 @@ def extract(m, week: int, solved, integer: bool) -> WeekResult:
     hc = {k: (rnd(h) if isinstance(h, pulp.LpVariable) else float(h))
           for k, h in m.headcount.items()}
     return WeekResult(
-        week=week, status=solved.status, objective=solved.objective, lp_bound=solved.bound,
+        week=week, status=solved.status, searched=solved.searched,
+        objective=solved.objective, lp_bound=solved.bound,
         solve_s=solved.solve_s, build_s=m.build_s, x=x, z=z, headcount=hc,
         paid_hours={k: value(v) for k, v in m.paid.items()}, u=u_values(m),
         cb=np.array([value(v) for v in m.cb]),

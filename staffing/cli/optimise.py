@@ -36,10 +36,11 @@ def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir
             plan = allocation.optimise(sc, opts, progress=bar.update)
     else:
         plan = allocation.optimise(sc, opts)
+    plan = economics.add_to_plan(sc, plan)
     for text in plan.warnings:
         click.echo(f"warning: {text}", err=True)
-    plan = economics.add_to_plan(sc, plan)
-    # the manifest keeps every warning the run printed, those of loading the inputs too
+    # the manifest keeps every warning the run printed, in order: those of reading the inputs
+    # and of the economics (StaffingWarning), then the plan's
     plan.manifest["warnings"] = shown_warnings() + list(plan.manifest.get("warnings") or [])
     found: list = []  # the rosters' rule check, run while the workbook is written
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts,

@@ -375,8 +375,9 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     build: the weeks rostered (the first `build` of `weeks`; default all), the rest read only
     as the last one's look-ahead (next week's demand on its end, `_lead_need`).
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked); where CP-SAT
-    found no rosters for a week's band model and each class took its first allowed tour type
-    (`_solve_week`), the first days of those weeks in attrs["band_starts"].
+    found no rosters for a week's band model, each class took its first allowed tour type
+    (`_solve_week`) and the adviser-level model did not replace them, (team, first day of
+    the week) in attrs["band_starts"].
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
         len(w) for w in weeks) else pd.DataFrame(columns=["start_min", "end_min",
@@ -391,7 +392,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
     rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
-    started = []  # first days of the weeks whose band model took the last-resort start
+    started = []  # (team, first day) of the weeks rostered from the last-resort start
     weeks_of_rows = []  # rows of each week, in turn
     for w, x in enumerate(weeks[:build]):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
@@ -406,9 +407,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                                  if 7 * w <= d < 7 * w + 7) for a in advisers}
             chosen, found = _band_week(advisers, states, x, bands, week_contract, rules,
                                        open_days_of_week(w), night_bands, ahead, away)
-            if not found:
-                started.append(monday.date())
-            week_rows = _deal_week(x, chosen, bands)
+            band_rows = week_rows = _deal_week(x, chosen, bands)
             if (len(advisers) <= EXACT_MAX_ADVISERS and _deviation(x, week_rows)
                     and not _carried_short(x, states, rules, monday)):
                 hint = {(r[0], r[1]): (r[2], r[3]) for r in week_rows}
@@ -417,6 +416,8 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                 exact_rows = _deal_exact(x, exact) if exact is not None else week_rows
                 if _deviation(x, exact_rows) <= _deviation(x, week_rows):
                     week_rows = exact_rows
+            if not found and week_rows is band_rows:  # the last-resort start kept
+                started.append((team, monday.date()))
         rows += week_rows
         weeks_of_rows.append(len(week_rows))
         states = _next_states(states, week_rows)

@@ -423,12 +423,11 @@ def group_column(scenario, rosters):
     ones by team (and contract in a mixed team). The text columns may be categorical (the
     rosters table's) or plain; the keys are plain text either way."""
     gs = groups(scenario)
-    team = rosters["team"]
-    if all(g.count is None for g in gs):
-        return team
     text = lambda c: (rosters[c].astype(object)  # noqa: E731
                       if rosters[c].dtype == "category" else rosters[c])
     team = text("team")
+    if all(g.count is None for g in gs):
+        return team
     mixes = list(getattr(scenario, "team_contracts", None) or {})
     out = team.where(~team.isin(mixes), team + "__" + text("contract"))
     named = {a: g.key for g in gs for a in g.members}

@@ -553,8 +553,8 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
         mine = p.attrs.pop("marks", None)
         if marks is not None and mine is not None:
             marks[k] = mine
-        for day in p.attrs.pop("band_starts", ()):
-            starts.setdefault(p["team"].iloc[0], []).append((k, day))
+        for team, day in p.attrs.pop("band_starts", ()):
+            starts.setdefault(team, []).append((k, day))
         if len(p):
             by_team.setdefault(p["team"].iloc[0], []).append(p)
     del parts
@@ -563,8 +563,9 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
         ps = by_team.pop(t)
         out[t] = (ps[0] if len(ps) == 1 else pd.concat(ps, ignore_index=True)).sort_values(
             ["adviser", "date"], ignore_index=True)
-        if t in starts:
-            out[t].attrs["band_starts"] = starts[t]
+    for t, got in starts.items():  # (a team without a line that week has none to report)
+        if t in out:
+            out[t].attrs["band_starts"] = got
     return out
 
 
@@ -1339,25 +1340,34 @@ def _leave_entry(scenario, start, weeks: int) -> dict:
     return out
 
 
-def start_warnings(starts: list) -> list[str]:
-    """One warning per group whose rosters came, some week, from the band model's last-resort
-    start (`attach`'s starts: (group key, first day of the week))."""
-    weeks: dict = {}
+def _start_groups(scenario, starts: list) -> dict:
+    """(team, contract id) -> the distinct first days of its weeks in `starts` (`attach`'s:
+    (group key, first day)), sorted."""
+    of = {g.key: (g.team, g.contract.id) for g in contract_groups(scenario)}
+    out: dict = {}
     for k, day in starts:
-        weeks.setdefault(k, []).append(day)
+        out.setdefault(of.get(k, (k, None)), set()).add(day)
+    return {tc: sorted(days) for tc, days in sorted(out.items(), key=lambda kv: str(kv[0]))}
+
+
+def start_warnings(scenario, starts: list) -> list[str]:
+    """One warning per team and contract whose rosters came, some week, from the band model's
+    last-resort start (`attach`'s starts: (group key, first day of the week))."""
+    weeks = {(team if contract in (None, "full-time") else f"{team} (contract {contract})"): days
+             for (team, contract), days in _start_groups(scenario, starts).items()}
     return [f"rosters: CP-SAT found no rosters for {k} within its limit in {len(days)} "
             f"week{'s' if len(days) > 1 else ''} (first {min(days).isoformat()}); each class "
             "of its advisers took its first allowed tour type: every rule holds but the "
             "plan's counts are not kept, and the week's re-solve staffs the gaps from other "
             "providers where it can (manifest rosters.band_model_starts)"
-            for k, days in sorted(weeks.items())]
+            for k, days in weeks.items()]
 
 
 def manifest_entry(scenario, refit_weeks, opts, starts: list = ()) -> dict:
     """What `staffing check` needs to check a run's rosters, and what was re-solved;
     paid_days_off: per week, the days the calendar closes that are paid, not worked;
-    band_model_starts: the (group, week start) whose rosters came from the band model's
-    last-resort start (`attach`)."""
+    band_model_starts: the team, contract and week start of the weeks whose rosters came
+    from the band model's last-resort start (`attach`)."""
     rules = scenario.rules or WorkingRules()
     start = opts.start or scenario.start
     used = {}
@@ -1368,8 +1378,10 @@ def manifest_entry(scenario, refit_weeks, opts, starts: list = ()) -> dict:
            "paid_days_off": [paid_days_off(scenario, week_dates(start, w))
                              for w in range(opts.weeks)],
            "weeks_resolved_from_rosters": [w + 1 for w in refit_weeks],
-           "band_model_starts": [{"group": k, "week_start": day.isoformat()}
-                                 for k, day in sorted(starts)]}
+           "band_model_starts": [{"team": team, "contract": contract,
+                                  "week_start": day.isoformat()}
+                                 for (team, contract), days in
+                                 _start_groups(scenario, starts).items() for day in days]}
     out["advisers"] = [{"team": g.team, "contract": g.contract.id, "ids": list(g.members)}
                        if g.members else {"team": g.team, "contract": g.contract.id,
                                           "first": g.first, "count": g.count}
