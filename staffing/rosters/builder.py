@@ -226,7 +226,7 @@ def _allowed(ck: tuple, table: _TypeTable, rules: WorkingRules) -> list[int]:
 
 
 def _solve_week(classes: dict, types: list, bands: list, units: dict, rules: WorkingRules,
-                ahead: dict | None = None) -> dict:
+                ahead: dict | None = None) -> tuple[dict, bool]:
     """CP-SAT: advisers of each class per tour type. units[day]: the plan's shift starts that
     day (minutes, one per adviser). Per day, the advisers at work should equal the plan's
     shifts, and every range of starts needs as many advisers whose band meets it (Hall's
@@ -492,7 +492,7 @@ def _deviation(x, rows) -> int:
 
 
 def _band_week(advisers, states, x, bands, contract, rules, open_days, night_bands,
-               ahead: dict | None = None, away: dict | None = None) -> dict:
+               ahead: dict | None = None, away: dict | None = None) -> tuple[dict, bool]:
     """(tour type of each adviser for the week, whether CP-SAT found them: `_solve_week`)
     (band model, CP-SAT over classes); away: adviser -> days of the week on leave (no shift,
     one working day less per open one)."""
