@@ -270,6 +270,7 @@ def _compare_job(args):
     plan = allocation.optimise(scenario, opts)
     figures = dict(evaluate_plan(scenario, plan).figures)
     figures["_status"], figures["_gap"] = plan.manifest["status"], plan.manifest["gap"]
+    figures["_warnings"] = list(plan.warnings)
     return figures
 
 
@@ -295,6 +296,9 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
 
     out.attrs["status"] = combined_status(table["_status"])
     out.attrs["gap"] = float(table["_gap"].max()) if len(table) else 0.0
+    # each case's plan warnings, named by the case (the command prints and records them)
+    out.attrs["warnings"] = [f"{r}, offshore cap {c:g}: {w}" for (r, c), said in zip(
+        [(r, c) for r in regimes for c in caps], table["_warnings"]) for w in said]
     return out
 
 

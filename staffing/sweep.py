@@ -117,6 +117,7 @@ def _run_point(point: Point) -> tuple[str, dict]:
     row.update({c: fig[c] for c in POINT_COLUMNS})
     row["status"] = plan.manifest.get("status", "")
     row["point_key"] = point.key
+    row["warnings"] = list(plan.warnings)  # (kept in the point's file, not in the table)
     return point.key, row
 
 
@@ -149,8 +150,11 @@ def finished_points(points_dir: Path | None, previous: Path | None) -> dict[str,
 
 
 def run(points: list[Point], points_dir: Path | None, previous: Path | None = None,
-        workers: int | None = None, progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
-    """Optimise the points not finished yet; returns the table (grid order) and failures."""
+        workers: int | None = None, progress: bool = True
+        ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Optimise the points not finished yet; returns the table (grid order), failures, and
+    the points' plan warnings as "REGIME KEY=VALUE, ...: warning" (those of points taken from a
+    previous sweep.csv are not kept there)."""
     from tqdm import tqdm
 
     done = finished_points(points_dir, previous)
@@ -176,9 +180,11 @@ def run(points: list[Point], points_dir: Path | None, previous: Path | None = No
     finally:
         bar.close()
     rows = [done[p.key] for p in points if p.key in done]
+    said = [f"{p.regime} " + ", ".join(f"{k}={v}" for k, v in p.params.items()) + f": {w}"
+            for p in points if p.key in done for w in done[p.key].get("warnings") or ()]
     cols = [column_name(k) for k in (points[0].params if points else {})]
     table = pd.DataFrame(rows, columns=cols + POINT_COLUMNS + ["status", "point_key"])
-    return table, failures
+    return table, failures, said
 
 
 def best_points(table: pd.DataFrame, param_cols: list[str], max_shortfall_share: float) -> pd.DataFrame:

@@ -196,3 +196,29 @@ def test_profit_optimal_ties_within_the_solver_tolerance():
     assert ties["R0"][0] == 1 and ties["R0"][1] == pytest.approx(5.03)
     assert ties["R2"][0] == 0
     assert sweep_mod.ties_within_tolerance(table, best, 0.0, 0.0)["R0"][0] == 0
+
+
+def test_sweep_and_compare_print_and_keep_each_cases_warnings(tmp_path, capsys):
+    """A plan's warnings (here --headcount optimise with nothing to decide) are printed and
+    kept in the manifest, named by the sweep point or the compare case they come from."""
+    import json
+
+    model = write_tiny(tmp_path / "m", "erlang_c")
+    said = ": --headcount optimise: no in-house team, nothing to decide"
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(model), "--param", "service.sl_target=0.6,0.8", "--regimes", "R0",
+                 "--headcount", "optimise", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    kept = json.loads((out / "manifest.json").read_text())["warnings"]
+    assert [w.split(": ", 1)[0] for w in kept] == ["R0 service.sl_target=0.6",
+                                                   "R0 service.sl_target=0.8"]
+    assert all(said in w and f"warning: {w}" in err for w in kept)
+    out = tmp_path / "compare"
+    assert main(["compare", str(model), "--regimes", "R0,R1", "--headcount", "optimise",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    kept = json.loads((out / "manifest.json").read_text())["warnings"]
+    cap = scenario_mod.load(model).offshore_cap
+    assert [w.split(": ", 1)[0] for w in kept] == [f"R0, offshore cap {cap:g}",
+                                                   f"R1, offshore cap {cap:g}"]
+    assert all(said in w and f"warning: {w}" in err for w in kept)

@@ -34,6 +34,7 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     """
     from .. import economics, report, results, scenario as scenario_mod
     from .. import allocation, sweep as sweep_mod
+    from . import shown_warnings
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     axes = [sweep_mod.parse_param(p) for p in params]
@@ -51,7 +52,8 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
                              file=str(run_dir))
     points_dir = run_dir.with_name(run_dir.name + ".points")
     started = time.perf_counter()
-    table, failures = sweep_mod.run(points, points_dir, run_dir / "sweep.csv", workers=workers)
+    table, failures, said = sweep_mod.run(points, points_dir, run_dir / "sweep.csv",
+                                          workers=workers)
     if failures:
         raise SolverError(f"{len(failures)} of {len(points)} points failed (finished points are "
                           f"kept; rerun to retry): {failures[0]}")
@@ -63,7 +65,10 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
                 "inputs": report.input_hashes(sc), "settings": list(settings),
                 "options": options, "solver": base.solver,
                 "status": allocation.combined_status(table["status"]),
-                "wall_time_s": time.perf_counter() - started}
+                "wall_time_s": time.perf_counter() - started,
+                "warnings": shown_warnings() + said}
+    for text in said:
+        click.echo(f"warning: {text}", err=True)
     run_dir = results.write_run(run_dir, {"sweep": table, "summary": summary}, manifest,
                                 force=True, forbidden_dirs=economics.input_dirs(sc))
     shutil.rmtree(points_dir, ignore_errors=True)
