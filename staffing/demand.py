@@ -80,8 +80,9 @@ SILENT_MIN_MINUTES = 60  # open hours without calls reported from this long (a c
 
 def silent_periods(scenario: Scenario) -> list[tuple[str, int, int, int]]:
     """Open hours the intraday profile gives no calls, for SILENT_MIN_MINUTES at least:
-    (plateau, weekday 0..6, start, end) in minutes after midnight, merged; e.g. a centre open at 00:00 whose profile's first key is
-    08:00 (zero before it), or a key of weight 0 while the plateau is open. Left out: a
+    (plateau, weekday 0..6, start, end) in minutes after midnight, merged; e.g. a centre open
+    at 00:00 whose profile's first key is 08:00 (zero before it), or a key of weight 0 while
+    the plateau is open. Left out: a
     weekday whose day weight is 0 (no calls that day, by design), and a weekday's period in
     which a forecast row of the plateau within the horizon brings calls (calls > 0)."""
     fc = scenario.forecast

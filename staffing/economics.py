@@ -297,8 +297,8 @@ def compare(scenario, base_opts, regimes, caps, workers: int | None = None, prog
     out.attrs["status"] = combined_status(table["_status"])
     out.attrs["gap"] = float(table["_gap"].max()) if len(table) else 0.0
     # each case's plan warnings, named by the case (the command prints and records them)
-    out.attrs["warnings"] = [f"{r}, offshore cap {c:g}: {w}" for (r, c), said in zip(
-        [(r, c) for r in regimes for c in caps], table["_warnings"]) for w in said]
+    out.attrs["warnings"] = [f"{o.regime}, offshore cap {o.offshore_cap:g}: {w}"
+                             for (_, o), said in zip(jobs, table["_warnings"]) for w in said]
     return out
 
 

@@ -442,7 +442,7 @@ def test_band_model_without_rosters_in_its_limit_tries_the_lighter_relaxation_th
         assert violations(rows_of(r), monday, 1, RULES) == [], case
         assert len(r) == 300 and r.groupby("adviser").size().eq(5).all(), case
     assert got["none found"] == ([(2, cp_model.UNKNOWN), (1, cp_model.UNKNOWN)],
-                                 [("fr-montigny", monday)])
+                                 [("fr-montigny", "full-time", monday)])
     assert got["first unknown"] == ([(2, cp_model.UNKNOWN), (1, cp_model.OPTIMAL)], None)
     # with the adviser-level model (a team of at most EXACT_MAX_ADVISERS), whose own limits
     # are untouched: it replaces the start with rosters of the plan's counts, not reported

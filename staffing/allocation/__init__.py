@@ -119,7 +119,7 @@ def optimise(scenario, opts: Options, progress=None) -> Plan:
     warn = headcount_mod.warnings(scenario, opts) + _gap_warnings(opts, planned.values())
     if rosters is not None:
         manifest["rosters"] = roster_plan.manifest_entry(scenario, refit, opts, starts)
-        warn += roster_plan.start_warnings(scenario, starts)
+        warn += roster_plan.start_warnings(starts)
     manifest["headcount"] = _chosen(results)
     manifest["staffing_cost_eur"] = float(tables["providers"]["cost_eur"].sum())
     manifest["late_calls"] = float(tables["coverage"]["late_calls"].sum())
@@ -189,21 +189,18 @@ def _gap_warnings(opts, results) -> list[str]:
                        and gap_of(r.objective, r.lp_bound) > opts.gap), reverse=True)
         return len(wide), ", ".join(f"week {w + 1} {100 * g:.1f} %" for g, w in wide[:3])
 
+    why = {True: f"the search stopped at its own budget ({MIP_NODE_BUDGET} nodes, or twice "
+                 f"the time spent and at least {IMPROVE_MIN_S:g} s a week); --node-limit N "
+                 "searches further within --time-limit (the gap may also be a weak bound: "
+                 "small teams, integral shifts)",
+           False: "large plans that keep the LP's service, returned as rounded without a "
+                  "MIP; their gap is mostly the LP bound's weakness (docs/model.md, rounding)"}
     out = []
-    n, worst = weeks(True)
-    if n:
-        out.append(f"{n} week plan(s) end with a gap to the best bound above --gap "
-                   f"{100 * opts.gap:g} % ({worst}): the search stopped at its own budget "
-                   f"({MIP_NODE_BUDGET} nodes, or twice the time spent and at least "
-                   f"{IMPROVE_MIN_S:g} s a week); --node-limit N searches further within "
-                   "--time-limit (the gap may also be a weak bound: small teams, integral "
-                   "shifts)")
-    n, worst = weeks(False)
-    if n:
-        out.append(f"{n} week plan(s) end with a gap to the best bound above --gap "
-                   f"{100 * opts.gap:g} % ({worst}): large plans that keep the LP's service, "
-                   "returned as rounded without a MIP; their gap is mostly the LP bound's "
-                   "weakness (docs/model.md, rounding)")
+    for searched, reason in why.items():
+        n, worst = weeks(searched)
+        if n:
+            out.append(f"{n} week plan(s) end with a gap to the best bound above --gap "
+                       f"{100 * opts.gap:g} % ({worst}): {reason}")
     return out
 
 

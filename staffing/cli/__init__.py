@@ -67,19 +67,25 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
 
 
-_SHOWN: dict = {}  # the run's StaffingWarning texts, in the order shown
+_SHOWN: dict = {}  # the run's warning texts, in the order shown
+
+
+def say_warning(text: str) -> None:
+    """Print `warning: text` once per run and keep it for the manifest (`shown_warnings`)."""
+    if text not in _SHOWN:  # once per run, wherever it is raised
+        _SHOWN[text] = None
+        click.echo(f"warning: {text}", err=True)
 
 
 def shown_warnings() -> list[str]:
-    """The StaffingWarning texts this run has printed as `warning:` so far, in order."""
+    """The warnings this run has printed so far, in order: StaffingWarnings and those given
+    to `say_warning`."""
     return list(_SHOWN)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if issubclass(category, StaffingWarning):
-        if str(message) not in _SHOWN:  # once per run, wherever it is raised
-            _SHOWN[str(message)] = None
-            click.echo(f"warning: {message}", err=True)
+        say_warning(str(message))
     else:
         click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True,
                    nl=False)

@@ -23,7 +23,7 @@ from .common import csv_list, plan_options, plan_opts_to_options, refuse_existin
 def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force, **plan_opts):
     """Re-optimise each pricing regime x offshore cap: cost, hotline revenue, net cost."""
     from .. import economics, report, results, scenario as scenario_mod
-    from . import shown_warnings
+    from . import say_warning, shown_warnings
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
@@ -38,12 +38,11 @@ def compare_cmd(model, regimes, offshore_caps, workers, settings, out_dir, force
               leave=False) as bar:  # shown on a terminal only
         table = economics.compare(sc, base, regime_list, caps, workers=workers,
                                   progress=bar.update)
-    said = table.attrs.pop("warnings", [])
-    for text in said:
-        click.echo(f"warning: {text}", err=True)
+    for text in table.attrs.pop("warnings", []):
+        say_warning(text)
     solved = {"solver": base.solver, "status": table.attrs["status"],
               "gap": table.attrs["gap"], "wall_time_s": time.perf_counter() - started,
-              "warnings": shown_warnings() + said}
+              "warnings": shown_warnings()}
     lines = economics.headlines(sc, table, gap=0.0 if base.relax else base.gap)
     summary = economics.headline_table(sc.name, lines)
     table.insert(0, "scenario", sc.name)

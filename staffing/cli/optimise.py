@@ -25,7 +25,7 @@ from .common import FiniteFloat, plan_options, plan_opts_to_options, refuse_exis
 def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir, force, **plan_opts):
     """Cheapest staffing plan meeting the service level: in-house shifts, subcontractors, offshore."""
     from .. import allocation, economics, report, scenario as scenario_mod
-    from . import shown_warnings
+    from . import say_warning, shown_warnings
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
@@ -38,10 +38,10 @@ def optimise_cmd(model, regime, offshore_cap, charts, rosters, settings, out_dir
         plan = allocation.optimise(sc, opts)
     plan = economics.add_to_plan(sc, plan)
     for text in plan.warnings:
-        click.echo(f"warning: {text}", err=True)
+        say_warning(text)
     # the manifest keeps every warning the run printed, in order: those of reading the inputs
     # and of the economics (StaffingWarning), then the plan's
-    plan.manifest["warnings"] = shown_warnings() + list(plan.manifest.get("warnings") or [])
+    plan.manifest["warnings"] = shown_warnings()
     found: list = []  # the rosters' rule check, run while the workbook is written
     run_dir = report.write_plan(sc, plan, out_dir, force=force, settings=settings, charts=charts,
                                 meanwhile=lambda: found.append(_violations(plan)))

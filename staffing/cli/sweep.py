@@ -34,7 +34,7 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
     """
     from .. import economics, report, results, scenario as scenario_mod
     from .. import allocation, sweep as sweep_mod
-    from . import shown_warnings
+    from . import say_warning, shown_warnings
 
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     axes = [sweep_mod.parse_param(p) for p in params]
@@ -65,10 +65,10 @@ def sweep_cmd(model, params, regimes, offshore_cap, workers, settings, out_dir, 
                 "inputs": report.input_hashes(sc), "settings": list(settings),
                 "options": options, "solver": base.solver,
                 "status": allocation.combined_status(table["status"]),
-                "wall_time_s": time.perf_counter() - started,
-                "warnings": shown_warnings() + said}
+                "wall_time_s": time.perf_counter() - started}
     for text in said:
-        click.echo(f"warning: {text}", err=True)
+        say_warning(text)
+    manifest["warnings"] = shown_warnings()
     run_dir = results.write_run(run_dir, {"sweep": table, "summary": summary}, manifest,
                                 force=True, forbidden_dirs=economics.input_dirs(sc))
     shutil.rmtree(points_dir, ignore_errors=True)

@@ -376,8 +376,8 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
     as the last one's look-ahead (next week's demand on its end, `_lead_need`).
     Returns the roster rows (columns ROSTER_COLUMNS, one per shift worked); where CP-SAT
     found no rosters for a week's band model, each class took its first allowed tour type
-    (`_solve_week`) and the adviser-level model did not replace them, (team, first day of
-    the week) in attrs["band_starts"].
+    (`_solve_week`) and the adviser-level model did not replace them, (team, contract id,
+    first day of the week) in attrs["band_starts"].
     """
     allx = pd.concat([w for w in weeks if len(w)], ignore_index=True) if any(
         len(w) for w in weeks) else pd.DataFrame(columns=["start_min", "end_min",
@@ -392,7 +392,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                             if any(lo <= s <= hi for s in night_starts))
     states = {a: (state or {}).get(a, AdviserState()) for a in advisers}
     rows = []  # (adviser, day of the week, start_min, end_min, break_start_min or -1, plateau, paid)
-    started = []  # (team, first day) of the weeks rostered from the last-resort start
+    started = []  # (team, contract, first day) of the weeks rostered from the last resort
     weeks_of_rows = []  # rows of each week, in turn
     for w, x in enumerate(weeks[:build]):
         monday = pd.Timestamp(start) + pd.Timedelta(days=7 * w)
@@ -417,7 +417,7 @@ def build_team(team: str, advisers: list, contract: Contract, weeks: list, rules
                 if _deviation(x, exact_rows) <= _deviation(x, week_rows):
                     week_rows = exact_rows
             if not found and week_rows is band_rows:  # the last-resort start kept
-                started.append((team, monday.date()))
+                started.append((team, contract.id, monday.date()))
         rows += week_rows
         weeks_of_rows.append(len(week_rows))
         states = _next_states(states, week_rows)

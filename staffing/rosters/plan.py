@@ -542,9 +542,9 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
     """Team -> its lines in adviser and date order, from the groups' jobs' results (parts:
     group key -> frame); each group's job CPU recorded in `cost`, its week's marks (one-week
     jobs, `_team_job`) in `marks` when given; the weeks whose band model took the last-resort
-    start (build_team) as (group key, first day) in the team's attrs["band_starts"]."""
+    start (build_team's attrs["band_starts"]) in the team's attrs["band_starts"]."""
     by_team: dict = {}
-    starts: dict = {}  # team -> (group, first day) of its band models' last-resort weeks
+    starts: dict = {}  # team -> (team, contract, first day) of its last-resort weeks
     for k in sorted(parts):
         p = parts[k]
         spent = p.attrs.pop("job_cpu_s", None)
@@ -553,8 +553,8 @@ def _by_team(parts: dict, cost: dict, marks: dict | None = None) -> dict:
         mine = p.attrs.pop("marks", None)
         if marks is not None and mine is not None:
             marks[k] = mine
-        for team, day in p.attrs.pop("band_starts", ()):
-            starts.setdefault(team, []).append((k, day))
+        for start in p.attrs.pop("band_starts", ()):
+            starts.setdefault(start[0], []).append(start)
         if len(p):
             by_team.setdefault(p["team"].iloc[0], []).append(p)
     del parts
@@ -1003,7 +1003,7 @@ def _carry(scenario, opts, req, results: list, deadline):
     rosters, from what is known before them (`_replan_job`), and each group's next weeks as
     soon as its own week ends (`_Lanes`). Returns
     (results, the rosters table, (weeks adopted, re-solve jobs, their results) for
-    `_with_refits`, the band models' last-resort weeks as (group key, first day))."""
+    `_with_refits`, the band models' last-resort weeks as (team, contract, first day))."""
     from ..allocation.options import Deadline
 
     deadline = deadline or Deadline()
@@ -1036,8 +1036,8 @@ def _roster_weeks(scenario, opts, req, results: list, deadline, weekly: dict, id
                   starts: list) -> list:
     """`_carry`'s pass: results (in week order) and weekly (team -> one roster frame per
     week, its text columns as `text`'s categoricals) updated in place, each week's re-solve
-    added to `refits`, the (group, first day) of each week whose kept rosters came from the
-    band model's last-resort start (`_by_team`) to `starts`. Returns the weeks that take
+    added to `refits`, the (team, contract, first day) of each week whose kept rosters came
+    from the band model's last-resort start (`_by_team`) to `starts`. Returns the weeks that take
     their rostered shifts as they are (`_adopt`). In the kept pool the jobs run in
     `_Lanes`; without one (one worker, a Dask cluster) a week's groups run together
     (`team_rosters`), the same jobs."""
@@ -1120,8 +1120,8 @@ def attach(scenario, opts, req: pd.DataFrame, results: list, deadline=None):
     """Rosters for the plan; weeks whose rostered shifts differ from the plan's re-solved with
     the rostered ones; where a slot is still short, advisers moved to another of their team's
     plateaux (`rebalance`) and those weeks re-solved again. Returns (rosters, results, weeks
-    re-solved, (group key, first day) of each week whose rosters came from the band model's
-    last-resort start: builder.build_team)."""
+    re-solved, (team, contract, first day) of each week whose rosters came from the band
+    model's last-resort start: builder.build_team)."""
     from .rebalance import rebalance
 
     results, rosters, (kept, jobs, solved), starts = _carry(scenario, opts, req, results,
@@ -1340,21 +1340,23 @@ def _leave_entry(scenario, start, weeks: int) -> dict:
     return out
 
 
-def _start_groups(scenario, starts: list) -> dict:
+def _start_groups(starts: list) -> dict:
     """(team, contract id) -> the distinct first days of its weeks in `starts` (`attach`'s:
-    (group key, first day)), sorted."""
-    of = {g.key: (g.team, g.contract.id) for g in contract_groups(scenario)}
+    (team, contract id, first day)), sorted (a team's groups of named advisers with other
+    skills share its contract's)."""
     out: dict = {}
-    for k, day in starts:
-        out.setdefault(of.get(k, (k, None)), set()).add(day)
-    return {tc: sorted(days) for tc, days in sorted(out.items(), key=lambda kv: str(kv[0]))}
+    for team, contract, day in starts:
+        out.setdefault((team, contract), set()).add(day)
+    return {tc: sorted(days) for tc, days in sorted(out.items())}
 
 
-def start_warnings(scenario, starts: list) -> list[str]:
+def start_warnings(starts: list) -> list[str]:
     """One warning per team and contract whose rosters came, some week, from the band model's
-    last-resort start (`attach`'s starts: (group key, first day of the week))."""
-    weeks = {(team if contract in (None, "full-time") else f"{team} (contract {contract})"): days
-             for (team, contract), days in _start_groups(scenario, starts).items()}
+    last-resort start (`attach`'s starts: (team, contract id, first day of the week))."""
+    from .contracts import DEFAULT_ID
+
+    weeks = {(team if contract == DEFAULT_ID else f"{team} (contract {contract})"): days
+             for (team, contract), days in _start_groups(starts).items()}
     return [f"rosters: CP-SAT found no rosters for {k} within its limit in {len(days)} "
             f"week{'s' if len(days) > 1 else ''} (first {min(days).isoformat()}); each class "
             "of its advisers took its first allowed tour type: every rule holds but the "
@@ -1381,7 +1383,7 @@ def manifest_entry(scenario, refit_weeks, opts, starts: list = ()) -> dict:
            "band_model_starts": [{"team": team, "contract": contract,
                                   "week_start": day.isoformat()}
                                  for (team, contract), days in
-                                 _start_groups(scenario, starts).items() for day in days]}
+                                 _start_groups(starts).items() for day in days]}
     out["advisers"] = [{"team": g.team, "contract": g.contract.id, "ids": list(g.members)}
                        if g.members else {"team": g.team, "contract": g.contract.id,
                                           "first": g.first, "count": g.count}
