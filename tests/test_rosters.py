@@ -552,3 +552,60 @@ def test_a_re_solve_whose_rosters_cannot_serve_a_days_callbacks_reports_them_sho
     assert new.u[on].sum() == pytest.approx(need[on].sum() + work[on].sum(), rel=1e-6)
     assert (new.u[on] > need[on] + 1e-6).any()  # past the need: callbacks nobody serves
     assert new.u[~on].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+# fr-montigny's week of Monday 2009-03-16 in a year whose plan asks for 60 advisers on Thursday
+# (day, plateau, start, end, break start, advisers), the advisers' states at its start
+# (run, last end in minutes from Monday 00:00, Sundays worked), each adviser's in turn, and
+# next week's first days (builder._lead_need)
+SPRING_WEEK = [(0, "expert", 480, 960, 750, 21), (0, "expert", 510, 990, 720, 9),
+               (0, "expert", 570, 1050, 840, 6), (0, "pro", 690, 1170, 840, 17),
+               (1, "expert", 540, 1020, 690, 2), (1, "expert", 660, 1140, 900, 7),
+               (1, "pro", 840, 1320, 1080, 44), (2, "pro", 690, 1170, 960, 57),
+               (2, "pro", 720, 1200, 930, 3), (3, "pro", 480, 960, 660, 60),
+               (4, "expert", 480, 960, 690, 17), (4, "pro", 540, 1020, 780, 26),
+               (4, "pro", 810, 1290, 1080, 14), (4, "pro", 840, 1320, 1110, 3),
+               (5, "pro", 840, 1320, 990, 7), (6, "expert", 840, 1320, 990, 7)]
+SPRING_STATES = [(0, -3030, (False, False, False)), (0, -3300, (False, False, False)),
+                 (0, -3000, (False, False, False)), (0, -3360, (False, False, False)),
+                 (5, -120, (False, True, True)), (1, -120, (False, True, True)),
+                 (0, -1560, (False, False, False))]
+SPRING_ADVISERS = "010213100331033111304131105113630141411331411021143120341100"  # their states
+SPRING_AHEAD = {1: 53, 2: 46, 3: 46, 4: 46, 5: 46,
+                "starts": np.repeat([480, 510, 570, 690], [21, 9, 6, 17])}
+
+
+def test_adviser_level_model_proves_two_days_off_in_a_row_for_every_adviser():
+    """The adviser-level model's last phase (two days off in a row) on fr-montigny's week of
+    2009-03-16 (SPRING_WEEK): rosters exist with the plan's count of every day and shift in
+    which each of the 60 advisers has two days off in a row, and the phase finds them within
+    its limit (with the default linear relaxation it stopped at the limit with 4 advisers
+    without). Every rule holds from the advisers' states."""
+    from staffing.rosters import builder
+    from staffing.rosters.rules import Contract
+
+    monday = pd.Timestamp("2009-03-16")
+    x = pd.DataFrame(SPRING_WEEK, columns=["day", "plateau", "start_min", "end_min",
+                                           "break_start_min", "advisers"])
+    x = x.assign(date=monday + pd.to_timedelta(x["day"], unit="D"), paid_hours=7.0,
+                 advisers=x["advisers"].astype(float))
+    states = {f"a{i:02d}": builder.AdviserState(*SPRING_STATES[int(k)])
+              for i, k in enumerate(SPRING_ADVISERS)}
+    advisers = list(states)
+    contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
+    got = builder._solve_week_exact(advisers, states, x, contract, WorkingRules(),
+                                    list(range(7)), 60, ahead=SPRING_AHEAD)
+    rows = builder._deal_exact(x, got)
+    assert builder._deviation(x, rows) == 0 and len(rows) == 300
+    worked: dict = {}
+    for a, d, *_ in rows:
+        worked.setdefault(a, set()).add(d)
+    assert all(any(d not in days and d + 1 not in days for d in range(6))
+               for days in worked.values()) and len(worked) == 60
+    t0 = monday.to_pydatetime()
+    at = lambda d, m: t0 + dt.timedelta(days=d, minutes=m)  # noqa: E731
+    lines = [{"adviser": a, "shift_start": at(d, s), "shift_end": at(d, e),
+              "break_start": at(d, b), "break_end": at(d, b + 60), "paid_hours": p}
+             for a, d, s, e, b, _, p in rows]
+    past = {a: (at(0, st.last_end), st.run, sum(st.sundays)) for a, st in states.items()}
+    assert violations(lines, monday.date(), 1, RULES, past) == []

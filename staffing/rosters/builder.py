@@ -40,6 +40,9 @@ BAND_MODEL_RETRY_PARAMETERS = {"linearization_level": 1}
 EXACT_SECONDS = 0.5  # the adviser-level model's time limit per week, for the plan's counts...
 EXACT_NEAREST_SECONDS = 1.0  # ...for the nearest to them when none meets them...
 EXACT_PAIRS_SECONDS = 0.5  # ...then for two days off in a row
+# the two-days-off phase with its whole linear relaxation: the bound that proves most weeks'
+# best rosters within the limit, where the default relaxation leaves them unproven
+EXACT_PAIRS_PARAMETERS = {"linearization_level": 2}
 EXACT_MAX_ADVISERS = 150
 # an adviser next week's plan cannot have: a tie-breaker against one shift moved now (the
 # next week is planned again under what this week leaves, see carry.py)
@@ -722,6 +725,8 @@ def _solve_week_exact(advisers, states, x, contract, rules, open_days, break_min
         m.Proto().solution_hint.values.extend(found)
         m.Minimize(sum(obj))
         solver.parameters.max_deterministic_time = EXACT_PAIRS_SECONDS
+        for k, v in EXACT_PAIRS_PARAMETERS.items():
+            setattr(solver.parameters, k, v)
         if solver.Solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = {k: solver.Value(v) for k, v in w.items()}
     return {(a, d): u for (a, d, u), v in best.items() if v}
