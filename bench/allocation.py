@@ -28,7 +28,10 @@ Run:  python bench/allocation.py [--repeats 3] [--time-limit 120] [--cbc] [--yea
    another, take the longest).
    Targets: under 25 s of wall time, at least half the CPU in the solvers, under 500 MB.
    --year-reuse: also the rule-free year with every week solved (the week reuse's baseline);
-   --against SRC: also the rostered year run by another source tree (before/after in one run).
+   --against SRC: also the rostered year run by another source tree (before/after in one run);
+   --other-vertices: also the rostered year whose LPs end at other optimal vertices (their first
+   LP without HiGHS's presolve; with --against, by both trees): equally good plans whose
+   rosters can take the pass much longer, so a change is measured on more than one plan.
 
 CPU seconds are this process's plus its finished children's (the week processes). Each line
 also gives the solve status, the gap to the best bound, the staffing cost, the expected late
@@ -158,9 +161,37 @@ def two(args) -> None:
           f"{'met' if wall < TWO_PLATEAU_TARGET_S else 'NOT met'} ({wall:.1f} s)")
 
 
-def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 52) -> dict:
+def _other_vertices():
+    """Each week's, re-plan's and re-solve's first LP solved without HiGHS's presolve (later
+    solves as the run's own): equally optimal plans at other vertices, whose rosters can cost
+    the pass much more or less (docs/rosters.md, "Limits")."""
+    from unittest import mock
+
+    from staffing.allocation import highs
+
+    first, make = highs.first_solve, highs.solver
+
+    def solver(opts, deadline, mip, *a, **k):
+        s = make(opts, deadline, mip, *a, **k)
+        if not mip and hasattr(s, "optionsDict"):
+            s.optionsDict["presolve"] = "off"
+        return s
+
+    def first_solve(prob, opts, deadline):
+        with mock.patch.object(highs, "solver", solver):
+            first(prob, opts, deadline)
+        h = highs.kept(prob)
+        if h is not None:
+            h.setOptionValue("presolve", "choose")
+    return mock.patch.object(highs, "first_solve", first_solve)
+
+
+def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 52,
+             other_vertices: bool = False) -> dict:
     """One 52-week run as `staffing optimise --weeks 52` does it (in this fresh interpreter):
-    optimise, economics, the rule check, the written run; figures by phase (bench/phases.py)."""
+    optimise, economics, the rule check, the written run; figures by phase (bench/phases.py).
+    other_vertices: the weeks' LPs solved at other optimal vertices (`_other_vertices`)."""
+    import contextlib
     from unittest import mock
 
     from staffing import economics, report
@@ -173,6 +204,7 @@ def year_run(rosters: bool, reuse_weeks: bool, time_limit: float, weeks: int = 5
     same = mock.patch.object(reuse, "distinct", lambda keys: {w: w for w in range(len(keys))})
     with phases_mod.instrumented(ph), \
             (mock.patch.object(reuse, "distinct", reuse.distinct) if reuse_weeks else same), \
+            (_other_vertices() if other_vertices else contextlib.nullcontext()), \
             tempfile.TemporaryDirectory() as tmp:
         from staffing.allocation import highs
 
@@ -221,8 +253,11 @@ def _child(kind: str, time_limit: float, weeks: int, src: str | None = None) -> 
 
 
 AGAINST = "rostered, --against tree"
-YEAR_KINDS = {"rostered": (True, True), "rule-free": (False, True),
-              "rule-free, every week solved": (False, False)}
+OTHER = "rostered, other vertices"
+OTHER_AGAINST = "other vertices, --against tree"
+# kind -> year_run's (rosters, reuse_weeks, ..., other_vertices)
+YEAR_KINDS = {"rostered": (True, True, False), "rule-free": (False, True, False),
+              "rule-free, every week solved": (False, False, False), OTHER: (True, True, True)}
 
 
 def year(args) -> None:
@@ -232,6 +267,12 @@ def year(args) -> None:
     if args.against:
         runs[AGAINST] = ("rostered", args.against)
         kinds.insert(1, AGAINST)
+    if args.other_vertices:
+        runs[OTHER] = (OTHER, None)
+        kinds.insert(1, OTHER)
+        if args.against:
+            runs[OTHER_AGAINST] = (OTHER, args.against)
+            kinds.insert(2, OTHER_AGAINST)
     got = {k: [] for k in kinds}
     for _ in range(args.repeats):
         for k in kinds:
@@ -249,10 +290,12 @@ def year(args) -> None:
     base = "rule-free"
     print(f"ratio rostered / {base}: wall {med('rostered', 'wall') / med(base, 'wall'):.2f}, "
           f"CPU {med('rostered', 'cpu') / med(base, 'cpu'):.2f}")
-    if args.against:
-        print(f"ratio rostered / {AGAINST}: wall {med('rostered', 'wall') / med(AGAINST, 'wall'):.2f}"
-              f", CPU {med('rostered', 'cpu') / med(AGAINST, 'cpu'):.2f}, peak memory "
-              f"{med('rostered', 'rss') / med(AGAINST, 'rss'):.2f}")
+    pairs = ([("rostered", AGAINST)] if args.against else []) + (
+        [(OTHER, OTHER_AGAINST)] if args.against and args.other_vertices else []) + (
+        [(OTHER, "rostered")] if args.other_vertices else [])
+    for a, b in pairs:
+        print(f"ratio {a} / {b}: wall {med(a, 'wall') / med(b, 'wall'):.2f}, CPU "
+              f"{med(a, 'cpu') / med(b, 'cpu'):.2f}, peak memory {med(a, 'rss') / med(b, 'rss'):.2f}")
     if args.year_reuse:
         b = "rule-free, every week solved"
         print(f"ratio rule-free (identical weeks once) / every week solved: wall "
@@ -330,12 +373,16 @@ def main() -> None:
     ap.add_argument("--against", metavar="SRC", help="also the rostered year with the staffing "
                     "package of source tree SRC (e.g. `git archive main` unpacked), same run")
     ap.add_argument("--year-weeks", type=int, default=52, help="weeks of the --year runs")
+    ap.add_argument("--other-vertices", action="store_true",
+                    help="also the rostered year with its LPs at other optimal vertices (their "
+                    "first LPs without presolve): how much the rosters' time depends on the plan")
     ap.add_argument("--year-child", choices=list(YEAR_KINDS), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.year_child:
         import json
 
-        print(json.dumps(year_run(*YEAR_KINDS[args.year_child], args.time_limit, args.year_weeks)))
+        rosters, reuse_weeks, other = YEAR_KINDS[args.year_child]
+        print(json.dumps(year_run(rosters, reuse_weeks, args.time_limit, args.year_weeks, other)))
         return
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; medians of "
           f"{args.repeats} runs")
