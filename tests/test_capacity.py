@@ -360,3 +360,30 @@ def test_printout_keeps_its_words_and_punctuation(tmp_path, capsys):
     assert main(["capacity", str(model_path), "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert re.search(r"; [\d ]+ hires, classes starting in \d+ team-weeks$", out, re.M), out
+
+
+def test_capacity_prints_and_keeps_its_warnings(tmp_path, capsys, monkeypatch):
+    """Every warning a capacity run prints is kept in its manifest, in order: reading a
+    forecast that covers part of the horizon, then the efficiency measurement's plan's (here
+    a week above the gap, made so), named by the measured week; the measurement's own manifest
+    entry keeps its plan's."""
+    model_path = write_small(tmp_path / "m", weeks=3)
+    (model_path.parent / "forecast.csv").write_text(
+        "plateau,slot_start,calls,aht_s\np,2008-04-07 09:00,400,300\np,2008-04-14 09:00,400,300\n",
+        encoding="utf-8")
+    model_path.write_text(model_path.read_text().replace(
+        'profiles = "profiles.csv"', 'profiles = "profiles.csv"\nforecast = "forecast.csv"'))
+    above = "week 1 ends 12.0 % from its bound (made so here)"
+    monkeypatch.setattr(allocation, "_gap_warnings",
+                        lambda opts, results: [] if opts.relax else [above])
+    out = tmp_path / "o"
+    assert main(["capacity", str(model_path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    kept = json.loads((out / "manifest.json").read_text())
+    week = kept["efficiency"]["week_start"]
+    assert kept["efficiency"]["warnings"] == [above]
+    assert [w.split(":")[0] for w in kept["warnings"]] == [
+        "forecast", "forecast", f"scheduling efficiency (week of {week})"]
+    assert kept["warnings"][-1].endswith(above)
+    assert [line[len("warning: "):] for line in err.splitlines()
+            if line.startswith("warning: ")] == kept["warnings"]

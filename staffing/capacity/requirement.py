@@ -118,10 +118,11 @@ class Efficiency:
     status: str
     gap: float
     wall_s: float
+    warnings: tuple = ()  # the measured plan's (allocation.Plan.warnings)
 
     def manifest(self) -> dict:
         return {"week_start": str(self.week_start), "regime": self.regime, "status": self.status,
-                "gap": self.gap, "wall_time_s": self.wall_s,
+                "gap": self.gap, "wall_time_s": self.wall_s, "warnings": list(self.warnings),
                 "eta": {p: float(v) for p, v in self.eta.items()},
                 "required_agent_hours": {p: float(v) for p, v in self.required_hours.items()},
                 "staffed_answering_hours": {p: float(v) for p, v in self.staffed_hours.items()}}
@@ -153,7 +154,8 @@ def measure_efficiency(scenario, settings) -> Efficiency:
                               offshore_cap=settings.offshore_cap, workers=1, time_limit=60.0,
                               relax=True)
     # the headcount the LP relaxation chooses, rounded up, then the integer plan at that headcount
-    lp = allocation.optimise(sc, opts).tables["providers"].set_index("provider")
+    lp_plan = allocation.optimise(sc, opts)
+    lp = lp_plan.tables["providers"].set_index("provider")
     prov = sc.providers.copy()
     for t in settings.teams:
         heads = math.ceil(float(lp.at[t.id, "paid_hours"]) / settings.weekly_hours - 1e-6)
@@ -174,4 +176,5 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     eta = (covered / staffed.where(staffed > 0)).fillna(1.0).clip(upper=1.0)
     return Efficiency(eta=eta, week_start=week, regime=regime, required_hours=req,
                       staffed_hours=staffed, status=plan.manifest["status"],
-                      gap=float(plan.manifest["gap"]), wall_s=time.perf_counter() - t0)
+                      gap=float(plan.manifest["gap"]), wall_s=time.perf_counter() - t0,
+                      warnings=tuple(dict.fromkeys(lp_plan.warnings + plan.warnings)))

@@ -65,14 +65,19 @@ def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
 
     from .. import capacity, report, results, scenario as scenario_mod
     from ..errors import InfeasiblePlan
+    from . import say_warning, shown_warnings
 
     refuse_existing(out_dir, force)
     sc = scenario_mod.load(model, scenario_mod.parse_set(settings))
     cp = capacity.plan_job(sc, start=start.date() if start else None, weeks=weeks,
                            offshore_cap=offshore_cap)
     run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "capacity")
+    eff = cp.efficiency
+    for text in eff.warnings:  # (the measurement's plan: its gap, its rosters)
+        say_warning(f"scheduling efficiency (week of {eff.week_start}): {text}")
     manifest = dict(cp.manifest, scenario=sc.name, model=str(sc.path),
-                    inputs=report.input_hashes(sc), settings=list(settings))
+                    inputs=report.input_hashes(sc), settings=list(settings),
+                    warnings=shown_warnings())
     forbidden = sorted({str(Path(p).resolve().parent) for k, p in sc.input_files.items()
                         if k != "model" and not str(k).startswith("extends")})
     run_dir = results.write_run(run_dir, cp.tables, manifest, force=force, forbidden_dirs=forbidden)
