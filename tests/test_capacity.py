@@ -387,3 +387,27 @@ def test_capacity_prints_and_keeps_its_warnings(tmp_path, capsys, monkeypatch):
     assert kept["warnings"][-1].endswith(above)
     assert [line[len("warning: "):] for line in err.splitlines()
             if line.startswith("warning: ")] == kept["warnings"]
+
+
+def test_a_measured_week_outside_the_forecast_exits_2_before_writing(tmp_path, capsys):
+    """With a forecast, the week the efficiency is measured on (capacity.representative_week,
+    default the plan's first) must have some of its rows: else one line naming the model and
+    the key, exit 2, no run folder (its plan used to stop on the forecast's error about a
+    one-week horizon nobody set). validate says the same."""
+    model_path = write_small(tmp_path / "m", weeks=3)
+    (model_path.parent / "forecast.csv").write_text(
+        "plateau,slot_start,calls,aht_s\np,2008-04-14 09:00,400,300\np,2009-03-02 09:00,400,300\n",
+        encoding="utf-8")  # (the second in the model's own horizon, which validate checks)
+    model_path.write_text(model_path.read_text().replace(
+        'profiles = "profiles.csv"', 'profiles = "profiles.csv"\nforecast = "forecast.csv"'))
+    out = tmp_path / "o"
+    for args in (["capacity", str(model_path), "--out", str(out)], ["validate", str(model_path)]):
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == (f"error: {model_path}, field 'capacity.representative_week': the "
+                           "scheduling efficiency is measured on the week of 2008-04-07, where "
+                           "the forecast (forecast.csv, 2008-04-14..2009-03-02) has no rows: set "
+                           "a Monday it covers"), err
+    assert not out.exists()
+    assert main(["capacity", str(model_path), "--set", "capacity.representative_week=2008-04-14",
+                 "--out", str(out)]) == 0
