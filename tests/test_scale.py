@@ -413,3 +413,33 @@ def test_plateaux_each_roster_line_may_answer_are_read_once_per_adviser_and_team
         for p in ("p", "q", "r", "s"):
             want = [p in own.get(a, skills.get(k, ())) for a, k in zip(adviser, team)]
             assert got[p].index.equals(rosters.index) and got[p].tolist() == want
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_rebalance_moves_lines_to_a_short_plateau_and_leaves_its_input_as_it_was(categorical):
+    """rebalance on random rosters whose p2 is short at one slot (p1 needs nobody): every
+    line at work on p1 in that slot (breaks out) moves to p2, no other line changes, and the
+    table it was given is unchanged (it copies only the plateau column; a year's table is
+    large). The same with the rosters table's categorical text columns."""
+    from types import SimpleNamespace
+
+    rosters, req = _rosters(4), _req()
+    if categorical:
+        rosters = rosters.astype({c: "category" for c in ("adviser", "team", "contract",
+                                                          "plateau")})
+    before = rosters.copy(deep=True)
+    t = START + pd.Timedelta(days=1, hours=12)
+    req["agents"] = np.where((req["slot_start"] == t) & (req["plateau"] == "p2"), 100.0, 0.0)
+    prov = pd.DataFrame({"kind": "inhouse", "shrinkage": 0.3, "aht_factor": 1.0,
+                         "plateaux": [("p1", "p2")] * 2}, index=["t1", "t2"])
+    sc = SimpleNamespace(providers=prov, slot_minutes=30, advisers=None,
+                         plateaux=pd.DataFrame(index=["p1", "p2"]))
+    opts = SimpleNamespace(sl_scope="interval", start=START, weeks=2)
+    got, changed = rebalance.rebalance(sc, opts, req, [], rosters)
+    pd.testing.assert_frame_equal(rosters, before)
+    at_work = ((rosters["shift_start"] <= t) & (rosters["shift_end"] > t)
+               & ~((rosters["break_start"] <= t) & (rosters["break_end"] > t)))
+    moved = at_work & (rosters["plateau"] == "p1")
+    assert moved.sum() > 0 and changed == {0}
+    assert (got.loc[moved, "plateau"] == "p2").all()
+    pd.testing.assert_frame_equal(got.loc[~moved], before.loc[~moved])

@@ -110,7 +110,8 @@ def rebalance(scenario, opts, req: pd.DataFrame, results, rosters: pd.DataFrame)
     for i, (t, p) in enumerate(zip(req["slot_start"], req["plateau"])):
         row_of.setdefault((t, p), i)
     need = (req["floor_agents"] if opts.sl_scope == "day" else req["agents"]).to_numpy(float)
-    rosters = rosters.copy()
+    rosters = rosters.copy(deep=False)  # (a year's lines: only the plateaux change)
+    rosters["plateau"] = rosters["plateau"].copy()
     staffed = _staffed(req, results, eff, scenario.slot_minutes, rosters, row_of)
     skills = {k: set(v) for k, v in prov.loc[prov["kind"] == "inhouse", "plateaux"].items()}
     named = getattr(scenario, "advisers", None)
