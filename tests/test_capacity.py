@@ -393,7 +393,8 @@ def test_a_measured_week_outside_the_forecast_exits_2_before_writing(tmp_path, c
     """With a forecast, the week the efficiency is measured on (capacity.representative_week,
     default the plan's first) must have some of its rows: else one line naming the model and
     the key, exit 2, no run folder (its plan used to stop on the forecast's error about a
-    one-week horizon nobody set). validate says the same."""
+    one-week horizon nobody set). validate says the same. A forecast with no row in the plan's
+    weeks gets the plan's own error."""
     model_path = write_small(tmp_path / "m", weeks=3)
     (model_path.parent / "forecast.csv").write_text(
         "plateau,slot_start,calls,aht_s\np,2008-04-14 09:00,400,300\np,2009-03-02 09:00,400,300\n",
@@ -411,3 +412,9 @@ def test_a_measured_week_outside_the_forecast_exits_2_before_writing(tmp_path, c
     assert not out.exists()
     assert main(["capacity", str(model_path), "--set", "capacity.representative_week=2008-04-14",
                  "--out", str(out)]) == 0
+    # a forecast with no row in the plan's weeks: the plan's own error, about its weeks
+    assert main(["capacity", str(model_path), "--start", "2008-06-02", "--out",
+                 str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("field 'slot_start': none of the forecast's 2 rows (2008-04-14.."
+                        "2009-03-02) falls in the horizon 2008-06-02..2008-06-22"), err

@@ -113,16 +113,18 @@ def _err(scenario, message, field):
     return InputError(message, file=str(scenario.path), field=field)
 
 
-def _check_measured_week(scenario, monday: dt.date) -> None:
+def _check_measured_week(scenario, monday: dt.date, start: dt.date, weeks: int) -> None:
     """The efficiency is measured on the week of `monday` (requirement.measure_efficiency):
-    with a forecast, that week must have some of its rows (else its plan has no demand to read
-    and stops on an error about a horizon the planner did not set)."""
+    with a forecast that has rows in the plan's weeks (`start`, `weeks`; without any, the
+    plan's own check says so), that week must have some of them (else its plan has no demand
+    to read and stops on an error about a horizon the planner did not set)."""
     fc = getattr(scenario, "forecast", None)
     if fc is None or not len(fc):
         return
     day = fc["slot_start"].dt.normalize()
-    lo, hi = pd.Timestamp(monday), pd.Timestamp(monday) + pd.Timedelta(days=6)
-    if not ((day >= lo) & (day <= hi)).any():
+    within = lambda lo, days: ((day >= pd.Timestamp(lo))  # noqa: E731
+                               & (day < pd.Timestamp(lo) + pd.Timedelta(days=days))).any()
+    if within(start, 7 * weeks) and not within(monday, 7):
         name = Path(str(scenario.input_files.get("forecast", "the forecast"))).name
         raise _err(scenario, f"the scheduling efficiency is measured on the week of {monday}, "
                    f"where the forecast ({name}, {day.min():%Y-%m-%d}..{day.max():%Y-%m-%d}) has "
@@ -255,7 +257,7 @@ def read(scenario, start=None, weeks=None, offshore_cap=None) -> Settings:
     _check(scenario, weeks, weeks_key, low=1, high=MAX_WEEKS)
     rep = _date(scenario, cfg.get("representative_week", start), "capacity.representative_week")
     rep = rep - dt.timedelta(days=rep.weekday())
-    _check_measured_week(scenario, rep)
+    _check_measured_week(scenario, rep, start, weeks)
     cap = scenario.offshore_cap if offshore_cap is None else float(offshore_cap)
     _check(scenario, cap, "policy.offshore_cap", low=0, high=1)
     prov = scenario.providers
