@@ -364,9 +364,10 @@ def test_printout_keeps_its_words_and_punctuation(tmp_path, capsys):
 
 def test_capacity_prints_and_keeps_its_warnings(tmp_path, capsys, monkeypatch):
     """Every warning a capacity run prints is kept in its manifest, in order: reading a
-    forecast that covers part of the horizon, then the efficiency measurement's plan's (here
-    a week above the gap, made so), named by the measured week; the measurement's own manifest
-    entry keeps its plan's."""
+    forecast that covers part of the horizon, then the efficiency measurement's, named by the
+    measured week: its own reading of the forecast (collected, so that a Dask worker's are not
+    lost), its plan's (here a week above the gap, made so); the measurement's manifest entry
+    keeps them unnamed."""
     model_path = write_small(tmp_path / "m", weeks=3)
     (model_path.parent / "forecast.csv").write_text(
         "plateau,slot_start,calls,aht_s\np,2008-04-07 09:00,400,300\np,2008-04-14 09:00,400,300\n",
@@ -381,10 +382,13 @@ def test_capacity_prints_and_keeps_its_warnings(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     kept = json.loads((out / "manifest.json").read_text())
     week = kept["efficiency"]["week_start"]
-    assert kept["efficiency"]["warnings"] == [above]
-    assert [w.split(":")[0] for w in kept["warnings"]] == [
-        "forecast", "forecast", f"scheduling efficiency (week of {week})"]
-    assert kept["warnings"][-1].endswith(above)
+    measured = ("forecast: 1 of its 2 rows used (in the horizon 2008-04-07..2008-04-13); they "
+                "cover 1 of the horizon's 40 plateau-slots, the rest is the generated demand")
+    assert kept["efficiency"]["warnings"] == [measured, above]
+    assert kept["warnings"][0].startswith("forecast: 2 of its 2 rows used (in the horizon "
+                                          "2008-04-07..2008-04-27)")
+    assert kept["warnings"][1:] == [f"scheduling efficiency (week of {week}): {w}"
+                                    for w in (measured, above)]
     assert [line[len("warning: "):] for line in err.splitlines()
             if line.startswith("warning: ")] == kept["warnings"]
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from .. import demand as demand_mod
 from .. import economics
+from ..errors import StaffingWarning
 from ..scenario import regime_on
 
 KEY = ["slot_start", "fold", "plateau"]
@@ -118,7 +120,8 @@ class Efficiency:
     status: str
     gap: float
     wall_s: float
-    warnings: tuple = ()  # the measured plan's (allocation.Plan.warnings)
+    warnings: tuple = ()  # the measurement's: its reading of the week, its plans'
+    # (allocation.Plan.warnings), each once
 
     def manifest(self) -> dict:
         return {"week_start": str(self.week_start), "regime": self.regime, "status": self.status,
@@ -154,15 +157,25 @@ def measure_efficiency(scenario, settings) -> Efficiency:
                               offshore_cap=settings.offshore_cap, workers=1, time_limit=60.0,
                               relax=True)
     # the headcount the LP relaxation chooses, rounded up, then the integer plan at that headcount
-    lp_plan = allocation.optimise(sc, opts)
+    with warnings.catch_warnings(record=True) as caught:  # (its reading of the week's demand)
+        warnings.simplefilter("always", StaffingWarning)
+        lp_plan = allocation.optimise(sc, opts)
     lp = lp_plan.tables["providers"].set_index("provider")
     prov = sc.providers.copy()
     for t in settings.teams:
         heads = math.ceil(float(lp.at[t.id, "paid_hours"]) / settings.weekly_hours - 1e-6)
         prov.loc[t.id, ["headcount", "headcount_min", "headcount_max"]] = float(heads)
     sc = sc.replace(providers=prov)
-    plan = allocation.optimise(sc, dataclasses.replace(opts, headcount="fixed", relax=False,
-                                                       gap=MEASURE_GAP))
+    with warnings.catch_warnings(record=True) as caught_too:
+        warnings.simplefilter("always", StaffingWarning)
+        plan = allocation.optimise(sc, dataclasses.replace(opts, headcount="fixed", relax=False,
+                                                           gap=MEASURE_GAP))
+    said = []
+    for w in caught + caught_too:
+        if issubclass(w.category, StaffingWarning):
+            said.append(str(w.message))
+        else:  # (not the run's to keep: shown as they would have been)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     alloc = plan.tables["allocation"]
     per_hour = {t.id: t.answer_per_hour for t in settings.teams}
     slot_h = alloc["slot_minutes"].to_numpy(float) / 60.0
@@ -177,4 +190,4 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     return Efficiency(eta=eta, week_start=week, regime=regime, required_hours=req,
                       staffed_hours=staffed, status=plan.manifest["status"],
                       gap=float(plan.manifest["gap"]), wall_s=time.perf_counter() - t0,
-                      warnings=tuple(dict.fromkeys(lp_plan.warnings + plan.warnings)))
+                      warnings=tuple(dict.fromkeys(said + lp_plan.warnings + plan.warnings)))
