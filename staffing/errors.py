@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 
 class StaffingError(Exception):
     """Base class; `exit_code` is what the command line returns."""
@@ -46,3 +49,20 @@ class SolverError(StaffingError):
 
 class StaffingWarning(UserWarning):
     """Something the planner should know that does not stop the run; printed as one line."""
+
+
+@contextlib.contextmanager
+def collected_warnings():
+    """The StaffingWarnings raised inside, collected instead of shown: yields a list that
+    holds their texts, in order, once the block ends. For work a command may run on a Dask
+    worker (whose warnings it would not see) or must name before it shows them. Other
+    warnings are shown as they would have been."""
+    said: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StaffingWarning)
+        yield said
+    for w in caught:
+        if issubclass(w.category, StaffingWarning):
+            said.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

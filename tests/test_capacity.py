@@ -393,32 +393,64 @@ def test_capacity_prints_and_keeps_its_warnings(tmp_path, capsys, monkeypatch):
             if line.startswith("warning: ")] == kept["warnings"]
 
 
-def test_a_measured_week_outside_the_forecast_exits_2_before_writing(tmp_path, capsys):
-    """With a forecast, the week the efficiency is measured on (capacity.representative_week,
-    default the plan's first) must have some of its rows: else one line naming the model and
-    the key, exit 2, no run folder (its plan used to stop on the forecast's error about a
-    one-week horizon nobody set). validate says the same. A forecast with no row in the plan's
-    weeks gets the plan's own error."""
-    model_path = write_small(tmp_path / "m", weeks=3)
+def _with_forecast(root, rows: list[str]):
+    """The small capacity model (3 weeks from 2008-04-07) with a forecast of `rows`
+    ("YYYY-MM-DD HH:MM", 400 calls of 300 s each on plateau p)."""
+    model_path = write_small(root, weeks=3)
     (model_path.parent / "forecast.csv").write_text(
-        "plateau,slot_start,calls,aht_s\np,2008-04-14 09:00,400,300\np,2009-03-02 09:00,400,300\n",
-        encoding="utf-8")  # (the second in the model's own horizon, which validate checks)
+        "plateau,slot_start,calls,aht_s\n" + "".join(f"p,{r},400,300\n" for r in rows),
+        encoding="utf-8")
     model_path.write_text(model_path.read_text().replace(
         'profiles = "profiles.csv"', 'profiles = "profiles.csv"\nforecast = "forecast.csv"'))
+    return model_path
+
+
+def test_a_measured_week_without_forecast_rows_is_measured_on_the_generated_demand(tmp_path):
+    """The efficiency is measured by optimise on one week (capacity.representative_week,
+    default the plan's first). Where the forecast has no row in that week, the plan uses the
+    generated demand for it, and so does the measurement: the same efficiency as measured
+    without the forecast, said in a warning (its optimise used to stop on the forecast's error
+    about a one-week horizon nobody set)."""
+    model_path = _with_forecast(tmp_path / "m", ["2008-04-14 09:00", "2008-04-21 10:00"])
+    sc = scenario.load(model_path)
+    st = settings.read(sc)
+    got = capacity.requirement.measure_efficiency(sc, st)
+    plain = capacity.requirement.measure_efficiency(sc.replace(forecast=None), st)
+    pd.testing.assert_series_equal(got.eta, plain.eta)
+    assert got.warnings[0] == ("the forecast has no rows in this week: measured on the "
+                               "generated demand, which the plan uses for it")
+    covered = capacity.requirement.measure_efficiency(
+        sc, dataclasses.replace(st, representative_week=dt.date(2008, 4, 14)))
+    assert not any("no rows" in w for w in covered.warnings)
+    assert (covered.required_hours != plain.required_hours).any()  # (its own week's demand)
+
+
+def test_capacity_collects_its_warnings_where_it_runs_and_says_each_once(tmp_path, capsys):
+    """capacity.plan collects its StaffingWarnings (it may run on a Dask worker, whose warnings
+    the command would not see) instead of showing them; the command prints the plan's, then
+    the measurement's named by its week, without repeating one the plan said: here a forecast
+    taken as observed under R2 (from June 2008), which both read (measured on 2008-06-02)."""
+    import warnings
+
+    from staffing.errors import StaffingWarning
+
+    model_path = _with_forecast(tmp_path / "m", ["2008-06-02 09:00", "2008-06-09 09:00"])
+    sc = scenario.load(model_path, {"capacity.representative_week": "2008-06-02"})
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always", StaffingWarning)
+        cp = capacity.plan(sc, start=dt.date(2008, 6, 2), weeks=3)
+    assert [w for w in shown if issubclass(w.category, StaffingWarning)] == []
+    observed = [w for w in cp.warnings if w.startswith("forecast: taken as observed under "
+                                                        "regime R2")]
+    assert len(observed) == 1 and observed[0] in cp.efficiency.warnings
     out = tmp_path / "o"
-    for args in (["capacity", str(model_path), "--out", str(out)], ["validate", str(model_path)]):
-        assert main(args) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert err[-1] == (f"error: {model_path}, field 'capacity.representative_week': the "
-                           "scheduling efficiency is measured on the week of 2008-04-07, where "
-                           "the forecast (forecast.csv, 2008-04-14..2009-03-02) has no rows: set "
-                           "a Monday it covers"), err
-    assert not out.exists()
-    assert main(["capacity", str(model_path), "--set", "capacity.representative_week=2008-04-14",
-                 "--out", str(out)]) == 0
-    # a forecast with no row in the plan's weeks: the plan's own error, about its weeks
-    assert main(["capacity", str(model_path), "--start", "2008-06-02", "--out",
-                 str(tmp_path / "o2")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.endswith("field 'slot_start': none of the forecast's 2 rows (2008-04-14.."
-                        "2009-03-02) falls in the horizon 2008-06-02..2008-06-22"), err
+    assert main(["capacity", str(model_path), "--start", "2008-06-02", "--weeks", "3", "--set",
+                 "capacity.representative_week=2008-06-02", "--out", str(out)]) == 0
+    err = [line[len("warning: "):] for line in capsys.readouterr().err.splitlines()
+           if line.startswith("warning: ")]
+    kept = json.loads((out / "manifest.json").read_text())["warnings"]
+    assert err == kept and kept[:len(cp.warnings)] == list(cp.warnings)
+    assert sum("taken as observed" in w for w in kept) == 1
+    named = [w for w in kept[len(cp.warnings):]]
+    assert named and all(w.startswith("scheduling efficiency (week of 2008-06-02): ")
+                         for w in named)

@@ -16,6 +16,7 @@ import time
 import pandas as pd
 
 from .. import demand
+from ..errors import collected_warnings
 from . import model, requirement, settings, tables
 
 
@@ -26,10 +27,19 @@ class CapacityPlan:
     settings: settings.Settings
     efficiency: requirement.Efficiency
     shortfall_share: float
+    warnings: tuple = ()  # the plan's own (reading the demand), collected where it ran
 
 
 def plan(scenario, start=None, weeks=None, offshore_cap=None, efficiency=None) -> CapacityPlan:
-    """Solve the capacity plan; `efficiency` (a requirement.Efficiency) skips its measurement."""
+    """Solve the capacity plan; `efficiency` (a requirement.Efficiency) skips its measurement.
+    Its StaffingWarnings are collected in .warnings (and the measurement's in
+    .efficiency.warnings), not shown: on a Dask worker they would be lost."""
+    with collected_warnings() as said:
+        out = _plan(scenario, start, weeks, offshore_cap, efficiency)
+    return dataclasses.replace(out, warnings=tuple(dict.fromkeys(said)))
+
+
+def _plan(scenario, start, weeks, offshore_cap, efficiency) -> CapacityPlan:
     t0, c0 = time.perf_counter(), time.process_time()
     st = settings.read(scenario, start, weeks, offshore_cap)
     last = st.start + dt.timedelta(weeks=st.weeks) - dt.timedelta(days=1)

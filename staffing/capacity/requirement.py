@@ -27,14 +27,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from .. import demand as demand_mod
 from .. import economics
-from ..errors import StaffingWarning
+from ..errors import InputError, collected_warnings
 from ..scenario import regime_on
 
 KEY = ["slot_start", "fold", "plateau"]
@@ -120,8 +119,8 @@ class Efficiency:
     status: str
     gap: float
     wall_s: float
-    warnings: tuple = ()  # the measurement's: its reading of the week, its plans'
-    # (allocation.Plan.warnings), each once
+    warnings: tuple = ()  # the measurement's, each once: the week without forecast rows,
+    # its reading of the week's demand, its plans' (allocation.Plan.warnings)
 
     def manifest(self) -> dict:
         return {"week_start": str(self.week_start), "regime": self.regime, "status": self.status,
@@ -156,26 +155,22 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     opts = allocation.Options(regime=regime, start=week, weeks=1, headcount="optimise",
                               offshore_cap=settings.offshore_cap, workers=1, time_limit=60.0,
                               relax=True)
+    notes = []
+    if not _forecast_covers(sc, week):  # (the generated demand, as the plan has that week)
+        sc = sc.replace(forecast=None)
+        notes.append("the forecast has no rows in this week: measured on the generated demand, "
+                     "which the plan uses for it")
     # the headcount the LP relaxation chooses, rounded up, then the integer plan at that headcount
-    with warnings.catch_warnings(record=True) as caught:  # (its reading of the week's demand)
-        warnings.simplefilter("always", StaffingWarning)
+    with collected_warnings() as said:  # (its reading of the week's demand: named by the caller)
         lp_plan = allocation.optimise(sc, opts)
-    lp = lp_plan.tables["providers"].set_index("provider")
-    prov = sc.providers.copy()
-    for t in settings.teams:
-        heads = math.ceil(float(lp.at[t.id, "paid_hours"]) / settings.weekly_hours - 1e-6)
-        prov.loc[t.id, ["headcount", "headcount_min", "headcount_max"]] = float(heads)
-    sc = sc.replace(providers=prov)
-    with warnings.catch_warnings(record=True) as caught_too:
-        warnings.simplefilter("always", StaffingWarning)
+        lp = lp_plan.tables["providers"].set_index("provider")
+        prov = sc.providers.copy()
+        for t in settings.teams:
+            heads = math.ceil(float(lp.at[t.id, "paid_hours"]) / settings.weekly_hours - 1e-6)
+            prov.loc[t.id, ["headcount", "headcount_min", "headcount_max"]] = float(heads)
+        sc = sc.replace(providers=prov)
         plan = allocation.optimise(sc, dataclasses.replace(opts, headcount="fixed", relax=False,
                                                            gap=MEASURE_GAP))
-    said = []
-    for w in caught + caught_too:
-        if issubclass(w.category, StaffingWarning):
-            said.append(str(w.message))
-        else:  # (not the run's to keep: shown as they would have been)
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     alloc = plan.tables["allocation"]
     per_hour = {t.id: t.answer_per_hour for t in settings.teams}
     slot_h = alloc["slot_minutes"].to_numpy(float) / 60.0
@@ -190,4 +185,15 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     return Efficiency(eta=eta, week_start=week, regime=regime, required_hours=req,
                       staffed_hours=staffed, status=plan.manifest["status"],
                       gap=float(plan.manifest["gap"]), wall_s=time.perf_counter() - t0,
-                      warnings=tuple(dict.fromkeys(said + lp_plan.warnings + plan.warnings)))
+                      warnings=tuple(dict.fromkeys(notes + said + lp_plan.warnings
+                                                   + plan.warnings)))
+
+
+def _forecast_covers(scenario, monday: dt.date) -> bool:
+    """Whether the scenario has no forecast, or one with rows in the week of `monday`."""
+    try:
+        with collected_warnings():  # (its partial cover is said by the measurement's plan)
+            demand_mod.check_forecast_horizon(scenario, monday, monday + dt.timedelta(days=6))
+    except InputError:
+        return False
+    return True

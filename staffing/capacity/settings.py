@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -111,24 +110,6 @@ def _err(scenario, message, field):
     if str(field).startswith("--"):
         return InputError(message, field=field)
     return InputError(message, file=str(scenario.path), field=field)
-
-
-def _check_measured_week(scenario, monday: dt.date, start: dt.date, weeks: int) -> None:
-    """The efficiency is measured on the week of `monday` (requirement.measure_efficiency):
-    with a forecast that has rows in the plan's weeks (`start`, `weeks`; without any, the
-    plan's own check says so), that week must have some of them (else its plan has no demand
-    to read and stops on an error about a horizon the planner did not set)."""
-    fc = getattr(scenario, "forecast", None)
-    if fc is None or not len(fc):
-        return
-    day = fc["slot_start"].dt.normalize()
-    within = lambda lo, days: ((day >= pd.Timestamp(lo))  # noqa: E731
-                               & (day < pd.Timestamp(lo) + pd.Timedelta(days=days))).any()
-    if within(start, 7 * weeks) and not within(monday, 7):
-        name = Path(str(scenario.input_files.get("forecast", "the forecast"))).name
-        raise _err(scenario, f"the scheduling efficiency is measured on the week of {monday}, "
-                   f"where the forecast ({name}, {day.min():%Y-%m-%d}..{day.max():%Y-%m-%d}) has "
-                   "no rows: set a Monday it covers", "capacity.representative_week")
 
 
 def _check(scenario, value, field, *, low=None, high=None, low_open=False, integer=False):
@@ -257,7 +238,6 @@ def read(scenario, start=None, weeks=None, offshore_cap=None) -> Settings:
     _check(scenario, weeks, weeks_key, low=1, high=MAX_WEEKS)
     rep = _date(scenario, cfg.get("representative_week", start), "capacity.representative_week")
     rep = rep - dt.timedelta(days=rep.weekday())
-    _check_measured_week(scenario, rep, start, weeks)
     cap = scenario.offshore_cap if offshore_cap is None else float(offshore_cap)
     _check(scenario, cap, "policy.offshore_cap", low=0, high=1)
     prov = scenario.providers

@@ -72,9 +72,11 @@ def capacity_cmd(model, start, weeks, offshore_cap, settings, out_dir, force):
     cp = capacity.plan_job(sc, start=start.date() if start else None, weeks=weeks,
                            offshore_cap=offshore_cap)
     run_dir = Path(out_dir) if out_dir else results.new_run_dir("outputs", sc.name, "capacity")
+    for text in cp.warnings:  # (collected where the plan ran: here, or a Dask worker)
+        say_warning(text)
     eff = cp.efficiency
-    for text in eff.warnings:  # (its week's demand, its plan's gap and rosters; not again
-        if text not in shown_warnings():  # what the plan's own reading said)
+    for text in eff.warnings:  # (its week's demand, its plans' gap and rosters; not again
+        if text not in cp.warnings:  # what the plan's own reading said)
             say_warning(f"scheduling efficiency (week of {eff.week_start}): {text}")
     manifest = dict(cp.manifest, scenario=sc.name, model=str(sc.path),
                     inputs=report.input_hashes(sc), settings=list(settings),
