@@ -255,7 +255,7 @@ def _child(kind: str, time_limit: float, weeks: int, src: str | None = None) -> 
 AGAINST = "rostered, --against tree"
 OTHER = "rostered, other vertices"
 OTHER_AGAINST = "other vertices, --against tree"
-# kind -> year_run's (rosters, reuse_weeks, ..., other_vertices)
+# kind -> (rosters, reuse_weeks, other_vertices) of year_run
 YEAR_KINDS = {"rostered": (True, True, False), "rule-free": (False, True, False),
               "rule-free, every week solved": (False, False, False), OTHER: (True, True, True)}
 

@@ -420,7 +420,9 @@ def test_rebalance_moves_lines_to_a_short_plateau_and_leaves_its_input_as_it_was
     """rebalance on random rosters whose p2 is short at one slot (p1 needs nobody): every
     line at work on p1 in that slot (breaks out) moves to p2, no other line changes, and the
     table it was given is unchanged (it copies only the plateau column; a year's table is
-    large). The same with the rosters table's categorical text columns."""
+    large; under pandas's copy-on-write the input is safe anyway, with pandas 2, which the
+    project allows, that column's own copy is what keeps it). The same with the rosters
+    table's categorical text columns."""
     from types import SimpleNamespace
 
     rosters, req = _rosters(4), _req()
