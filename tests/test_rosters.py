@@ -365,16 +365,22 @@ WINTER_WEEK = [(0, "expert", 780, 1260, 960, 25), (0, "expert", 840, 1320, 1020,
                (4, "pro", 750, 1230, 930, 32), (6, "expert", 480, 960, 750, 5)]
 
 
+def _plan_rows(rows: list, monday) -> pd.DataFrame:
+    """A week's plan rows (day, plateau, start_min, end_min, break_start_min, advisers) of
+    7-hour shifts as builder reads them: dated from `monday`, the day kept."""
+    x = pd.DataFrame(rows, columns=["day", "plateau", "start_min", "end_min",
+                                    "break_start_min", "advisers"])
+    return x.assign(date=pd.to_datetime(monday) + pd.to_timedelta(x["day"], unit="D"),
+                    paid_hours=7.0, advisers=x["advisers"].astype(float))
+
+
 def _winter_week():
     """(its Monday, the plan's rows of WINTER_WEEK as builder.build_team reads them, the 60
     advisers, their full-time contract)."""
     from staffing.rosters.rules import Contract
 
     monday = dt.date(2010, 1, 11)
-    x = pd.DataFrame(WINTER_WEEK, columns=["day", "plateau", "start_min", "end_min",
-                                           "break_start_min", "advisers"])
-    x = x.assign(date=pd.to_datetime(monday) + pd.to_timedelta(x["day"], unit="D"),
-                 paid_hours=7.0, advisers=x["advisers"].astype(float)).drop(columns="day")
+    x = _plan_rows(WINTER_WEEK, monday).drop(columns="day")
     advisers = [f"a{i:02d}" for i in range(60)]
     contract = Contract(id="full-time", paid_hours=(7.0,), days=(5,), hours=(35.0,))
     return monday, x, advisers, contract
@@ -585,10 +591,7 @@ def test_adviser_level_model_proves_two_days_off_in_a_row_for_every_adviser():
     from staffing.rosters.rules import Contract
 
     monday = pd.Timestamp("2009-03-16")
-    x = pd.DataFrame(SPRING_WEEK, columns=["day", "plateau", "start_min", "end_min",
-                                           "break_start_min", "advisers"])
-    x = x.assign(date=monday + pd.to_timedelta(x["day"], unit="D"), paid_hours=7.0,
-                 advisers=x["advisers"].astype(float))
+    x = _plan_rows(SPRING_WEEK, monday)
     states = {f"a{i:02d}": builder.AdviserState(*SPRING_STATES[int(k)])
               for i, k in enumerate(SPRING_ADVISERS)}
     advisers = list(states)
