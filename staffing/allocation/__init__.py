@@ -177,6 +177,9 @@ def _chosen(results) -> dict:
     return {k: float(v) for k, v in results[0].headcount.items()} if results else {}
 
 
+GAP_WARNING = "week plan(s) end with a gap to the best bound above --gap"  # (`_gap_warnings`)
+
+
 def _gap_warnings(opts, results) -> list[str]:
     """Warnings for week plans (their own solves: `searched` not None) that end `feasible`
     with a gap above --gap: those whose full MIP the run's own budget stopped (solve._improve),
@@ -199,8 +202,7 @@ def _gap_warnings(opts, results) -> list[str]:
     for searched, reason in why.items():
         n, worst = weeks(searched)
         if n:
-            out.append(f"{n} week plan(s) end with a gap to the best bound above --gap "
-                       f"{100 * opts.gap:g} % ({worst}): {reason}")
+            out.append(f"{n} {GAP_WARNING} {100 * opts.gap:g} % ({worst}): {reason}")
     return out
 
 
