@@ -457,8 +457,8 @@ def test_capacity_collects_its_warnings_where_it_runs_and_says_each_once(tmp_pat
 
 
 def test_efficiency_measured_on_a_plan_above_its_gap_says_so_in_its_own_terms():
-    """The default's measurement ends its integer plan 9.2 % from its bound (its search's own
-    budget) against the 2 % it asks: the warning says what that means for the capacity plan
+    """The default's measurement ends its integer plan 9.2 % from its bound against the 2 %
+    it asks: the warning says what that means for the capacity plan
     (the efficiency may be understated), not optimise's advice (--gap, --node-limit: options
     capacity does not have)."""
     from staffing.capacity import requirement
@@ -467,7 +467,6 @@ def test_efficiency_measured_on_a_plan_above_its_gap_says_so_in_its_own_terms():
     eff = requirement.measure_efficiency(sc, settings.read(sc))
     assert eff.status == "feasible" and eff.gap > requirement.MEASURE_GAP  # (today's default)
     assert eff.warnings == (
-        f"its integer plan ends {eff.gap:.1%} from its bound, above the 2% it asks (its "
-        "search's own budget): the efficiency may be understated, and the plan then hires for "
-        "more hours than needed",)
+        f"its integer plan ends {eff.gap:.1%} from its bound, above the 2% it asks: the "
+        "efficiency may be understated, and the plan then hires for more hours than needed",)
     assert not any(allocation.GAP_WARNING in w or "--node-limit" in w for w in eff.warnings)

@@ -187,11 +187,11 @@ def measure_efficiency(scenario, settings) -> Efficiency:
     gap = float(plan.manifest["gap"])
     if plan.manifest["status"] != "optimal" and gap > MEASURE_GAP:
         notes.append(f"its integer plan ends {gap:.1%} from its bound, above the "
-                     f"{MEASURE_GAP:.0%} it asks (its search's own budget): the efficiency may "
-                     "be understated, and the plan then hires for more hours than needed")
+                     f"{MEASURE_GAP:.0%} it asks: the efficiency may be understated, and the "
+                     "plan then hires for more hours than needed")
     return Efficiency(eta=eta, week_start=week, regime=regime, required_hours=req,
                       staffed_hours=staffed, status=plan.manifest["status"],
-                      gap=float(plan.manifest["gap"]), wall_s=time.perf_counter() - t0,
+                      gap=gap, wall_s=time.perf_counter() - t0,
                       warnings=tuple(dict.fromkeys(notes + said + said_plan)))
 
 
