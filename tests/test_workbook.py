@@ -4,6 +4,7 @@ and the same workbook through LibreOffice (no repair, the Summary one page wide,
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import shutil
@@ -318,6 +319,16 @@ def test_run_sheet_lists_the_runs_warnings_before_its_notes(week1, tmp_path):
     wb.close()
     at = col.index("Warnings")
     assert col[at + 1:at + 3] == said and col[at + 3] == "Notes"
+    # a long one spans both columns, wrapped, its row tall enough to print it whole
+    long = "scheduling efficiency (week of 2009-03-02): " + "the efficiency may be understated " * 8
+    path = results.write_workbook(tmp_path / "long.xlsx", week1[0],
+                                  {**make_manifest(), "warnings": said + [long]})
+    ws = load_workbook(path)["run"]
+    row = next(c.row for c in ws["A"] if c.value == long)
+    assert f"A{row}:B{row}" in {str(m) for m in ws.merged_cells.ranges}
+    assert ws.cell(row, 1).alignment.wrap_text
+    assert ws.row_dimensions[row].height >= 15 * math.ceil(len(long) / 120)
+    assert not any(str(m) == f"A{row - 1}:B{row - 1}" for m in ws.merged_cells.ranges)
     path = results.write_workbook(tmp_path / "quiet.xlsx", week1[0],
                                   {**make_manifest(), "warnings": []})
     wb = load_workbook(path, read_only=True)

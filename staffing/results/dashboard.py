@@ -561,6 +561,9 @@ _RUN_KEYS = (("Scenario", "scenario"), ("Command", "command"), ("Created", "crea
              ("Solver status", "status"))
 
 
+RUN_LINE_CHARS = 120  # a warning or note longer than this spans the run sheet's two columns
+
+
 def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
     """Run metadata, solver figures, options, targets, inputs, the run's warnings and notes
     (label, value rows)."""
@@ -608,6 +611,10 @@ def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
         ws.write_string(r, 0, title, fm.get(None, "section"))
         r += 1
         for line in lines:
-            ws.write_string(r, 0, line)
+            if len(line) > RUN_LINE_CHARS:  # (across both columns, wrapped: printed whole)
+                ws.merge_range(r, 0, r, 1, "", fm.get(None, "wrap"))
+                ws.set_row(r, 15 * math.ceil(len(line) / RUN_LINE_CHARS))
+            ws.write_string(r, 0, line, fm.get(None, "wrap") if len(line) > RUN_LINE_CHARS
+                            else None)
             r += 1
     print_setup(ws, last_row=r, last_col=1, repeat_header=False)

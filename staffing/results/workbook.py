@@ -112,6 +112,7 @@ class Formats:
         "right": {"align": "right"},
         "total": {"bold": True, "top": 1},
         "note": {"font_color": "#595959", "italic": True},
+        "wrap": {"text_wrap": True, "valign": "top"},
         "green": {"bg_color": "#C6EFCE", "font_color": "#006100"},
         "amber": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
         "red": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
