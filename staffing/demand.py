@@ -231,17 +231,26 @@ def forecast_factor(scenario: Scenario, regime: str | None = None) -> float:
     return 1.0
 
 
+def forecast_rows_in(scenario: Scenario, first: dt.date, last: dt.date) -> int:
+    """Rows of the scenario's forecast dated first..last (days, both included); 0 without
+    one."""
+    fc = scenario.forecast
+    if fc is None or not len(fc):
+        return 0
+    day = fc["slot_start"].dt.normalize()
+    return int(((day >= pd.Timestamp(first)) & (day <= pd.Timestamp(last))).sum())
+
+
 def check_forecast_horizon(scenario: Scenario, first: dt.date, last: dt.date) -> None:
     """Error when no forecast row falls on days first..last; a warning when some do not, or when
     the forecast leaves part of the horizon to the generated demand."""
     fc = scenario.forecast
     if fc is None or not len(fc):
         return
-    day = fc["slot_start"].dt.normalize()
-    inside = ((day >= pd.Timestamp(first)) & (day <= pd.Timestamp(last))).to_numpy()
-    n, total = int(inside.sum()), len(fc)
+    n, total = forecast_rows_in(scenario, first, last), len(fc)
     span = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
     if n == 0:
+        day = fc["slot_start"].dt.normalize()
         raise InputError(f"none of the forecast's {total} rows ({day.min():%Y-%m-%d}.."
                          f"{day.max():%Y-%m-%d}) falls in the horizon {span}",
                          file=str(scenario.input_files.get("forecast", "")) or None,

@@ -50,10 +50,9 @@ def summary(scenario: Scenario) -> dict:
 
 
 def _forecast_in_horizon(scenario: Scenario) -> int:
-    if scenario.forecast is None:
-        return 0
-    day = scenario.forecast["slot_start"].dt.normalize()
-    return int(((day >= pd.Timestamp(scenario.start)) & (day < pd.Timestamp(scenario.end))).sum())
+    from .demand import forecast_rows_in
+
+    return forecast_rows_in(scenario, scenario.start, scenario.end - pd.Timedelta(days=1))
 
 
 def _warnings(scenario: Scenario) -> list[str]:

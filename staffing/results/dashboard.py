@@ -611,10 +611,10 @@ def write_run_sheet(ws, fm: Formats, manifest: dict, notes: list[str]) -> None:
         ws.write_string(r, 0, title, fm.get(None, "section"))
         r += 1
         for line in lines:
-            if len(line) > RUN_LINE_CHARS:  # (across both columns, wrapped: printed whole)
-                ws.merge_range(r, 0, r, 1, "", fm.get(None, "wrap"))
+            wide = fm.get(None, "wrap") if len(line) > RUN_LINE_CHARS else None
+            if wide is not None:  # (across both columns, wrapped: printed whole)
+                ws.merge_range(r, 0, r, 1, "", wide)
                 ws.set_row(r, 15 * math.ceil(len(line) / RUN_LINE_CHARS))
-            ws.write_string(r, 0, line, fm.get(None, "wrap") if len(line) > RUN_LINE_CHARS
-                            else None)
+            ws.write_string(r, 0, line, wide)
             r += 1
     print_setup(ws, last_row=r, last_col=1, repeat_header=False)
